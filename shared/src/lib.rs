@@ -1,0 +1,15 @@
+//! stateful-core: everything the kubectl-stateful plugins share.
+//!
+//! One flow for every plugin (see ../shared/DESIGN.md):
+//! flags → [`snapshot::Source`] → [`snapshot::Snapshot`] → pure analysis → model → [`render`].
+
+pub mod cli;
+pub mod client;
+pub mod error;
+pub mod labels;
+pub mod render;
+pub mod snapshot;
+pub mod storage;
+pub mod trace;
+
+pub use error::{Error, ExitCode, Result};

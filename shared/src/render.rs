@@ -1,0 +1,62 @@
+//! Rendering helpers shared by every plugin: one place per format.
+
+use comfy_table::{ContentArrangement, Table, presets};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+/// Pretty JSON with a trailing newline.
+pub fn to_json<T: Serialize + ?Sized>(v: &T) -> Result<String> {
+    let mut s = serde_json::to_string_pretty(v).map_err(|e| Error::Other(format!("json: {e}")))?;
+    s.push('\n');
+    Ok(s)
+}
+
+/// YAML (serde-saphyr).
+pub fn to_yaml<T: Serialize>(v: &T) -> Result<String> {
+    serde_saphyr::to_string(v).map_err(|e| Error::Other(format!("yaml: {e}")))
+}
+
+/// A kubectl-looking table: upper-case headers, no borders, columns three spaces apart.
+pub fn table(headers: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_style(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(headers.iter().map(|h| h.to_uppercase()));
+    for c in t.column_iter_mut() {
+        c.set_padding((0, 3));
+    }
+    t
+}
+
+/// A table as text, trailing spaces trimmed, newline-terminated.
+pub fn table_text(t: &Table) -> String {
+    let mut out = String::new();
+    for line in t.to_string().lines() {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// `-` for an empty cell, as kubectl prints `<none>`-ish blanks.
+pub fn dash(s: Option<&str>) -> String {
+    match s {
+        Some(s) if !s.is_empty() => s.to_string(),
+        _ => "-".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_looks_like_kubectl() {
+        let mut t = table(&["name", "status"]);
+        t.add_row(vec!["db-0", "Running"]);
+        t.add_row(vec!["db-10", "Pending"]);
+        let s = table_text(&t);
+        assert_eq!(s, "NAME    STATUS\ndb-0    Running\ndb-10   Pending\n");
+    }
+}

@@ -1,0 +1,1230 @@
+//! The Snapshot: typed objects from a live cluster or a `kubectl get -o yaml|json` dump.
+//! Analysis only ever sees a Snapshot, never where it came from.
+//!
+//! - Cluster: a handful of LISTs, scoped to the namespace when one is given, paginated
+//!   (`limit`/`continue`), issued concurrently, joined in memory. A LIST the server refuses
+//!   (403) or does not serve (404) becomes a [`Gap`] in the snapshot, not a failure.
+//! - Dump: files (or `-` for stdin), YAML (multi-document, or a `List`) or JSON; objects of kinds
+//!   we do not use are skipped. Parse errors name the file and line.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::path::PathBuf;
+
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{
+    Event, Node, PersistentVolume, PersistentVolumeClaim, Pod, Service,
+};
+use k8s_openapi::api::storage::v1::{CSIDriver, StorageClass, VolumeAttachment};
+use kube::Resource;
+use kube::api::{Api, ApiResource, DynamicObject, ListParams};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::labels::Selector;
+
+/// The kinds the suite reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Kind {
+    Pod,
+    PersistentVolumeClaim,
+    PersistentVolume,
+    StorageClass,
+    VolumeAttachment,
+    Node,
+    StatefulSet,
+    Deployment,
+    ReplicaSet,
+    Job,
+    CronJob,
+    Event,
+    Service,
+    CSIDriver,
+    VolumeSnapshot,
+    VolumeSnapshotClass,
+    VolumeSnapshotContent,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 17] = [
+        Kind::Pod,
+        Kind::PersistentVolumeClaim,
+        Kind::PersistentVolume,
+        Kind::StorageClass,
+        Kind::VolumeAttachment,
+        Kind::Node,
+        Kind::StatefulSet,
+        Kind::Deployment,
+        Kind::ReplicaSet,
+        Kind::Job,
+        Kind::CronJob,
+        Kind::Event,
+        Kind::Service,
+        Kind::CSIDriver,
+        Kind::VolumeSnapshot,
+        Kind::VolumeSnapshotClass,
+        Kind::VolumeSnapshotContent,
+    ];
+
+    /// The resource name as RBAC and kubectl say it (plural, lowercase).
+    pub fn resource(self) -> &'static str {
+        match self {
+            Kind::Pod => "pods",
+            Kind::PersistentVolumeClaim => "persistentvolumeclaims",
+            Kind::PersistentVolume => "persistentvolumes",
+            Kind::StorageClass => "storageclasses",
+            Kind::VolumeAttachment => "volumeattachments",
+            Kind::Node => "nodes",
+            Kind::StatefulSet => "statefulsets",
+            Kind::Deployment => "deployments",
+            Kind::ReplicaSet => "replicasets",
+            Kind::Job => "jobs",
+            Kind::CronJob => "cronjobs",
+            Kind::Event => "events",
+            Kind::Service => "services",
+            Kind::CSIDriver => "csidrivers",
+            Kind::VolumeSnapshot => "volumesnapshots",
+            Kind::VolumeSnapshotClass => "volumesnapshotclasses",
+            Kind::VolumeSnapshotContent => "volumesnapshotcontents",
+        }
+    }
+
+    pub fn namespaced(self) -> bool {
+        !matches!(
+            self,
+            Kind::PersistentVolume
+                | Kind::StorageClass
+                | Kind::VolumeAttachment
+                | Kind::Node
+                | Kind::CSIDriver
+                | Kind::VolumeSnapshotClass
+                | Kind::VolumeSnapshotContent
+        )
+    }
+
+    /// From an object's `kind` (and `apiVersion`, to tell CRDs apart). Unknown → None.
+    pub fn from_kind(kind: &str, api_version: &str) -> Option<Kind> {
+        let group = api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
+        Some(match (kind, group) {
+            ("Pod", "") => Kind::Pod,
+            ("PersistentVolumeClaim", "") => Kind::PersistentVolumeClaim,
+            ("PersistentVolume", "") => Kind::PersistentVolume,
+            ("StorageClass", "storage.k8s.io") => Kind::StorageClass,
+            ("VolumeAttachment", "storage.k8s.io") => Kind::VolumeAttachment,
+            ("CSIDriver", "storage.k8s.io") => Kind::CSIDriver,
+            ("Node", "") => Kind::Node,
+            ("StatefulSet", "apps") => Kind::StatefulSet,
+            ("Deployment", "apps") => Kind::Deployment,
+            ("ReplicaSet", "apps") => Kind::ReplicaSet,
+            ("Job", "batch") => Kind::Job,
+            ("CronJob", "batch") => Kind::CronJob,
+            ("Event", "") => Kind::Event,
+            ("Service", "") => Kind::Service,
+            ("VolumeSnapshot", "snapshot.storage.k8s.io") => Kind::VolumeSnapshot,
+            ("VolumeSnapshotClass", "snapshot.storage.k8s.io") => Kind::VolumeSnapshotClass,
+            ("VolumeSnapshotContent", "snapshot.storage.k8s.io") => Kind::VolumeSnapshotContent,
+            _ => return None,
+        })
+    }
+
+    /// The API resource for the snapshot CRDs (served as dynamic objects).
+    pub fn dynamic_resource(self) -> Option<ApiResource> {
+        let (kind, plural) = match self {
+            Kind::VolumeSnapshot => ("VolumeSnapshot", "volumesnapshots"),
+            Kind::VolumeSnapshotClass => ("VolumeSnapshotClass", "volumesnapshotclasses"),
+            Kind::VolumeSnapshotContent => ("VolumeSnapshotContent", "volumesnapshotcontents"),
+            _ => return None,
+        };
+        Some(ApiResource {
+            group: "snapshot.storage.k8s.io".into(),
+            version: "v1".into(),
+            api_version: "snapshot.storage.k8s.io/v1".into(),
+            kind: kind.into(),
+            plural: plural.into(),
+        })
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.resource())
+    }
+}
+
+/// Something the snapshot could not see, and why. Rendered as "unknown (forbidden: list …)".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Gap {
+    pub kind: Kind,
+    pub verb: String,
+    pub resource: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub reason: GapReason,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum GapReason {
+    /// RBAC refused the LIST.
+    Forbidden,
+    /// The API is not served (e.g. snapshot CRDs not installed).
+    NotServed,
+    /// A dump that holds no object of this kind.
+    NotInDump,
+}
+
+impl fmt::Display for Gap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ns = self
+            .namespace
+            .as_ref()
+            .map(|n| format!(" in namespace {n}"))
+            .unwrap_or_default();
+        match self.reason {
+            GapReason::Forbidden => write!(f, "forbidden: {} {}{ns}", self.verb, self.resource),
+            GapReason::NotServed => write!(f, "not served: {}{ns}", self.resource),
+            GapReason::NotInDump => write!(f, "not in the dump: {}", self.resource),
+        }
+    }
+}
+
+/// Every object the analysis may use. Vectors keep source order.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub pods: Vec<Pod>,
+    pub pvcs: Vec<PersistentVolumeClaim>,
+    pub pvs: Vec<PersistentVolume>,
+    pub storage_classes: Vec<StorageClass>,
+    pub volume_attachments: Vec<VolumeAttachment>,
+    pub nodes: Vec<Node>,
+    pub statefulsets: Vec<StatefulSet>,
+    pub deployments: Vec<Deployment>,
+    pub replicasets: Vec<ReplicaSet>,
+    pub jobs: Vec<Job>,
+    pub cronjobs: Vec<CronJob>,
+    pub events: Vec<Event>,
+    pub services: Vec<Service>,
+    pub csi_drivers: Vec<CSIDriver>,
+    /// VolumeSnapshot / VolumeSnapshotClass / VolumeSnapshotContent, as JSON.
+    pub dynamic: BTreeMap<Kind, Vec<Value>>,
+    /// Kinds that were looked at (listed, or present in the dump).
+    pub known: BTreeSet<Kind>,
+    /// Kinds that could not be seen, and why.
+    pub gaps: Vec<Gap>,
+    /// Objects skipped from a dump because the suite does not use their kind, by kind.
+    pub skipped: BTreeMap<String, usize>,
+}
+
+impl Snapshot {
+    /// Is this kind visible (listed, or in the dump)? Analysis says "unknown" otherwise.
+    pub fn knows(&self, kind: Kind) -> bool {
+        self.known.contains(&kind)
+    }
+
+    /// The gap for this kind, if any.
+    pub fn gap(&self, kind: Kind) -> Option<&Gap> {
+        self.gaps.iter().find(|g| g.kind == kind)
+    }
+
+    fn push(&mut self, obj: Object) {
+        let kind = obj.kind();
+        self.known.insert(kind);
+        match obj {
+            Object::Pod(o) => self.pods.push(*o),
+            Object::Pvc(o) => self.pvcs.push(*o),
+            Object::Pv(o) => self.pvs.push(*o),
+            Object::StorageClass(o) => self.storage_classes.push(*o),
+            Object::VolumeAttachment(o) => self.volume_attachments.push(*o),
+            Object::Node(o) => self.nodes.push(*o),
+            Object::StatefulSet(o) => self.statefulsets.push(*o),
+            Object::Deployment(o) => self.deployments.push(*o),
+            Object::ReplicaSet(o) => self.replicasets.push(*o),
+            Object::Job(o) => self.jobs.push(*o),
+            Object::CronJob(o) => self.cronjobs.push(*o),
+            Object::Event(o) => self.events.push(*o),
+            Object::Service(o) => self.services.push(*o),
+            Object::CSIDriver(o) => self.csi_drivers.push(*o),
+            Object::Dynamic(k, v) => self.dynamic.entry(k).or_default().push(v),
+        }
+    }
+
+    /// Keep only namespaced objects in `ns` and pods matching `selector`.
+    pub fn retain_scope(&mut self, scope: &Scope) {
+        if let Some(ns) = &scope.namespace {
+            let keep = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
+                m.namespace.as_deref() == Some(ns.as_str())
+            };
+            self.pods.retain(|o| keep(&o.metadata));
+            self.pvcs.retain(|o| keep(&o.metadata));
+            self.statefulsets.retain(|o| keep(&o.metadata));
+            self.deployments.retain(|o| keep(&o.metadata));
+            self.replicasets.retain(|o| keep(&o.metadata));
+            self.jobs.retain(|o| keep(&o.metadata));
+            self.cronjobs.retain(|o| keep(&o.metadata));
+            self.events.retain(|o| keep(&o.metadata));
+            self.services.retain(|o| keep(&o.metadata));
+            if let Some(v) = self.dynamic.get_mut(&Kind::VolumeSnapshot) {
+                v.retain(|o| o.pointer("/metadata/namespace").and_then(Value::as_str) == Some(ns));
+            }
+        }
+        if let Some(sel) = &scope.pod_selector {
+            self.pods
+                .retain(|p| sel.matches(p.metadata.labels.as_ref()));
+        }
+    }
+}
+
+/// What to fetch: the namespace (None = all) and the pod label selector.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub namespace: Option<String>,
+    pub pod_selector: Option<Selector>,
+}
+
+/// Where objects come from.
+pub enum Source {
+    Cluster(crate::client::Connection),
+    Dump(Vec<String>),
+}
+
+impl Source {
+    /// Load the given kinds in the given scope.
+    pub async fn load(&self, kinds: &[Kind], scope: &Scope) -> Result<Snapshot> {
+        match self {
+            Source::Cluster(conn) => fetch(&conn.client, &conn.server, kinds, scope).await,
+            Source::Dump(files) => {
+                let mut snap = read_dumps(files)?;
+                snap.retain_scope(scope);
+                for &k in kinds {
+                    if !snap.knows(k) {
+                        snap.gaps.push(Gap {
+                            kind: k,
+                            verb: "list".into(),
+                            resource: k.resource().into(),
+                            namespace: None,
+                            reason: GapReason::NotInDump,
+                            message: String::new(),
+                        });
+                    }
+                }
+                Ok(snap)
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Objects
+// ---------------------------------------------------------------------------------------------
+
+/// One typed object of a kind we use.
+#[derive(Debug, Clone)]
+pub enum Object {
+    Pod(Box<Pod>),
+    Pvc(Box<PersistentVolumeClaim>),
+    Pv(Box<PersistentVolume>),
+    StorageClass(Box<StorageClass>),
+    VolumeAttachment(Box<VolumeAttachment>),
+    Node(Box<Node>),
+    StatefulSet(Box<StatefulSet>),
+    Deployment(Box<Deployment>),
+    ReplicaSet(Box<ReplicaSet>),
+    Job(Box<Job>),
+    CronJob(Box<CronJob>),
+    Event(Box<Event>),
+    Service(Box<Service>),
+    CSIDriver(Box<CSIDriver>),
+    Dynamic(Kind, Value),
+}
+
+impl Object {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Object::Pod(_) => Kind::Pod,
+            Object::Pvc(_) => Kind::PersistentVolumeClaim,
+            Object::Pv(_) => Kind::PersistentVolume,
+            Object::StorageClass(_) => Kind::StorageClass,
+            Object::VolumeAttachment(_) => Kind::VolumeAttachment,
+            Object::Node(_) => Kind::Node,
+            Object::StatefulSet(_) => Kind::StatefulSet,
+            Object::Deployment(_) => Kind::Deployment,
+            Object::ReplicaSet(_) => Kind::ReplicaSet,
+            Object::Job(_) => Kind::Job,
+            Object::CronJob(_) => Kind::CronJob,
+            Object::Event(_) => Kind::Event,
+            Object::Service(_) => Kind::Service,
+            Object::CSIDriver(_) => Kind::CSIDriver,
+            Object::Dynamic(k, _) => *k,
+        }
+    }
+
+    /// Convert one JSON object by its kind. `Ok(None)` for kinds we do not use.
+    pub fn from_value(
+        mut v: Value,
+        default_kind: Option<(&str, &str)>,
+    ) -> std::result::Result<Option<Object>, String> {
+        let kind_s = v.get("kind").and_then(Value::as_str).map(str::to_string);
+        let api_s = v
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let (kind_s, api_s) = match (kind_s, api_s, default_kind) {
+            (Some(k), Some(a), _) => (k, a),
+            (Some(k), None, Some((_, a))) => (k, a.to_string()),
+            (None, _, Some((k, a))) => (k.to_string(), a.to_string()),
+            (Some(k), None, None) => (k, String::new()),
+            (None, _, None) => return Err("object has no \"kind\"".into()),
+        };
+        // Typed k8s-openapi deserializers check apiVersion/kind: make sure both are present.
+        if let Some(m) = v.as_object_mut() {
+            m.entry("kind")
+                .or_insert_with(|| Value::String(kind_s.clone()));
+            m.entry("apiVersion")
+                .or_insert_with(|| Value::String(api_s.clone()));
+        }
+        let Some(kind) = Kind::from_kind(&kind_s, &api_s) else {
+            return Ok(None);
+        };
+        strip_noise(&mut v);
+        fn typed<T: serde::de::DeserializeOwned>(
+            v: Value,
+            kind: &str,
+        ) -> std::result::Result<T, String> {
+            let name = object_label(&v);
+            serde_json::from_value(v).map_err(|e| format!("{kind} {name}: {e}"))
+        }
+        let k = kind_s.as_str();
+        Ok(Some(match kind {
+            Kind::Pod => Object::Pod(Box::new(typed(v, k)?)),
+            Kind::PersistentVolumeClaim => Object::Pvc(Box::new(typed(v, k)?)),
+            Kind::PersistentVolume => Object::Pv(Box::new(typed(v, k)?)),
+            Kind::StorageClass => Object::StorageClass(Box::new(typed(v, k)?)),
+            Kind::VolumeAttachment => Object::VolumeAttachment(Box::new(typed(v, k)?)),
+            Kind::Node => Object::Node(Box::new(typed(v, k)?)),
+            Kind::StatefulSet => Object::StatefulSet(Box::new(typed(v, k)?)),
+            Kind::Deployment => Object::Deployment(Box::new(typed(v, k)?)),
+            Kind::ReplicaSet => Object::ReplicaSet(Box::new(typed(v, k)?)),
+            Kind::Job => Object::Job(Box::new(typed(v, k)?)),
+            Kind::CronJob => Object::CronJob(Box::new(typed(v, k)?)),
+            Kind::Event => Object::Event(Box::new(typed(v, k)?)),
+            Kind::Service => Object::Service(Box::new(typed(v, k)?)),
+            Kind::CSIDriver => Object::CSIDriver(Box::new(typed(v, k)?)),
+            Kind::VolumeSnapshot | Kind::VolumeSnapshotClass | Kind::VolumeSnapshotContent => {
+                Object::Dynamic(kind, v)
+            }
+        }))
+    }
+}
+
+/// `ns/name` or `name` of a JSON object, for messages.
+fn object_label(v: &Value) -> String {
+    let name = v
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("<unnamed>");
+    match v.pointer("/metadata/namespace").and_then(Value::as_str) {
+        Some(ns) => format!("{ns}/{name}"),
+        None => name.to_string(),
+    }
+}
+
+/// Drop what no analysis reads and what costs the most memory: managedFields and the
+/// last-applied annotation.
+fn strip_noise(v: &mut Value) {
+    if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("managedFields");
+        if let Some(ann) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
+            ann.remove("kubectl.kubernetes.io/last-applied-configuration");
+        }
+    }
+}
+
+fn strip_meta(meta: &mut k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) {
+    meta.managed_fields = None;
+    if let Some(ann) = meta.annotations.as_mut() {
+        ann.remove("kubectl.kubernetes.io/last-applied-configuration");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dumps
+// ---------------------------------------------------------------------------------------------
+
+/// Read and merge several dump files (`-` = stdin).
+pub fn read_dumps(files: &[String]) -> Result<Snapshot> {
+    let mut snap = Snapshot::default();
+    let mut stdin_used = false;
+    for f in files {
+        let (path, text) = if f == "-" {
+            if stdin_used {
+                return Err(Error::Usage("--from-file - (stdin) given twice".into()));
+            }
+            stdin_used = true;
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| {
+                Error::File {
+                    path: PathBuf::from("<stdin>"),
+                    line: None,
+                    message: e.to_string(),
+                }
+            })?;
+            (PathBuf::from("<stdin>"), s)
+        } else {
+            let p = PathBuf::from(f);
+            let text = std::fs::read(&p).map_err(|e| Error::File {
+                path: p.clone(),
+                line: None,
+                message: e.to_string(),
+            })?;
+            let text = String::from_utf8(text).map_err(|e| Error::File {
+                path: p.clone(),
+                line: None,
+                message: format!("not UTF-8 text: {e}"),
+            })?;
+            (p, text)
+        };
+        parse_dump_into(&mut snap, &path, &text)?;
+    }
+    Ok(snap)
+}
+
+/// Parse one dump's text into the snapshot. YAML or JSON (detected by the first character).
+pub fn parse_dump_into(snap: &mut Snapshot, path: &std::path::Path, text: &str) -> Result<()> {
+    let file_err = |line: Option<usize>, message: String| Error::File {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    let mut sink = Sink::default();
+    let first = text.trim_start().chars().next();
+    if matches!(first, Some('{') | Some('[')) {
+        let mut de = serde_json::Deserializer::from_str(text);
+        loop {
+            // Skip whitespace between concatenated JSON documents; stop at the end.
+            match de.end() {
+                Ok(()) => break,
+                Err(_) => {
+                    let seed = DocSeed { sink: &mut sink };
+                    if let Err(e) = seed.deserialize(&mut de) {
+                        let line = if e.line() > 0 { Some(e.line()) } else { None };
+                        return Err(file_err(line, e.to_string()));
+                    }
+                }
+            }
+        }
+    } else {
+        let docs: Vec<DocSink> = serde_saphyr::from_multiple_with_options(text, yaml_options())
+            .map_err(|e| {
+                let (line, msg) = saphyr_error_parts(&e);
+                file_err(line, msg)
+            })?;
+        for d in docs {
+            sink.merge(d.0);
+        }
+    }
+    for obj in sink.objects {
+        snap.push(obj);
+    }
+    for (k, n) in sink.skipped {
+        *snap.skipped.entry(k).or_default() += n;
+    }
+    Ok(())
+}
+
+fn yaml_options() -> serde_saphyr::Options {
+    // Dumps of big clusters are large: lift the default budget (it guards against hostile
+    // YAML such as alias bombs, which kubectl never writes), keep alias expansion bounded.
+    serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_documents: 1_000_000,
+            max_nodes: 500_000_000,
+            max_total_scalar_bytes: 8 * 1024 * 1024 * 1024,
+            max_events: 2_000_000_000,
+        },
+    }
+}
+
+fn saphyr_error_parts(e: &serde_saphyr::Error) -> (Option<usize>, String) {
+    let msg = e.to_string();
+    let line = e.location().map(|l| l.line() as usize);
+    (
+        line,
+        msg.lines().next().unwrap_or("invalid YAML").to_string(),
+    )
+}
+
+#[derive(Default)]
+struct Sink {
+    objects: Vec<Object>,
+    skipped: HashMap<String, usize>,
+}
+
+impl Sink {
+    fn take(
+        &mut self,
+        v: Value,
+        default_kind: Option<(&str, &str)>,
+    ) -> std::result::Result<(), String> {
+        let kind = v.get("kind").and_then(Value::as_str).map(str::to_string);
+        match Object::from_value(v, default_kind)? {
+            Some(o) => self.objects.push(o),
+            None => {
+                let k = kind
+                    .or_else(|| default_kind.map(|(k, _)| k.to_string()))
+                    .unwrap_or_default();
+                *self.skipped.entry(k).or_default() += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn merge(&mut self, other: Sink) {
+        self.objects.extend(other.objects);
+        for (k, n) in other.skipped {
+            *self.skipped.entry(k).or_default() += n;
+        }
+    }
+}
+
+/// One YAML document, deserialized straight into objects (a List's items are converted one by
+/// one, so a huge List never exists as one JSON tree in memory).
+struct DocSink(Sink);
+
+impl<'de> Deserialize<'de> for DocSink {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let mut sink = Sink::default();
+        DocSeed { sink: &mut sink }.deserialize(d)?;
+        Ok(DocSink(sink))
+    }
+}
+
+struct DocSeed<'a> {
+    sink: &'a mut Sink,
+}
+
+impl<'de> DeserializeSeed<'de> for DocSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DocSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a Kubernetes object or a List of objects")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<(), E> {
+        Ok(()) // an empty document
+    }
+
+    fn visit_none<E: de::Error>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        // A bare array of objects (e.g. `jq '.items'` output).
+        while let Some(v) = seq.next_element::<Value>()? {
+            self.sink.take(v, None).map_err(de::Error::custom)?;
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        let mut rest = serde_json::Map::new();
+        let mut had_items = false;
+        let mut kindless: Vec<Value> = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "items" {
+                had_items = true;
+                map.next_value_seed(ItemsSeed {
+                    sink: &mut *self.sink,
+                    kindless: &mut kindless,
+                })?;
+            } else {
+                let v: Value = map.next_value()?;
+                rest.insert(key, v);
+            }
+        }
+        let kind = rest.get("kind").and_then(Value::as_str).unwrap_or("");
+        let api = rest
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("v1");
+        if had_items && (kind.is_empty() || kind.ends_with("List")) {
+            // Items without their own kind (raw API lists such as PodList) take the list's.
+            let item_kind = kind.strip_suffix("List").unwrap_or("");
+            for v in kindless {
+                if item_kind.is_empty() {
+                    return Err(de::Error::custom(
+                        "a list item has no \"kind\" and the list does not say which kind it holds",
+                    ));
+                }
+                self.sink
+                    .take(v, Some((item_kind, api)))
+                    .map_err(de::Error::custom)?;
+            }
+            return Ok(());
+        }
+        if rest.is_empty() && !had_items {
+            return Ok(());
+        }
+        if kind.is_empty() {
+            return Err(de::Error::custom(
+                "a document has no \"kind\": expected a Kubernetes object or a List (kubectl get -o yaml)",
+            ));
+        }
+        self.sink
+            .take(Value::Object(rest), None)
+            .map_err(de::Error::custom)
+    }
+}
+
+struct ItemsSeed<'a> {
+    sink: &'a mut Sink,
+    kindless: &'a mut Vec<Value>,
+}
+
+impl<'de> DeserializeSeed<'de> for ItemsSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ItemsSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of objects")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<(), E> {
+        Ok(()) // `items: null`
+    }
+
+    fn visit_none<E: de::Error>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        while let Some(v) = seq.next_element::<Value>()? {
+            if v.get("kind").and_then(Value::as_str).is_some() {
+                self.sink.take(v, None).map_err(de::Error::custom)?;
+            } else {
+                self.kindless.push(v);
+            }
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cluster
+// ---------------------------------------------------------------------------------------------
+
+/// Page size for LISTs (kubectl's default chunk size).
+pub const PAGE_SIZE: u32 = 500;
+
+/// Api for a namespaced kind: the namespace in scope, or all namespaces.
+fn api_ns<K>(client: &kube::Client, scope: &Scope) -> Api<K>
+where
+    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>,
+{
+    match &scope.namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// Api for a cluster-scoped kind.
+fn api_cluster<K>(client: &kube::Client) -> Api<K>
+where
+    K: Resource<DynamicType = ()>,
+{
+    Api::all(client.clone())
+}
+
+/// LIST all pages of one kind.
+async fn list_pages<K>(
+    api: Api<K>,
+    kind: Kind,
+    scope: &Scope,
+) -> std::result::Result<Vec<K>, kube::Error>
+where
+    K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + fmt::Debug,
+    K: k8s_openapi::Metadata<Ty = k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
+{
+    let mut lp = ListParams::default().limit(PAGE_SIZE);
+    if kind == Kind::Pod {
+        if let Some(sel) = &scope.pod_selector {
+            if !sel.text.is_empty() {
+                lp = lp.labels(&sel.text);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    loop {
+        let page = api.list(&lp).await?;
+        out.extend(page.items.into_iter().map(|mut o| {
+            strip_meta(o.metadata_mut());
+            o
+        }));
+        match page.metadata.continue_ {
+            Some(c) if !c.is_empty() => lp = lp.continue_token(&c),
+            _ => break,
+        }
+    }
+    Ok(out)
+}
+
+async fn list_dynamic(
+    client: &kube::Client,
+    kind: Kind,
+    scope: &Scope,
+) -> std::result::Result<Vec<Value>, kube::Error> {
+    let Some(ar) = kind.dynamic_resource() else {
+        return Ok(Vec::new());
+    };
+    let api: Api<DynamicObject> = match (&scope.namespace, kind.namespaced()) {
+        (Some(ns), true) => Api::namespaced_with(client.clone(), ns, &ar),
+        _ => Api::all_with(client.clone(), &ar),
+    };
+    let mut lp = ListParams::default().limit(PAGE_SIZE);
+    let mut out = Vec::new();
+    loop {
+        let page = api.list(&lp).await?;
+        for mut o in page.items {
+            o.metadata.managed_fields = None;
+            let mut v = serde_json::to_value(&o).unwrap_or(Value::Null);
+            if let Some(m) = v.as_object_mut() {
+                m.insert("apiVersion".into(), Value::String(ar.api_version.clone()));
+                m.insert("kind".into(), Value::String(ar.kind.clone()));
+            }
+            out.push(v);
+        }
+        match page.metadata.continue_ {
+            Some(c) if !c.is_empty() => lp = lp.continue_token(&c),
+            _ => break,
+        }
+    }
+    Ok(out)
+}
+
+async fn list_kind(
+    client: &kube::Client,
+    kind: Kind,
+    scope: &Scope,
+) -> std::result::Result<Vec<Object>, kube::Error> {
+    fn wrap<T>(v: Vec<T>, f: impl Fn(Box<T>) -> Object) -> Vec<Object> {
+        v.into_iter().map(|o| f(Box::new(o))).collect()
+    }
+    let c = client;
+    let s = scope;
+    Ok(match kind {
+        Kind::Pod => wrap(list_pages(api_ns::<Pod>(c, s), kind, s).await?, Object::Pod),
+        Kind::PersistentVolumeClaim => wrap(list_pages(api_ns(c, s), kind, s).await?, Object::Pvc),
+        Kind::PersistentVolume => wrap(list_pages(api_cluster(c), kind, s).await?, Object::Pv),
+        Kind::StorageClass => wrap(
+            list_pages(api_cluster(c), kind, s).await?,
+            Object::StorageClass,
+        ),
+        Kind::VolumeAttachment => wrap(
+            list_pages(api_cluster(c), kind, s).await?,
+            Object::VolumeAttachment,
+        ),
+        Kind::Node => wrap(list_pages(api_cluster(c), kind, s).await?, Object::Node),
+        Kind::StatefulSet => wrap(
+            list_pages(api_ns(c, s), kind, s).await?,
+            Object::StatefulSet,
+        ),
+        Kind::Deployment => wrap(list_pages(api_ns(c, s), kind, s).await?, Object::Deployment),
+        Kind::ReplicaSet => wrap(list_pages(api_ns(c, s), kind, s).await?, Object::ReplicaSet),
+        Kind::Job => wrap(list_pages(api_ns(c, s), kind, s).await?, Object::Job),
+        Kind::CronJob => wrap(list_pages(api_ns(c, s), kind, s).await?, Object::CronJob),
+        Kind::Event => wrap(list_pages(api_ns(c, s), kind, s).await?, Object::Event),
+        Kind::Service => wrap(list_pages(api_ns(c, s), kind, s).await?, Object::Service),
+        Kind::CSIDriver => wrap(
+            list_pages(api_cluster(c), kind, s).await?,
+            Object::CSIDriver,
+        ),
+        Kind::VolumeSnapshot | Kind::VolumeSnapshotClass | Kind::VolumeSnapshotContent => {
+            list_dynamic(client, kind, scope)
+                .await?
+                .into_iter()
+                .map(|v| Object::Dynamic(kind, v))
+                .collect()
+        }
+    })
+}
+
+/// LIST every kind concurrently; 403/404 become gaps, other errors fail the whole load.
+pub async fn fetch(
+    client: &kube::Client,
+    server: &str,
+    kinds: &[Kind],
+    scope: &Scope,
+) -> Result<Snapshot> {
+    let mut uniq: Vec<Kind> = kinds.to_vec();
+    uniq.sort();
+    uniq.dedup();
+    let results = futures::future::join_all(
+        uniq.iter()
+            .map(|&k| async move { (k, list_kind(client, k, scope).await) }),
+    )
+    .await;
+    let mut snap = Snapshot::default();
+    for (kind, res) in results {
+        let ns = if kind.namespaced() {
+            scope.namespace.clone()
+        } else {
+            None
+        };
+        match res {
+            Ok(objs) => {
+                snap.known.insert(kind);
+                for o in objs {
+                    snap.push(o);
+                }
+            }
+            Err(kube::Error::Api(status)) if status.code == 403 || status.code == 404 => {
+                snap.gaps.push(Gap {
+                    kind,
+                    verb: "list".into(),
+                    resource: kind.resource().into(),
+                    namespace: ns,
+                    reason: if status.code == 403 {
+                        GapReason::Forbidden
+                    } else {
+                        GapReason::NotServed
+                    },
+                    message: status.message.clone(),
+                });
+            }
+            Err(e) => {
+                let mut err = Error::from_kube(e, "list", kind.resource(), ns.as_deref(), None);
+                if let Error::Api { context, .. } = &mut err {
+                    *context = format!("{context} (server {server})");
+                }
+                return Err(err);
+            }
+        }
+    }
+    Ok(snap)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Index
+// ---------------------------------------------------------------------------------------------
+
+/// `(namespace, name)` key.
+pub type NsName = (String, String);
+
+pub fn ns_name(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> NsName {
+    (
+        meta.namespace.clone().unwrap_or_default(),
+        meta.name.clone().unwrap_or_default(),
+    )
+}
+
+/// Lookups over a snapshot, built once (O(n)); analysis joins through these, never by scans.
+pub struct Index<'a> {
+    pub snap: &'a Snapshot,
+    pub pods: HashMap<(&'a str, &'a str), &'a Pod>,
+    pub pvcs: HashMap<(&'a str, &'a str), &'a PersistentVolumeClaim>,
+    pub pvs: HashMap<&'a str, &'a PersistentVolume>,
+    pub storage_classes: HashMap<&'a str, &'a StorageClass>,
+    pub nodes: HashMap<&'a str, &'a Node>,
+    pub statefulsets: HashMap<(&'a str, &'a str), &'a StatefulSet>,
+    pub deployments: HashMap<(&'a str, &'a str), &'a Deployment>,
+    pub replicasets_by_uid: HashMap<&'a str, &'a ReplicaSet>,
+    /// Pods that mount a claim (directly or through a generic ephemeral volume), by (ns, claim).
+    pub pods_by_claim: HashMap<(&'a str, String), Vec<&'a Pod>>,
+    /// VolumeAttachments by PV name.
+    pub attachments_by_pv: HashMap<&'a str, Vec<&'a VolumeAttachment>>,
+    /// Events by the involved object's uid.
+    pub events_by_uid: HashMap<&'a str, Vec<&'a Event>>,
+    /// Default StorageClasses (annotation `storageclass.kubernetes.io/is-default-class: "true"`).
+    pub default_classes: Vec<&'a StorageClass>,
+}
+
+fn key<'a>(
+    m: &'a k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+) -> (&'a str, &'a str) {
+    (
+        m.namespace.as_deref().unwrap_or(""),
+        m.name.as_deref().unwrap_or(""),
+    )
+}
+
+/// The claim name a pod volume refers to: `persistentVolumeClaim.claimName`, or for a generic
+/// ephemeral volume `<pod>-<volume>` (the name the ephemeral controller gives it).
+pub fn volume_claim_name(pod: &Pod, vol: &k8s_openapi::api::core::v1::Volume) -> Option<String> {
+    if let Some(pvc) = &vol.persistent_volume_claim {
+        return Some(pvc.claim_name.clone());
+    }
+    if vol.ephemeral.is_some() {
+        let pod_name = pod.metadata.name.as_deref().unwrap_or("");
+        return Some(format!("{pod_name}-{}", vol.name));
+    }
+    None
+}
+
+impl<'a> Index<'a> {
+    pub fn new(snap: &'a Snapshot) -> Self {
+        let mut pods_by_claim: HashMap<(&str, String), Vec<&Pod>> = HashMap::new();
+        for p in &snap.pods {
+            let ns = p.metadata.namespace.as_deref().unwrap_or("");
+            for v in p.spec.iter().flat_map(|s| s.volumes.iter().flatten()) {
+                if let Some(c) = volume_claim_name(p, v) {
+                    pods_by_claim.entry((ns, c)).or_default().push(p);
+                }
+            }
+        }
+        let mut attachments_by_pv: HashMap<&str, Vec<&VolumeAttachment>> = HashMap::new();
+        for va in &snap.volume_attachments {
+            if let Some(pv) = va.spec.source.persistent_volume_name.as_deref() {
+                attachments_by_pv.entry(pv).or_default().push(va);
+            }
+        }
+        let mut events_by_uid: HashMap<&str, Vec<&Event>> = HashMap::new();
+        for e in &snap.events {
+            if let Some(uid) = e.involved_object.uid.as_deref() {
+                events_by_uid.entry(uid).or_default().push(e);
+            }
+        }
+        let default_classes = snap
+            .storage_classes
+            .iter()
+            .filter(|sc| is_default_class(sc))
+            .collect();
+        Index {
+            snap,
+            pods: snap.pods.iter().map(|o| (key(&o.metadata), o)).collect(),
+            pvcs: snap.pvcs.iter().map(|o| (key(&o.metadata), o)).collect(),
+            pvs: snap.pvs.iter().map(|o| (key(&o.metadata).1, o)).collect(),
+            storage_classes: snap
+                .storage_classes
+                .iter()
+                .map(|o| (key(&o.metadata).1, o))
+                .collect(),
+            nodes: snap.nodes.iter().map(|o| (key(&o.metadata).1, o)).collect(),
+            statefulsets: snap
+                .statefulsets
+                .iter()
+                .map(|o| (key(&o.metadata), o))
+                .collect(),
+            deployments: snap
+                .deployments
+                .iter()
+                .map(|o| (key(&o.metadata), o))
+                .collect(),
+            replicasets_by_uid: snap
+                .replicasets
+                .iter()
+                .filter_map(|o| o.metadata.uid.as_deref().map(|u| (u, o)))
+                .collect(),
+            pods_by_claim,
+            attachments_by_pv,
+            events_by_uid,
+            default_classes,
+        }
+    }
+}
+
+pub fn is_default_class(sc: &StorageClass) -> bool {
+    let ann = sc.metadata.annotations.as_ref();
+    [
+        "storageclass.kubernetes.io/is-default-class",
+        "storageclass.beta.kubernetes.io/is-default-class",
+    ]
+    .iter()
+    .any(|k| ann.and_then(|a| a.get(*k)).map(String::as_str) == Some("true"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Snapshot> {
+        let mut s = Snapshot::default();
+        parse_dump_into(&mut s, std::path::Path::new("dump.yaml"), text)?;
+        Ok(s)
+    }
+
+    const LIST: &str = r#"apiVersion: v1
+items:
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: db-0
+    namespace: prod
+    labels: {app: db}
+    managedFields: [{manager: kubectl}]
+  spec:
+    containers: [{name: db, image: postgres:16}]
+    volumes:
+    - name: data
+      persistentVolumeClaim: {claimName: data-db-0}
+- apiVersion: v1
+  kind: PersistentVolumeClaim
+  metadata: {name: data-db-0, namespace: prod}
+  spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+- apiVersion: v1
+  kind: Secret
+  metadata: {name: s, namespace: prod}
+  data: {password: c2VjcmV0}
+- apiVersion: example.com/v1
+  kind: Widget
+  metadata: {name: w}
+kind: List
+metadata:
+  resourceVersion: ""
+"#;
+
+    #[test]
+    fn list_dump_keeps_known_kinds_and_skips_others() {
+        let s = parse(LIST).unwrap();
+        assert_eq!(s.pods.len(), 1);
+        assert_eq!(s.pvcs.len(), 1);
+        assert_eq!(s.skipped.get("Secret"), Some(&1));
+        assert_eq!(s.skipped.get("Widget"), Some(&1));
+        assert!(
+            s.pods[0].metadata.managed_fields.is_none(),
+            "managedFields stripped"
+        );
+        assert!(s.knows(Kind::Pod) && !s.knows(Kind::PersistentVolume));
+    }
+
+    #[test]
+    fn multi_document_yaml_and_json_agree() {
+        let yaml = "---\napiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv1}\nspec: {nfs: {server: 10.0.0.5, path: /x}}\n---\n---\napiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: fast}\nprovisioner: ebs.csi.aws.com\n";
+        let s = parse(yaml).unwrap();
+        assert_eq!(s.pvs.len(), 1);
+        assert_eq!(s.storage_classes.len(), 1);
+        let json = r#"{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"PersistentVolume","metadata":{"name":"pv1"}}]}
+{"apiVersion":"storage.k8s.io/v1","kind":"StorageClass","metadata":{"name":"fast"},"provisioner":"x"}"#;
+        let s = parse(json).unwrap();
+        assert_eq!(s.pvs.len(), 1);
+        assert_eq!(s.storage_classes.len(), 1);
+    }
+
+    #[test]
+    fn raw_api_list_items_take_the_list_kind() {
+        let json = r#"{"apiVersion":"v1","kind":"PodList","items":[{"metadata":{"name":"a","namespace":"x"},"spec":{"containers":[]}}]}"#;
+        let s = parse(json).unwrap();
+        assert_eq!(s.pods.len(), 1);
+    }
+
+    #[test]
+    fn malformed_yaml_names_file_and_line() {
+        let bad = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  labels: [unclosed\n";
+        let e = parse(bad).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.starts_with("dump.yaml:"), "{msg}");
+        match e {
+            Error::File { line, .. } => assert!(line.is_some(), "{msg}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn malformed_json_names_file_and_line() {
+        let e = parse("{\"kind\": \"List\",\n \"items\": [\n {\"kind\": }]}").unwrap_err();
+        match e {
+            Error::File { line, .. } => assert_eq!(line, Some(3)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn wrong_types_are_errors_not_panics() {
+        let bad = "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: 7}\n";
+        let e = parse(bad).unwrap_err();
+        assert!(e.to_string().contains("Pod a"), "{e}");
+        let e = parse("just a string\n").unwrap_err();
+        assert_eq!(e.exit_code().code(), 1);
+        let e = parse("metadata: {name: a}\n").unwrap_err();
+        assert!(e.to_string().contains("kind"), "{e}");
+    }
+
+    #[test]
+    fn scope_filters_namespace_and_pod_labels() {
+        let mut s = parse(LIST).unwrap();
+        s.retain_scope(&Scope {
+            namespace: Some("prod".into()),
+            pod_selector: Some(Selector::parse("app=web").unwrap()),
+        });
+        assert_eq!(s.pods.len(), 0);
+        assert_eq!(s.pvcs.len(), 1);
+        let mut s = parse(LIST).unwrap();
+        s.retain_scope(&Scope {
+            namespace: Some("other".into()),
+            pod_selector: None,
+        });
+        assert_eq!(s.pvcs.len(), 0);
+    }
+
+    #[test]
+    fn index_joins_pods_to_claims_including_ephemeral() {
+        let yaml = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: web-1, namespace: ns}
+spec:
+  containers: [{name: c, image: x}]
+  volumes:
+  - name: scratch
+    ephemeral:
+      volumeClaimTemplate:
+        spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+"#;
+        let s = parse(yaml).unwrap();
+        let idx = Index::new(&s);
+        assert_eq!(
+            idx.pods_by_claim[&("ns", "web-1-scratch".to_string())].len(),
+            1
+        );
+    }
+}
+
+impl Source {
+    /// The source the flags ask for: `--from-file` dumps, else the cluster. Returns the source
+    /// and the namespace commands default to (the context's, or None for a dump: all).
+    pub async fn from_args(args: &crate::cli::CommonArgs) -> Result<(Source, Option<String>)> {
+        if !args.from_file.is_empty() {
+            return Ok((Source::Dump(args.from_file.clone()), None));
+        }
+        let conn = crate::client::connect(&args.kube).await?;
+        let ns = conn.namespace.clone();
+        Ok((Source::Cluster(conn), Some(ns)))
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Source::Cluster(_) => "cluster",
+            Source::Dump(_) => "file",
+        }
+    }
+
+    /// The scope a command runs in: `-A` → all; `-n` → that; else the default namespace.
+    pub fn scope(args: &crate::cli::CommonArgs, default_ns: Option<String>) -> Result<Scope> {
+        let namespace = if args.kube.all_namespaces {
+            None
+        } else {
+            args.kube.namespace.clone().or(default_ns)
+        };
+        let pod_selector = args.selector.as_deref().map(Selector::parse).transpose()?;
+        Ok(Scope {
+            namespace,
+            pod_selector,
+        })
+    }
+}

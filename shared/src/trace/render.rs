@@ -1,0 +1,798 @@
+//! `pvc-trace` renderings: table / wide (one row per chain), tree, json, yaml.
+
+use std::collections::HashMap;
+
+use super::model::*;
+use crate::cli::OutputFormat;
+use crate::error::Result;
+use crate::render::{dash, table, table_text, to_json, to_yaml};
+
+pub fn render(report: &Report, format: OutputFormat) -> Result<String> {
+    match format {
+        OutputFormat::Json => to_json(report),
+        OutputFormat::Yaml => to_yaml(report),
+        OutputFormat::Table => Ok(render_table(report, false)),
+        OutputFormat::Wide => Ok(render_table(report, true)),
+        OutputFormat::Tree => Ok(render_tree(report)),
+    }
+}
+
+struct Row {
+    namespace: String,
+    pod: String,
+    node: String,
+    zone: String,
+    volume: String,
+    mounts: String,
+    claim: String,
+    status: String,
+    size: String,
+    access: String,
+    pv: String,
+    reclaim: String,
+    class: String,
+    backend: String,
+    objects: Vec<ObjectRef>,
+}
+
+impl Row {
+    fn empty(namespace: &str) -> Row {
+        Row {
+            namespace: namespace.to_string(),
+            pod: "-".into(),
+            node: "-".into(),
+            zone: "-".into(),
+            volume: "-".into(),
+            mounts: "-".into(),
+            claim: "-".into(),
+            status: "-".into(),
+            size: "-".into(),
+            access: "-".into(),
+            pv: "-".into(),
+            reclaim: "-".into(),
+            class: "-".into(),
+            backend: "-".into(),
+            objects: vec![],
+        }
+    }
+
+    fn with_claim(mut self, c: &ClaimNode) -> Row {
+        self.claim = c.name.clone();
+        self.status = c.phase.clone();
+        self.size = match (&c.requested, &c.capacity) {
+            (Some(r), Some(cap)) if r != cap => format!("{cap} (req {r})"),
+            (_, Some(cap)) => cap.clone(),
+            (Some(r), None) => format!("req {r}"),
+            _ => "-".into(),
+        };
+        self.access = short_modes(&c.access_modes);
+        self.class = dash(c.storage_class.as_deref());
+        self.objects.push(ObjectRef::new(
+            "PersistentVolumeClaim",
+            Some(&c.namespace),
+            &c.name,
+        ));
+        if let Some(cl) = &c.class {
+            self.objects
+                .push(ObjectRef::new("StorageClass", None, &cl.name));
+        }
+        if let Some(pv) = &c.volume {
+            self = self.with_pv(pv);
+        }
+        self
+    }
+
+    fn with_pv(mut self, pv: &PvNode) -> Row {
+        self.pv = if pv.phase == "Bound" {
+            pv.name.clone()
+        } else {
+            format!("{} ({})", pv.name, pv.phase)
+        };
+        self.reclaim = dash(pv.reclaim_policy.as_deref());
+        if self.class == "-" {
+            self.class = dash(pv.storage_class.as_deref());
+        }
+        if self.access == "-" {
+            self.access = short_modes(&pv.access_modes);
+        }
+        if self.size == "-" {
+            self.size = dash(pv.capacity.as_deref());
+        }
+        self.backend = pv
+            .backend
+            .as_ref()
+            .map(|b| b.summary.clone())
+            .unwrap_or_else(|| pv.phase.clone());
+        self.objects
+            .push(ObjectRef::new("PersistentVolume", None, &pv.name));
+        self
+    }
+
+    fn with_pod(mut self, p: &PodNode) -> Row {
+        self.pod = p.name.clone();
+        self.node = dash(p.node.as_deref());
+        self.zone = dash(p.zone.as_deref());
+        self.objects
+            .push(ObjectRef::new("Pod", Some(&p.namespace), &p.name));
+        self
+    }
+}
+
+fn short_modes(modes: &[String]) -> String {
+    if modes.is_empty() {
+        return "-".into();
+    }
+    modes
+        .iter()
+        .map(|m| match m.as_str() {
+            "ReadWriteOnce" => "RWO",
+            "ReadOnlyMany" => "ROX",
+            "ReadWriteMany" => "RWX",
+            "ReadWriteOncePod" => "RWOP",
+            other => other,
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn pod_rows(p: &PodNode, rows: &mut Vec<Row>) {
+    let mut any = false;
+    for v in &p.volumes {
+        if matches!(
+            v.type_.as_str(),
+            "configMap" | "secret" | "projected" | "downwardAPI"
+        ) {
+            continue;
+        }
+        any = true;
+        let mut row = Row::empty(&p.namespace).with_pod(p);
+        row.volume = v.name.clone();
+        row.mounts = if v.mounts.is_empty() {
+            "-".into()
+        } else {
+            v.mounts
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{}:{}{}",
+                        m.container,
+                        m.path,
+                        if m.read_only { "(ro)" } else { "" }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        row = match &v.claim {
+            Some(c) => row.with_claim(c),
+            None => {
+                row.backend = match &v.detail {
+                    Some(d) => format!("{} {d}", v.type_),
+                    None => v.type_.clone(),
+                };
+                row
+            }
+        };
+        rows.push(row);
+    }
+    if !any {
+        rows.push(Row::empty(&p.namespace).with_pod(p));
+    }
+}
+
+fn rows_of(report: &Report) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for root in &report.roots {
+        match root {
+            Root::Pod(p) => pod_rows(p, &mut rows),
+            Root::Claim(c) => rows.push(Row::empty(&c.namespace).with_claim(c)),
+            Root::Volume(rv) => {
+                let ns = rv.claim.as_ref().map(|c| c.namespace.clone()).or_else(|| {
+                    rv.volume
+                        .claim_ref
+                        .as_ref()
+                        .and_then(|r| r.namespace.clone())
+                });
+                let mut row = Row::empty(ns.as_deref().unwrap_or("-"));
+                if let Some(c) = &rv.claim {
+                    row = row.with_claim(c);
+                } else if let Some(cr) = &rv.volume.claim_ref {
+                    row.claim = format!("{} ({})", cr.name, rv.claim_status);
+                }
+                row = row.with_pv(&rv.volume);
+                if let Some(p) = rv.pods.first() {
+                    row.pod = p.name.clone();
+                    row.node = dash(p.node.as_deref());
+                }
+                rows.push(row);
+            }
+            Root::Workload(w) => {
+                for e in &w.expected_claims {
+                    let pod = w.pods.iter().find(|p| {
+                        p.volumes
+                            .iter()
+                            .any(|v| v.claim.as_ref().is_some_and(|c| c.name == e.name))
+                    });
+                    let mut row = Row::empty(&w.namespace);
+                    if let Some(p) = pod {
+                        row = row.with_pod(p);
+                    }
+                    row = match &e.claim {
+                        Some(c) => row.with_claim(c),
+                        None => {
+                            row.claim = e.name.clone();
+                            row.status = "Missing".into();
+                            row.objects.push(ObjectRef::new(
+                                "PersistentVolumeClaim",
+                                Some(&w.namespace),
+                                &e.name,
+                            ));
+                            row
+                        }
+                    };
+                    if !e.template.is_empty() {
+                        row.volume = e.template.clone();
+                    }
+                    rows.push(row);
+                }
+                for c in &w.leftover_claims {
+                    let mut row = Row::empty(&w.namespace).with_claim(c);
+                    row.pod = "(scaled down)".into();
+                    rows.push(row);
+                }
+                if w.expected_claims.is_empty() {
+                    for p in &w.pods {
+                        pod_rows(p, &mut rows);
+                    }
+                }
+            }
+            Root::StorageClass(v) => {
+                for c in &v.claims {
+                    rows.push(Row::empty(&c.namespace).with_claim(c));
+                }
+                for pv in &v.unclaimed_volumes {
+                    rows.push(Row::empty("-").with_pv(pv));
+                }
+            }
+            Root::Node(n) => {
+                for p in &n.pods {
+                    pod_rows(p, &mut rows);
+                }
+            }
+        }
+    }
+    rows
+}
+
+fn problems_by_object(report: &Report) -> HashMap<&ObjectRef, Vec<&Diagnostic>> {
+    let mut m: HashMap<&ObjectRef, Vec<&Diagnostic>> = HashMap::new();
+    for d in &report.diagnostics {
+        m.entry(&d.object).or_default().push(d);
+    }
+    m
+}
+
+fn render_table(report: &Report, wide: bool) -> String {
+    let rows = rows_of(report);
+    let by_obj = problems_by_object(report);
+    let mut headers = vec!["namespace", "pod"];
+    if wide {
+        headers.extend(["node", "zone"]);
+    }
+    headers.push("volume");
+    if wide {
+        headers.push("mounts");
+    }
+    headers.extend(["claim", "status", "size"]);
+    if wide {
+        headers.push("access");
+    }
+    headers.push("pv");
+    if wide {
+        headers.push("reclaim");
+    }
+    headers.extend(["class", "backend", "problems"]);
+    let mut t = table(&headers);
+    for r in &rows {
+        let mut codes: Vec<String> = Vec::new();
+        for o in &r.objects {
+            for d in by_obj.get(o).into_iter().flatten() {
+                if d.severity >= Severity::Warning {
+                    let c = format!("{}:{}", d.severity, d.code);
+                    if !codes.contains(&c) {
+                        codes.push(c);
+                    }
+                }
+            }
+        }
+        let mut cells = vec![r.namespace.clone(), r.pod.clone()];
+        if wide {
+            cells.extend([r.node.clone(), r.zone.clone()]);
+        }
+        cells.push(r.volume.clone());
+        if wide {
+            cells.push(r.mounts.clone());
+        }
+        cells.extend([r.claim.clone(), r.status.clone(), r.size.clone()]);
+        if wide {
+            cells.push(r.access.clone());
+        }
+        cells.push(r.pv.clone());
+        if wide {
+            cells.push(r.reclaim.clone());
+        }
+        cells.extend([
+            r.class.clone(),
+            r.backend.clone(),
+            if codes.is_empty() {
+                "-".into()
+            } else {
+                codes.join(",")
+            },
+        ]);
+        t.add_row(cells);
+    }
+    let mut out = if rows.is_empty() {
+        match &report.namespace {
+            Some(ns) => format!("No volumes found in namespace {ns}.\n"),
+            None => "No volumes found.\n".to_string(),
+        }
+    } else {
+        table_text(&t)
+    };
+    out.push_str(&footer(report, Severity::Warning));
+    out
+}
+
+/// Problems (at or above `min`), one per line, then the unknowns.
+fn footer(report: &Report, min: Severity) -> String {
+    let mut out = String::new();
+    let shown: Vec<&Diagnostic> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity >= min)
+        .collect();
+    if !shown.is_empty() {
+        out.push_str("\nProblems:\n");
+        for d in shown {
+            out.push_str(&format!(
+                "  {:<7} {:<24} {}\n",
+                d.severity, d.code, d.message
+            ));
+        }
+    }
+    out
+}
+
+// ---- tree -----------------------------------------------------------------------------------
+
+struct Tree<'a> {
+    out: String,
+    diags: HashMap<&'a ObjectRef, Vec<&'a Diagnostic>>,
+}
+
+impl<'a> Tree<'a> {
+    fn line(&mut self, prefix: &str, last: bool, text: &str) -> String {
+        let (branch, cont) = if last {
+            ("└── ", "    ")
+        } else {
+            ("├── ", "│   ")
+        };
+        self.out.push_str(prefix);
+        self.out.push_str(branch);
+        self.out.push_str(text);
+        self.out.push('\n');
+        format!("{prefix}{cont}")
+    }
+
+    fn problems(&mut self, prefix: &str, obj: &ObjectRef) {
+        let ds: Vec<&Diagnostic> = self.diags.get(obj).cloned().unwrap_or_default();
+        for d in ds {
+            let mark = match d.severity {
+                Severity::Error => "✗",
+                Severity::Warning => "!",
+                Severity::Info => "i",
+            };
+            self.out.push_str(&format!(
+                "{prefix}{mark} {} {}: {}\n",
+                d.severity, d.code, d.message
+            ));
+        }
+    }
+
+    fn pod(&mut self, prefix: &str, last: bool, p: &PodNode, root: bool) {
+        let mut text = format!("pod/{} -n {} [{}]", p.name, p.namespace, p.phase);
+        if let Some(n) = &p.node {
+            text.push_str(&format!(" on node {n}"));
+        }
+        if let Some(z) = &p.zone {
+            text.push_str(&format!(" (zone {z})"));
+        }
+        if let Some(o) = &p.owner {
+            text.push_str(&format!(" owned by {}/{}", o.kind.to_lowercase(), o.name));
+        }
+        let child = if root {
+            self.out.push_str(&text);
+            self.out.push('\n');
+            prefix.to_string()
+        } else {
+            self.line(prefix, last, &text)
+        };
+        self.problems(&child, &ObjectRef::new("Pod", Some(&p.namespace), &p.name));
+        let n = p.volumes.len();
+        for (i, v) in p.volumes.iter().enumerate() {
+            let mounts = if v.mounts.is_empty() {
+                "not mounted".to_string()
+            } else {
+                v.mounts
+                    .iter()
+                    .map(|m| {
+                        format!(
+                            "{}{} ({}{})",
+                            m.path,
+                            m.sub_path
+                                .as_ref()
+                                .map(|s| format!(" subPath {s}"))
+                                .unwrap_or_default(),
+                            m.container,
+                            if m.read_only { ", ro" } else { "" }
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let mut text = format!("volume {} [{}] → {mounts}", v.name, v.type_);
+            if v.claim.is_none() {
+                if let Some(d) = &v.detail {
+                    text.push_str(&format!(": {d}"));
+                }
+            }
+            let vp = self.line(&child, i + 1 == n, &text);
+            if let Some(c) = &v.claim {
+                self.claim(&vp, true, c);
+            }
+        }
+    }
+
+    fn claim(&mut self, prefix: &str, last: bool, c: &ClaimNode) {
+        let mut text = format!("pvc/{} [{}]", c.name, c.phase);
+        match (&c.requested, &c.capacity) {
+            (Some(r), Some(cap)) if r != cap => text.push_str(&format!(" {cap} (requested {r})")),
+            (_, Some(cap)) => text.push_str(&format!(" {cap}")),
+            (Some(r), None) => text.push_str(&format!(" requested {r}")),
+            _ => {}
+        }
+        if !c.access_modes.is_empty() {
+            text.push_str(&format!(" {}", short_modes(&c.access_modes)));
+        }
+        if let Some(vm) = &c.volume_mode {
+            if vm != "Filesystem" {
+                text.push_str(&format!(" {vm}"));
+            }
+        }
+        if let Some(n) = &c.selected_node {
+            text.push_str(&format!(" selected-node {n}"));
+        }
+        if !c.used_by.is_empty() {
+            text.push_str(&format!(
+                " used by {}",
+                c.used_by
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ));
+        }
+        let cp = self.line(prefix, last, &text);
+        self.problems(
+            &cp,
+            &ObjectRef::new("PersistentVolumeClaim", Some(&c.namespace), &c.name),
+        );
+        let has_pv = c.volume.is_some();
+        if let Some(cl) = &c.class {
+            self.class(&cp, !has_pv, cl);
+        } else if c.phase != "Missing" && !c.phase.starts_with("Unknown") {
+            self.line(&cp, !has_pv, "storageclass: none (static binding)");
+        }
+        if let Some(pv) = &c.volume {
+            self.pv(&cp, true, pv);
+        }
+    }
+
+    fn class(&mut self, prefix: &str, last: bool, cl: &ClassNode) {
+        let text = if cl.exists {
+            format!(
+                "storageclass/{} {} binding {} reclaim {} expansion {}{}",
+                cl.name,
+                cl.provisioner.as_deref().unwrap_or("-"),
+                cl.binding_mode.as_deref().unwrap_or("-"),
+                cl.reclaim_policy.as_deref().unwrap_or("-"),
+                if cl.allow_expansion { "yes" } else { "no" },
+                if cl.is_default { " (default)" } else { "" }
+            )
+        } else {
+            format!("storageclass/{} [not found]", cl.name)
+        };
+        let p = self.line(prefix, last, &text);
+        self.problems(&p, &ObjectRef::new("StorageClass", None, &cl.name));
+    }
+
+    fn pv(&mut self, prefix: &str, last: bool, pv: &PvNode) {
+        let mut text = format!("pv/{} [{}]", pv.name, pv.phase);
+        if let Some(c) = &pv.capacity {
+            text.push_str(&format!(" {c}"));
+        }
+        if !pv.access_modes.is_empty() {
+            text.push_str(&format!(" {}", short_modes(&pv.access_modes)));
+        }
+        if let Some(r) = &pv.reclaim_policy {
+            text.push_str(&format!(" reclaim {r}"));
+        }
+        let pp = self.line(prefix, last, &text);
+        self.problems(&pp, &ObjectRef::new("PersistentVolume", None, &pv.name));
+        let mut items: Vec<String> = Vec::new();
+        if let Some(cr) = &pv.claim_ref {
+            items.push(format!(
+                "claimRef {}/{}",
+                cr.namespace.as_deref().unwrap_or("-"),
+                cr.name
+            ));
+        }
+        for t in &pv.node_affinity {
+            items.push(format!("node affinity: {t}"));
+        }
+        for a in &pv.attachments {
+            let mut s = format!(
+                "attachment {} → node {} ({})",
+                a.name,
+                a.node,
+                if a.attached {
+                    "attached"
+                } else {
+                    "not attached"
+                }
+            );
+            if let Some(e) = &a.attach_error {
+                s.push_str(&format!(", attach error: {e}"));
+            }
+            if let Some(e) = &a.detach_error {
+                s.push_str(&format!(", detach error: {e}"));
+            }
+            items.push(s);
+        }
+        let n = items.len() + usize::from(pv.backend.is_some());
+        for (i, it) in items.iter().enumerate() {
+            self.line(&pp, i + 1 == n, it);
+        }
+        if let Some(b) = &pv.backend {
+            let bp = self.line(&pp, true, &format!("backend: {}", b.summary));
+            let fields: Vec<(&String, &String)> = b.fields.iter().collect();
+            let m = fields.len();
+            for (i, (k, v)) in fields.into_iter().enumerate() {
+                self.line(&bp, i + 1 == m, &format!("{k}: {v}"));
+            }
+        }
+    }
+}
+
+pub fn render_tree(report: &Report) -> String {
+    let mut t = Tree {
+        out: String::new(),
+        diags: problems_by_object(report),
+    };
+    for (i, root) in report.roots.iter().enumerate() {
+        if i > 0 {
+            t.out.push('\n');
+        }
+        match root {
+            Root::Pod(p) => t.pod("", true, p, true),
+            Root::Claim(c) => {
+                t.out.push_str(&format!("namespace {}\n", c.namespace));
+                t.claim("", true, c);
+            }
+            Root::Volume(rv) => {
+                t.out.push_str(&format!(
+                    "pv/{} ← claim: {}\n",
+                    rv.volume.name, rv.claim_status
+                ));
+                if let Some(c) = &rv.claim {
+                    let n = rv.pods.len();
+                    let cp = t.line(
+                        "",
+                        n == 0,
+                        &format!("pvc/{} -n {} [{}]", c.name, c.namespace, c.phase),
+                    );
+                    t.problems(
+                        &cp,
+                        &ObjectRef::new("PersistentVolumeClaim", Some(&c.namespace), &c.name),
+                    );
+                    let _ = cp;
+                    for (i, p) in rv.pods.iter().enumerate() {
+                        let mut s = format!("used by pod/{} [{}]", p.name, p.phase);
+                        if let Some(nd) = &p.node {
+                            s.push_str(&format!(" on node {nd}"));
+                        }
+                        if let Some(o) = &p.owner {
+                            s.push_str(&format!(" owned by {}/{}", o.kind.to_lowercase(), o.name));
+                        }
+                        let pp = t.line("", i + 1 == n, &s);
+                        t.problems(&pp, &ObjectRef::new("Pod", Some(&p.namespace), &p.name));
+                    }
+                }
+                if let Some(cl) = &rv.class {
+                    t.class("", false, cl);
+                }
+                t.pv("", true, &rv.volume);
+            }
+            Root::Workload(w) => {
+                t.out.push_str(&format!(
+                    "{}/{} -n {} replicas {}\n",
+                    w.kind.to_lowercase(),
+                    w.name,
+                    w.namespace,
+                    w.replicas
+                ));
+                let kind = if w.kind == "StatefulSet" {
+                    "StatefulSet"
+                } else {
+                    "Deployment"
+                };
+                t.problems("", &ObjectRef::new(kind, Some(&w.namespace), &w.name));
+                let total = w.expected_claims.len()
+                    + w.leftover_claims.len()
+                    + usize::from(w.expected_claims.is_empty()) * w.pods.len();
+                let mut i = 0;
+                for e in &w.expected_claims {
+                    i += 1;
+                    let label = if e.template.is_empty() {
+                        format!("claim {}", e.name)
+                    } else {
+                        format!(
+                            "claim {} (template {}, ordinal {})",
+                            e.name, e.template, e.ordinal
+                        )
+                    };
+                    match &e.claim {
+                        Some(c) => {
+                            let pod = w
+                                .pods
+                                .iter()
+                                .find(|p| c.used_by.iter().any(|u| u.name == p.name));
+                            let ep = t.line(
+                                "",
+                                i == total,
+                                &format!(
+                                    "{label}{}",
+                                    pod.map(|p| format!(
+                                        " ← pod/{} [{}]{}",
+                                        p.name,
+                                        p.phase,
+                                        p.node
+                                            .as_ref()
+                                            .map(|n| format!(" on {n}"))
+                                            .unwrap_or_default()
+                                    ))
+                                    .unwrap_or_default()
+                                ),
+                            );
+                            if let Some(p) = pod {
+                                t.problems(
+                                    &ep,
+                                    &ObjectRef::new("Pod", Some(&p.namespace), &p.name),
+                                );
+                            }
+                            t.claim(&ep, true, c);
+                        }
+                        None => {
+                            let ep = t.line("", i == total, &format!("{label} [Missing]"));
+                            t.problems(
+                                &ep,
+                                &ObjectRef::new(
+                                    "PersistentVolumeClaim",
+                                    Some(&w.namespace),
+                                    &e.name,
+                                ),
+                            );
+                        }
+                    }
+                }
+                for c in &w.leftover_claims {
+                    i += 1;
+                    let ep = t.line(
+                        "",
+                        i == total,
+                        &format!("leftover claim {} (from a scale-down)", c.name),
+                    );
+                    t.claim(&ep, true, c);
+                }
+                if w.expected_claims.is_empty() {
+                    for p in &w.pods {
+                        i += 1;
+                        t.pod("", i == total, p, false);
+                    }
+                }
+            }
+            Root::StorageClass(v) => {
+                t.class(
+                    "",
+                    v.claims.is_empty() && v.unclaimed_volumes.is_empty(),
+                    &v.class,
+                );
+                let n = v.claims.len() + v.unclaimed_volumes.len();
+                let mut i = 0;
+                for c in &v.claims {
+                    i += 1;
+                    t.claim("", i == n, c);
+                }
+                for pv in &v.unclaimed_volumes {
+                    i += 1;
+                    t.pv("", i == n, pv);
+                }
+            }
+            Root::Node(nv) => {
+                t.out.push_str(&format!(
+                    "node/{}{}{}\n",
+                    nv.name,
+                    nv.zone
+                        .as_ref()
+                        .map(|z| format!(" (zone {z})"))
+                        .unwrap_or_default(),
+                    if nv.exists { "" } else { " [not found]" }
+                ));
+                let n = nv.pods.len() + nv.attachments.len() + nv.pinned_volumes.len();
+                let mut i = 0;
+                for p in &nv.pods {
+                    i += 1;
+                    t.pod("", i == n, p, false);
+                }
+                for a in &nv.attachments {
+                    i += 1;
+                    t.line(
+                        "",
+                        i == n,
+                        &format!(
+                            "attachment {} ← pv {} ({})",
+                            a.name,
+                            a.name,
+                            if a.attached {
+                                "attached"
+                            } else {
+                                "not attached"
+                            }
+                        ),
+                    );
+                }
+                for pv in &nv.pinned_volumes {
+                    i += 1;
+                    t.line(
+                        "",
+                        i == n,
+                        &format!("local volume pv/{pv} pinned to this node"),
+                    );
+                }
+            }
+        }
+    }
+    if report.roots.is_empty() {
+        t.out.push_str("Nothing to trace.\n");
+    }
+    // Diagnostics about objects not drawn (e.g. Forbidden gaps) go last.
+    let drawn: std::collections::HashSet<ObjectRef> = report
+        .roots
+        .iter()
+        .flat_map(super::build::root_objects)
+        .collect();
+    let rest: Vec<&Diagnostic> = report
+        .diagnostics
+        .iter()
+        .filter(|d| !drawn.contains(&d.object) && d.severity >= Severity::Warning)
+        .collect();
+    if !rest.is_empty() {
+        t.out.push_str("\nAlso:\n");
+        for d in rest {
+            t.out
+                .push_str(&format!("  {} {}: {}\n", d.severity, d.code, d.message));
+        }
+    }
+    t.out
+}

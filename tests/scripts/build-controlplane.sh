@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Build kube-apiserver, kube-controller-manager, kube-scheduler, kubectl (k8s.io/kubernetes through
+# the Go module proxy, via a wrapper module that replaces each staging module with its published
+# release) and kwok into a cache outside the repo. Reused when present.
+#
+#   tests/scripts/build-controlplane.sh          # prints the bin dir on the last line
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=../versions.env
+source "$here/versions.env"
+
+cache=${KUBECTL_STATEFUL_CACHE:-$HOME/.cache/kubectl-stateful}
+bindir="$cache/k8s-$K8S_VERSION-kwok-$KWOK_VERSION/bin"
+want=(kube-apiserver kube-controller-manager kube-scheduler kubectl kwok)
+
+have_all() { for b in "${want[@]}"; do [ -x "$bindir/$b" ] || return 1; done; }
+if have_all; then echo "$bindir"; exit 0; fi
+
+command -v go >/dev/null || { echo "build-controlplane: go is not installed" >&2; exit 1; }
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
+export GOPATH=${GOPATH:-$cache/gopath}
+export GOCACHE=${GOCACHE_OVERRIDE:-$cache/gocache}
+mkdir -p "$bindir" "$GOCACHE"
+
+work="$cache/build-k8s-$K8S_VERSION"
+mkdir -p "$work"
+cd "$work"
+staging=(api apiextensions-apiserver apimachinery apiserver cli-runtime client-go cloud-provider
+  cluster-bootstrap code-generator component-base component-helpers controller-manager cri-api
+  cri-client cri-streaming csi-translation-lib dynamic-resource-allocation endpointslice externaljwt
+  kms kube-aggregator kube-controller-manager kube-proxy kube-scheduler kubectl kubelet metrics
+  mount-utils pod-security-admission sample-apiserver sample-cli-plugin sample-controller)
+{
+  echo "module kbuild"
+  echo
+  echo "go 1.26.0"
+  echo
+  echo "require k8s.io/kubernetes $K8S_VERSION"
+  echo
+  echo "replace ("
+  for m in "${staging[@]}"; do echo "	k8s.io/$m => k8s.io/$m $K8S_STAGING_VERSION"; done
+  echo ")"
+} > go.mod
+cat > tools.go <<'GO'
+//go:build tools
+
+package kbuild
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubectl"
+)
+GO
+go mod tidy -e >&2 || true
+ver=${K8S_VERSION#v}
+V=k8s.io/component-base/version
+ldflags="-s -w -X $V.gitVersion=$K8S_VERSION -X $V.gitMajor=${ver%%.*} -X $V.gitMinor=$(echo "$ver" | cut -d. -f2) -X $V.gitTreeState=clean -X $V.buildDate=1970-01-01T00:00:00Z"
+for c in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+  if [ ! -x "$bindir/$c" ]; then
+    echo "build-controlplane: building $c $K8S_VERSION" >&2
+    go build -trimpath -ldflags "$ldflags" -o "$bindir/$c.tmp" "k8s.io/kubernetes/cmd/$c" >&2
+    mv "$bindir/$c.tmp" "$bindir/$c"
+  fi
+done
+if [ ! -x "$bindir/kwok" ]; then
+  echo "build-controlplane: building kwok $KWOK_VERSION" >&2
+  GOBIN="$bindir" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" >&2
+fi
+have_all || { echo "build-controlplane: some binaries are missing in $bindir" >&2; exit 1; }
+echo "$bindir"
