@@ -42,6 +42,9 @@ pub struct KubeArgs {
 impl KubeArgs {
     /// `--request-timeout` as a duration; `None` for "0" (no limit, kubectl's default).
     pub fn request_timeout(&self) -> Result<Option<Duration>> {
+        if self.request_timeout.trim().is_empty() {
+            return Ok(None);
+        }
         let d = parse_duration(&self.request_timeout).map_err(|e| {
             Error::Usage(format!(
                 "invalid --request-timeout {:?}: {e}",
