@@ -1416,18 +1416,6 @@ impl<'a> Builder<'a> {
         let sc_known = self.snap.knows(Kind::StorageClass);
         let explicit = spec.and_then(|s| s.storage_class_name.as_deref());
 
-        if let Some(ev) = self.latest_event(uid, &["ProvisioningFailed"]) {
-            self.diag(
-                Severity::Error,
-                "ProvisioningFailed",
-                r.clone(),
-                format!(
-                    "claim {name} is Pending: provisioning failed: {}",
-                    ev.message.clone().unwrap_or_default().trim()
-                ),
-            );
-            return;
-        }
         // Named class that does not exist.
         if let Some(cn) = explicit.filter(|s| !s.is_empty()) {
             if sc_known && !self.idx.storage_classes.contains_key(cn) {
@@ -1445,6 +1433,18 @@ impl<'a> Builder<'a> {
                     return;
                 }
             }
+        }
+        if let Some(ev) = self.latest_event(uid, &["ProvisioningFailed"]) {
+            self.diag(
+                Severity::Error,
+                "ProvisioningFailed",
+                r.clone(),
+                format!(
+                    "claim {name} is Pending: provisioning failed: {}",
+                    ev.message.clone().unwrap_or_default().trim()
+                ),
+            );
+            return;
         }
         // No class and no default.
         if explicit.is_none() && class_name.is_none() && sc_known {

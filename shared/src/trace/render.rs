@@ -518,6 +518,19 @@ impl<'a> Tree<'a> {
     }
 
     fn pv(&mut self, prefix: &str, last: bool, pv: &PvNode) {
+        self.pv_with(prefix, last, pv, false, Vec::new(), &[]);
+    }
+
+    /// A PV line and its details; `root` draws it as a tree root; `extra` lines go first.
+    fn pv_with(
+        &mut self,
+        prefix: &str,
+        last: bool,
+        pv: &PvNode,
+        root: bool,
+        extra: Vec<String>,
+        also: &[ObjectRef],
+    ) {
         let mut text = format!("pv/{} [{}]", pv.name, pv.phase);
         if let Some(c) = &pv.capacity {
             text.push_str(&format!(" {c}"));
@@ -528,9 +541,18 @@ impl<'a> Tree<'a> {
         if let Some(r) = &pv.reclaim_policy {
             text.push_str(&format!(" reclaim {r}"));
         }
-        let pp = self.line(prefix, last, &text);
+        let pp = if root {
+            self.out.push_str(&text);
+            self.out.push('\n');
+            prefix.to_string()
+        } else {
+            self.line(prefix, last, &text)
+        };
         self.problems(&pp, &ObjectRef::new("PersistentVolume", None, &pv.name));
-        let mut items: Vec<String> = Vec::new();
+        for o in also {
+            self.problems(&pp, o);
+        }
+        let mut items: Vec<String> = extra;
         if let Some(cr) = &pv.claim_ref {
             items.push(format!(
                 "claimRef {}/{}",
@@ -591,38 +613,61 @@ pub fn render_tree(report: &Report) -> String {
                 t.claim("", true, c);
             }
             Root::Volume(rv) => {
-                t.out.push_str(&format!(
-                    "pv/{} ← claim: {}\n",
-                    rv.volume.name, rv.claim_status
-                ));
-                if let Some(c) = &rv.claim {
-                    let n = rv.pods.len();
-                    let cp = t.line(
-                        "",
-                        n == 0,
-                        &format!("pvc/{} -n {} [{}]", c.name, c.namespace, c.phase),
-                    );
-                    t.problems(
-                        &cp,
-                        &ObjectRef::new("PersistentVolumeClaim", Some(&c.namespace), &c.name),
-                    );
-                    let _ = cp;
-                    for (i, p) in rv.pods.iter().enumerate() {
-                        let mut s = format!("used by pod/{} [{}]", p.name, p.phase);
-                        if let Some(nd) = &p.node {
-                            s.push_str(&format!(" on node {nd}"));
+                let mut extra = Vec::new();
+                match (&rv.claim, &rv.volume.claim_ref) {
+                    (Some(c), _) => extra.push(format!(
+                        "claimed by pvc/{} -n {} [{}] ({})",
+                        c.name, c.namespace, c.phase, rv.claim_status
+                    )),
+                    (None, Some(cr)) => extra.push(format!(
+                        "claimRef {}/{}: {}",
+                        cr.namespace.as_deref().unwrap_or("-"),
+                        cr.name,
+                        match rv.claim_status.as_str() {
+                            "missing" => "that claim no longer exists",
+                            "unknown" => "unknown (claims not visible)",
+                            other => other,
                         }
-                        if let Some(o) = &p.owner {
-                            s.push_str(&format!(" owned by {}/{}", o.kind.to_lowercase(), o.name));
-                        }
-                        let pp = t.line("", i + 1 == n, &s);
-                        t.problems(&pp, &ObjectRef::new("Pod", Some(&p.namespace), &p.name));
+                    )),
+                    (None, None) => extra.push("no claim".into()),
+                }
+                for p in &rv.pods {
+                    let mut s = format!("used by pod/{} -n {} [{}]", p.name, p.namespace, p.phase);
+                    if let Some(nd) = &p.node {
+                        s.push_str(&format!(" on node {nd}"));
                     }
+                    if let Some(o) = &p.owner {
+                        s.push_str(&format!(" owned by {}/{}", o.kind.to_lowercase(), o.name));
+                    }
+                    extra.push(s);
                 }
                 if let Some(cl) = &rv.class {
-                    t.class("", false, cl);
+                    extra.push(if cl.exists {
+                        format!(
+                            "storageclass/{} {} reclaim {}",
+                            cl.name,
+                            cl.provisioner.as_deref().unwrap_or("-"),
+                            cl.reclaim_policy.as_deref().unwrap_or("-")
+                        )
+                    } else {
+                        format!("storageclass/{} [not found]", cl.name)
+                    });
                 }
-                t.pv("", true, &rv.volume);
+                // The claim and pods' own problems, under the volume.
+                let mut pv = rv.volume.clone();
+                pv.claim_ref = None; // drawn above, with its status
+                let mut also = Vec::new();
+                if let Some(c) = &rv.claim {
+                    also.push(ObjectRef::new(
+                        "PersistentVolumeClaim",
+                        Some(&c.namespace),
+                        &c.name,
+                    ));
+                }
+                for p in &rv.pods {
+                    also.push(ObjectRef::new("Pod", Some(&p.namespace), &p.name));
+                }
+                t.pv_with("", true, &pv, true, extra, &also);
             }
             Root::Workload(w) => {
                 t.out.push_str(&format!(
