@@ -13,7 +13,14 @@ cache=${KUBECTL_STATEFUL_CACHE:-$HOME/.cache/kubectl-stateful}
 bindir="$cache/k8s-$K8S_VERSION-kwok-$KWOK_VERSION/bin"
 want=(kube-apiserver kube-controller-manager kube-scheduler kubectl kwok)
 
-have_all() { for b in "${want[@]}"; do [ -x "$bindir/$b" ] || return 1; done; }
+# kwok is built from its module source plus tests/controlplane/kwok-*.patch; the stamp names the
+# patches' hash, so changing a patch rebuilds kwok (only kwok).
+kwok_patches=("$here"/controlplane/kwok-*.patch)
+kwok_stamp="$bindir/.kwok-patches-$(cat "${kwok_patches[@]}" | sha256sum | cut -c1-12)"
+have_all() {
+  for b in "${want[@]}"; do [ -x "$bindir/$b" ] || return 1; done
+  [ -e "$kwok_stamp" ]
+}
 if have_all; then echo "$bindir"; exit 0; fi
 
 command -v go >/dev/null || { echo "build-controlplane: go is not installed" >&2; exit 1; }
@@ -64,9 +71,19 @@ for c in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
     mv "$bindir/$c.tmp" "$bindir/$c"
   fi
 done
-if [ ! -x "$bindir/kwok" ]; then
-  echo "build-controlplane: building kwok $KWOK_VERSION" >&2
-  GOBIN="$bindir" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" >&2
+if [ ! -x "$bindir/kwok" ] || [ ! -e "$kwok_stamp" ]; then
+  echo "build-controlplane: building kwok $KWOK_VERSION (+ ${#kwok_patches[@]} patch(es))" >&2
+  kw="$cache/build-kwok-$KWOK_VERSION"
+  rm -rf "$kw" && mkdir -p "$kw"
+  src=$(cd "$kw" && GOFLAGS= go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -d "$src" ] || { echo "build-controlplane: could not download sigs.k8s.io/kwok@$KWOK_VERSION" >&2; exit 1; }
+  cp -r "$src" "$kw/src" && chmod -R u+w "$kw/src"
+  for p in "${kwok_patches[@]}"; do patch -s -p1 -d "$kw/src" <"$p" >&2; done
+  printf 'module kwokbuild\n\ngo 1.26.0\n\nrequire sigs.k8s.io/kwok %s\n\nreplace sigs.k8s.io/kwok => ./src\n' "$KWOK_VERSION" >"$kw/go.mod"
+  printf '//go:build tools\n\npackage kwokbuild\n\nimport _ "sigs.k8s.io/kwok/cmd/kwok"\n' >"$kw/tools.go"
+  (cd "$kw" && go mod tidy >&2 && go build -trimpath -ldflags "-s -w" -o "$bindir/kwok.tmp" sigs.k8s.io/kwok/cmd/kwok >&2)
+  mv "$bindir/kwok.tmp" "$bindir/kwok"
+  rm -f "$bindir"/.kwok-patches-* && touch "$kwok_stamp"
 fi
 have_all || { echo "build-controlplane: some binaries are missing in $bindir" >&2; exit 1; }
 echo "$bindir"
