@@ -3,6 +3,7 @@
 //! One flow for every plugin (see ../shared/DESIGN.md):
 //! flags → [`snapshot::Source`] → [`snapshot::Snapshot`] → pure analysis → model → [`render`].
 
+pub mod backup;
 pub mod cli;
 pub mod client;
 pub mod error;

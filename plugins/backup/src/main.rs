@@ -1,0 +1,272 @@
+//! kubectl backup: one-off backups now, from a CronJob, from the database itself, or as a
+//! volume snapshot; waits with logs streamed; exit codes a script can trust.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use stateful_core::backup::engine::{Engine, SourcePref};
+use stateful_core::backup::plan::{self, CreateRequest};
+use stateful_core::backup::run::{self, Outcome};
+use stateful_core::backup::{Method, Target, list};
+use stateful_core::cli::{self, CommonArgs, OutputFormat};
+use stateful_core::snapshot::{Kind, Source};
+use stateful_core::{Error, ExitCode, Result};
+
+const EXIT_HELP: &str = "Exit codes: 0 succeeded, 1 error, 2 usage, 3 not found, 4 forbidden, 5 backup failed (or refused: a run of a Forbid CronJob is active), 6 timed out waiting, 130 interrupted (the backup goes on).";
+
+#[derive(Parser, Debug)]
+#[command(name = "kubectl backup", version, after_help = EXIT_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Take a backup now and wait for it (logs streamed).
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  kubectl backup create cronjob/todo-db-backup               # a run of the CronJob, honouring concurrencyPolicy\n",
+        "  kubectl backup create sts/todo-db --to pvc/todo-db-backup-pvc   # pg_dump -Fc from a replica\n",
+        "  kubectl backup create sts/todo-db --to-new-pvc 5Gi --source primary\n",
+        "  kubectl backup create pvc/data-todo-db-0 --snapshot        # a CSI VolumeSnapshot\n",
+        "  kubectl backup create sts/todo-db --to pvc/b --dry-run -o yaml --from-file dump.yaml\n"))]
+    Create(CreateArgs),
+    /// Backups: Jobs with our labels, CronJob-owned Jobs, our VolumeSnapshots.
+    List {
+        /// Only the backups of this target (cronjob/NAME, sts/NAME, pvc/NAME…).
+        #[arg(value_name = "TARGET")]
+        target: Option<String>,
+    },
+    /// The logs of a backup Job.
+    Logs {
+        name: String,
+        /// Follow the logs.
+        #[arg(short, long)]
+        follow: bool,
+    },
+    /// What a backup ran, where it read and wrote, how it ended and why.
+    Describe { name: String },
+}
+
+#[derive(Args, Debug)]
+struct CreateArgs {
+    /// cronjob/NAME, sts/NAME, deploy/NAME, pod/NAME, or pvc/NAME with --snapshot.
+    #[arg(value_name = "TARGET")]
+    target: String,
+    /// The backup's name (default `<target>-<kind>-<UTC yyyymmddhhmmss>`).
+    #[arg(long)]
+    name: Option<String>,
+    /// Start even when a Job of a Forbid/Replace CronJob is running.
+    #[arg(long)]
+    force: bool,
+    /// A CSI VolumeSnapshot of pvc/NAME.
+    #[arg(long)]
+    snapshot: bool,
+    /// The VolumeSnapshotClass (default: the default class for the claim's driver).
+    #[arg(long, value_name = "NAME")]
+    class: Option<String>,
+    /// The database engine (default: detected from the workload's images).
+    #[arg(long, value_enum)]
+    engine: Option<Engine>,
+    /// The dump image (default: the workload's own, so client and server versions match).
+    #[arg(long)]
+    image: Option<String>,
+    /// The workload container to back up (default: the first database container).
+    #[arg(short = 'c', long)]
+    container: Option<String>,
+    /// Where to read from: a replica when one exists, or the primary.
+    #[arg(long, value_enum, default_value = "replica")]
+    source: SourcePref,
+    /// Write the dump to this existing claim (pvc/NAME).
+    #[arg(long, value_name = "pvc/NAME")]
+    to: Option<String>,
+    /// Write the dump to a new claim of this size (named after the backup).
+    #[arg(long, value_name = "SIZE")]
+    to_new_pvc: Option<String>,
+    /// StorageClass of the new claim.
+    #[arg(long, value_name = "NAME")]
+    storage_class: Option<String>,
+    /// Deadline: the Job's activeDeadlineSeconds and how long to wait.
+    #[arg(long, default_value = "1h")]
+    timeout: String,
+    /// Do not wait; print the backup's name.
+    #[arg(long, conflicts_with = "wait")]
+    no_wait: bool,
+    /// Wait for the backup to finish (the default).
+    #[arg(long)]
+    wait: bool,
+    /// Print the objects instead of creating them (client), or have the API server check
+    /// them without creating them (server).
+    #[arg(long, num_args = 0..=1, default_missing_value = "client", value_parser = ["client", "server", "none"])]
+    dry_run: Option<String>,
+}
+
+async fn create(common: &CommonArgs, a: CreateArgs) -> Result<ExitCode> {
+    let target = Target::parse(&a.target)?;
+    let timeout = cli::parse_duration(&a.timeout)
+        .map_err(|e| Error::Usage(format!("--timeout {:?}: {e}", a.timeout)))?;
+    let req = CreateRequest {
+        target: target.clone(),
+        name: a.name,
+        force: a.force,
+        snapshot: a.snapshot,
+        class: a.class,
+        engine: a.engine,
+        image: a.image,
+        container: a.container,
+        source: a.source,
+        to: a.to,
+        to_new_pvc: a.to_new_pvc,
+        storage_class: a.storage_class,
+        timeout,
+    };
+    req.validate()?;
+    let dry_run = a.dry_run.as_deref().filter(|d| *d != "none");
+    if common.kube.all_namespaces {
+        return Err(Error::Usage("create takes one namespace, not -A".into()));
+    }
+    if !common.from_file.is_empty() && dry_run != Some("client") {
+        return Err(Error::Usage(
+            "--from-file works with --dry-run (client) only".into(),
+        ));
+    }
+    let (source, default_ns) = Source::from_args(common).await?;
+    let mut scope = Source::scope(common, default_ns)?;
+    scope.pod_selector = None;
+    let snap = source.load(&req.kinds(), &scope).await?;
+    let ns = scope
+        .namespace
+        .clone()
+        .or_else(|| plan::namespace_in_dump(&snap, &target))
+        .unwrap_or_else(|| "default".into());
+    let now = jiff::Timestamp::now();
+    let p = plan::plan(&snap, &ns, &req, now)?;
+    for w in &p.warnings {
+        eprintln!("kubectl-backup: warning: {w}");
+    }
+    let json = common.output == Some(OutputFormat::Json);
+    let conn = match (&source, dry_run) {
+        (_, Some("client")) | (Source::Dump(_), _) => {
+            cli::print_out(&plan::render_objects(&p.objects, json)?)?;
+            return Ok(ExitCode::Success);
+        }
+        (Source::Cluster(conn), _) => conn,
+    };
+    if dry_run == Some("server") {
+        run::create_dry_run(&conn.client, &ns, &p.objects).await?;
+        cli::print_out(&plan::render_objects(&p.objects, json)?)?;
+        return Ok(ExitCode::Success);
+    }
+    eprintln!("kubectl-backup: creating {}", p.summary);
+    run::create(&conn.client, &ns, &p.objects).await?;
+    let kind = if p.method == Method::Snapshot {
+        "volumesnapshot"
+    } else {
+        "job"
+    };
+    if a.no_wait {
+        cli::print_out(&format!("{}\n", p.name))?;
+        return Ok(ExitCode::Success);
+    }
+    let outcome = if p.method == Method::Snapshot {
+        run::wait_snapshot(&conn.client, &ns, &p.name, timeout).await?
+    } else {
+        // Dump Jobs end by their own activeDeadlineSeconds; leave the controller time to say so.
+        let grace = if p.method == Method::Dump {
+            Duration::from_secs(30)
+        } else {
+            Duration::ZERO
+        };
+        run::wait_job(&conn.client, &ns, &p.name, timeout + grace).await?
+    };
+    let follow = format!(
+        "kubectl backup describe {} -n {ns}  (logs: kubectl backup logs {} -n {ns} -f)",
+        p.name, p.name
+    );
+    match outcome {
+        Outcome::Succeeded(msg) => {
+            eprintln!("kubectl-backup: {msg}");
+            cli::print_out(&format!("{}\n", p.name))?;
+            Ok(ExitCode::Success)
+        }
+        Outcome::Failed(msg) => Err(Error::Failed(format!("{msg}\n  see: {follow}"))),
+        Outcome::TimedOut(msg) => Err(Error::TimedOut(format!(
+            "{msg}; {kind} {} may still be running: {follow}",
+            p.name
+        ))),
+        Outcome::Interrupted => {
+            eprintln!(
+                "kubectl-backup: stopped waiting; {kind} {} goes on. Follow it: {follow}",
+                p.name
+            );
+            std::process::exit(130)
+        }
+    }
+}
+
+async fn run_cli(cli: Cli) -> Result<ExitCode> {
+    cli.common.validate()?;
+    let json = cli.common.output == Some(OutputFormat::Json);
+    match cli.cmd {
+        Cmd::Create(a) => create(&cli.common, a).await,
+        Cmd::List { target } => {
+            let target = target.as_deref().map(Target::parse).transpose()?;
+            let (source, default_ns) = Source::from_args(&cli.common).await?;
+            let scope = Source::scope(&cli.common, default_ns)?;
+            let snap = source
+                .load(&[Kind::Job, Kind::VolumeSnapshot], &scope)
+                .await?;
+            let l = list::list(&snap, target.as_ref(), jiff::Timestamp::now());
+            if l.items.is_empty() && !json {
+                eprintln!("No backups found.");
+            }
+            cli::print_out(&list::render_list(&l, scope.namespace.is_none(), json)?)?;
+            Ok(ExitCode::Success)
+        }
+        Cmd::Describe { name } => {
+            stateful_core::backup::validate_name(&name)?;
+            let (source, default_ns) = Source::from_args(&cli.common).await?;
+            let mut scope = Source::scope(&cli.common, default_ns)?;
+            scope.pod_selector = None;
+            let snap = source
+                .load(
+                    &[Kind::Job, Kind::Pod, Kind::Event, Kind::VolumeSnapshot],
+                    &scope,
+                )
+                .await?;
+            let ns = scope.namespace.clone().unwrap_or_else(|| "default".into());
+            cli::print_out(&list::describe(&snap, &ns, &name, jiff::Timestamp::now())?)?;
+            Ok(ExitCode::Success)
+        }
+        Cmd::Logs { name, follow } => {
+            stateful_core::backup::validate_name(&name)?;
+            let (source, default_ns) = Source::from_args(&cli.common).await?;
+            let Source::Cluster(conn) = source else {
+                return Err(Error::Usage("logs needs a cluster, not --from-file".into()));
+            };
+            let ns = cli
+                .common
+                .kube
+                .namespace
+                .clone()
+                .or(default_ns)
+                .unwrap_or_else(|| "default".into());
+            run::job_logs(&conn.client, &ns, &name, follow).await?;
+            Ok(ExitCode::Success)
+        }
+    }
+}
+
+fn main() {
+    let cli: Cli = cli::parse_args();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Other(format!("cannot start the async runtime: {e}")));
+    let result = rt.and_then(|rt| rt.block_on(run_cli(cli)));
+    cli::finish("kubectl backup", result)
+}
