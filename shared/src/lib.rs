@@ -4,8 +4,10 @@
 //! flags → [`snapshot::Source`] → [`snapshot::Snapshot`] → pure analysis → model → [`render`].
 
 pub mod backup;
+pub mod bootstrap;
 pub mod cli;
 pub mod client;
+pub mod exec;
 pub mod error;
 pub mod labels;
 pub mod render;
