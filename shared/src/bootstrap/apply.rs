@@ -931,3 +931,58 @@ mod tests {
         let _ = StepStatus::Done;
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// A session: what `plan`, `apply` and `status` share
+// ---------------------------------------------------------------------------------------------
+
+/// Preflight (named checks, exec permission first), then observe every member and plan.
+/// Returns the plan; a failed check leaves it `refused` without running any engine command.
+/// A denied `pods/exec` is an error (exit 4) because nothing can be read or done without it.
+pub async fn live_plan(
+    client: &kube::Client,
+    exec: &crate::exec::KubeExec,
+    topo: &Topology,
+    exec_timeout: Duration,
+    wait: Duration,
+    wait_for_pods: bool,
+) -> Result<Plan> {
+    let mut plan = Plan::new(topo, "cluster");
+    plan.checks.push(preflight::service_check(topo));
+    let rbac = exec_permission(client, &topo.namespace).await?;
+    if rbac.status == CheckStatus::Fail {
+        return Err(Error::Forbidden {
+            verb: "create".into(),
+            resource: "pods/exec".into(),
+            namespace: Some(topo.namespace.clone()),
+            message: "checked with a SelfSubjectAccessReview before running anything".into(),
+        });
+    }
+    plan.checks.push(rbac);
+    let mut pods = preflight::pods_check(topo);
+    if pods.status == CheckStatus::Fail && wait_for_pods {
+        wait_pods_running(client, topo, wait).await?;
+        pods = Check::new(
+            preflight::PODS,
+            CheckStatus::Pass,
+            format!("{} pods Running (waited)", topo.members.len()),
+        );
+    }
+    plan.checks.push(pods);
+    let ctx = Ctx {
+        exec,
+        topo,
+        exec_timeout,
+        wait,
+    };
+    if preflight::failed(&plan.checks).is_none() {
+        let live = live_checks(&ctx).await;
+        plan.checks.extend(live);
+    }
+    if let Some(why) = preflight::failed(&plan.checks) {
+        plan.refuse(format!("preflight failed: {why}"));
+        return Ok(plan);
+    }
+    let observed = observe(&ctx).await;
+    Ok(plan_from(topo, Some(&observed), plan))
+}
