@@ -285,19 +285,64 @@ pub async fn run_kubectl_with(
     envs: &[(&str, &str)],
     timeout: Duration,
 ) -> Result<CmdOutput> {
+    run_kubectl_full(cluster, kubeconfig, args, envs, None, timeout).await
+}
+
+/// [`run_kubectl`] with `stdin` fed to kubectl (then closed), e.g. `kubectl exec -i`.
+pub async fn run_kubectl_stdin(
+    cluster: &Cluster,
+    kubeconfig: &Path,
+    args: &[&str],
+    stdin: &[u8],
+) -> Result<CmdOutput> {
+    run_kubectl_full(
+        cluster,
+        kubeconfig,
+        args,
+        &[],
+        Some(stdin),
+        Duration::from_secs(300),
+    )
+    .await
+}
+
+async fn run_kubectl_full(
+    cluster: &Cluster,
+    kubeconfig: &Path,
+    args: &[&str],
+    envs: &[(&str, &str)],
+    stdin: Option<&[u8]>,
+    timeout: Duration,
+) -> Result<CmdOutput> {
+    use tokio::io::AsyncWriteExt;
     let mut cmd = tokio::process::Command::new(cluster.kubectl_bin());
     cmd.args(args)
         .env("KUBECONFIG", kubeconfig)
         .env("PATH", plugin_search_path(cluster))
         .env_remove("KUBECTL_PLUGINS_PATH")
-        .stdin(Stdio::null())
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     for (k, v) in envs {
         cmd.env(k, v);
     }
-    let out = tokio::time::timeout(timeout, cmd.output())
+    let run = async {
+        let mut child = cmd.spawn()?;
+        if let (Some(data), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            let data = data.to_vec();
+            tokio::spawn(async move {
+                let _ = pipe.write_all(&data).await;
+                let _ = pipe.shutdown().await;
+            });
+        }
+        child.wait_with_output().await
+    };
+    let out = tokio::time::timeout(timeout, run)
         .await
         .map_err(|_| anyhow!("kubectl {args:?} did not finish in {timeout:?}"))?
         .with_context(|| format!("running kubectl {args:?}"))?;
@@ -464,6 +509,11 @@ impl TestNs {
     /// PATH = cluster bin + plugin dir + PATH, so `kubectl pvc-trace` finds `kubectl-pvc_trace`.
     pub async fn kubectl(&self, args: &[&str]) -> Result<CmdOutput> {
         run_kubectl(self.cluster, &self.kubeconfig, args).await
+    }
+
+    /// [`TestNs::kubectl`] with `stdin` fed to kubectl, e.g. `kubectl exec -i pod -- psql`.
+    pub async fn kubectl_stdin(&self, args: &[&str], stdin: &[u8]) -> Result<CmdOutput> {
+        run_kubectl_stdin(self.cluster, &self.kubeconfig, args, stdin).await
     }
 
     /// [`TestNs::kubectl`] as the restricted user.

@@ -303,6 +303,30 @@ async fn exec_and_logs_reach_the_host() -> Result<()> {
         .ok()?;
     assert_eq!(out.stdout, "HI\n");
 
+    // stdin reaches the command and its end closes the command's stdin.
+    let out = ns
+        .kubectl_stdin(
+            &[
+                "exec",
+                "-i",
+                "web",
+                "--",
+                "sh",
+                "-c",
+                "wc -l; cat >/dev/null; echo done",
+            ],
+            b"a\nb\nc\n",
+        )
+        .await?
+        .ok()?;
+    assert_eq!(
+        out.stdout.split_whitespace().collect::<Vec<_>>(),
+        ["3", "done"]
+    );
+    // The exec'd command gets kwok's small fixed environment, not the test process's.
+    let out = exec_capture(&pods, "web", &["env"]).await?;
+    assert!(!out.contains("CARGO"), "{out}");
+
     // Logs: placeholder by default, then what the test sets.
     let text = pods.logs("web", &LogParams::default()).await?;
     assert!(text.contains("no logs configured"), "{text}");

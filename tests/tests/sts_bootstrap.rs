@@ -1,0 +1,524 @@
+//! kubectl sts-bootstrap against REAL PostgreSQL servers: one server per pod, each on its own
+//! 127.0.x.N with the pod FQDNs mapped to it in /etc/hosts, each restarted by a small supervisor
+//! loop when it exits (as the kubelet restarts a container). kwok routes `pods/exec` of each pod
+//! to this host with the pod's own env (PGHOST/PGPORT/PGDATA/POSTGRES_PASSWORD).
+//!
+//! Needs: root (to run the servers as `postgres` and to edit /etc/hosts), PostgreSQL server
+//! binaries (/usr/lib/postgresql/*/bin), psql and pg_basebackup on PATH, and the plugin built.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use e2e::{TestNs, plugin_path, wait_for};
+use k8s_openapi::api::core::v1::Secret;
+use serde_json::json;
+
+const SUPERUSER_PW: &str = "e2e-superuser-pw";
+
+fn pg_bin() -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|p| p.join("postgres").is_file() && p.join("initdb").is_file())
+        .collect();
+    dirs.sort();
+    dirs.pop()
+}
+
+fn have(cmd: &str) -> bool {
+    std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {cmd}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn sh(script: &str) -> Result<String> {
+    let out = std::process::Command::new("sh")
+        .args(["-c", script])
+        .stdin(Stdio::null())
+        .output()?;
+    if !out.status.success() {
+        bail!(
+            "`{script}` failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// One "pod": a real server with its volume dir, data dir and supervisor.
+struct Server {
+    pod: String,
+    addr: String,
+    volume: PathBuf,
+    pgdata: PathBuf,
+    hold: PathBuf,
+    _supervisor: tokio::process::Child,
+}
+
+/// The servers, their /etc/hosts lines, and cleanup (also on panic).
+struct Fleet {
+    bin: PathBuf,
+    root: PathBuf,
+    port: u16,
+    net: u8,
+    marker: String,
+    stop: PathBuf,
+    servers: Vec<Server>,
+}
+
+impl Fleet {
+    fn new(ns: &str) -> Result<Fleet> {
+        let bin = pg_bin().context("no PostgreSQL server binaries in /usr/lib/postgresql")?;
+        let seed = std::process::id() as u64
+            ^ std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_nanos() as u64;
+        let net = 100 + (seed % 100) as u8;
+        let port = 20000 + (seed % 20000) as u16;
+        let root = std::env::temp_dir().join(format!("sts-bootstrap-e2e-{ns}"));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root)?;
+        sh(&format!("chmod 755 {}", root.display()))?;
+        Ok(Fleet {
+            bin,
+            stop: root.join("STOP"),
+            root,
+            port,
+            net,
+            marker: format!("# sts-bootstrap-e2e {ns}"),
+            servers: Vec::new(),
+        })
+    }
+
+    fn fqdn(ns: &str, ordinal: u32) -> String {
+        format!("todo-db-{ordinal}.todo-db.{ns}.svc.cluster.local")
+    }
+
+    /// initdb a fresh data dir (as a container entrypoint would on an empty volume).
+    fn initdb(&self, pgdata: &Path) -> Result<()> {
+        let pwfile = self.root.join("pw");
+        std::fs::write(&pwfile, SUPERUSER_PW)?;
+        sh(&format!(
+            "chmod 644 {pw}; runuser -u postgres -- {bin}/initdb -D {d} -U postgres --pwfile={pw} --auth-local=trust --auth-host=scram-sha-256 >/dev/null && printf 'local all all trust\\nhost all all 127.0.0.0/8 scram-sha-256\\n' > {d}/pg_hba.conf && chown postgres {d}/pg_hba.conf",
+            pw = pwfile.display(),
+            bin = self.bin.display(),
+            d = pgdata.display()
+        ))?;
+        Ok(())
+    }
+
+    /// Start the server of `ordinal` (fresh data) under its supervisor; map its FQDN.
+    async fn add(&mut self, ns: &str, ordinal: u32) -> Result<()> {
+        let pod = format!("todo-db-{ordinal}");
+        let addr = format!("127.0.{}.{}", self.net, 10 + ordinal);
+        let volume = self.root.join(&pod);
+        std::fs::create_dir_all(&volume)?;
+        sh(&format!("chown postgres {}", volume.display()))?;
+        let pgdata = volume.join("pgdata");
+        self.initdb(&pgdata)?;
+        let hold = volume.join("HOLD");
+        let script = format!(
+            "while [ ! -f {stop} ]; do if [ -f {hold} ]; then sleep 0.2; continue; fi; runuser -u postgres -- {bin}/postgres -D {d} -c listen_addresses={addr} -p {port} -c unix_socket_directories= >> {log} 2>&1; sleep 0.3; done",
+            stop = self.stop.display(),
+            hold = hold.display(),
+            bin = self.bin.display(),
+            d = pgdata.display(),
+            port = self.port,
+            log = volume.join("server.log").display(),
+        );
+        let child = tokio::process::Command::new("sh")
+            .args(["-c", &script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()?;
+        let line = format!("{addr} {} {}\n", Self::fqdn(ns, ordinal), self.marker);
+        let mut hosts = std::fs::read_to_string("/etc/hosts")?;
+        hosts.push_str(&line);
+        std::fs::write("/etc/hosts", hosts)?;
+        self.servers.push(Server {
+            pod,
+            addr,
+            volume,
+            pgdata,
+            hold,
+            _supervisor: child,
+        });
+        self.wait_up(ordinal).await
+    }
+
+    fn server(&self, ordinal: u32) -> &Server {
+        &self.servers[ordinal as usize]
+    }
+
+    fn psql(&self, ordinal: u32, sql: &str) -> Result<String> {
+        let s = self.server(ordinal);
+        let out = std::process::Command::new("psql")
+            .args(["-X", "-At", "-v", "ON_ERROR_STOP=1", "-h", &s.addr, "-p"])
+            .arg(self.port.to_string())
+            .args(["-U", "postgres", "-d", "postgres", "-c", sql])
+            .env("PGPASSWORD", SUPERUSER_PW)
+            .env("PGCONNECT_TIMEOUT", "3")
+            .stdin(Stdio::null())
+            .output()?;
+        if !out.status.success() {
+            bail!(
+                "psql on {}: {}",
+                s.pod,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+
+    async fn wait_up(&self, ordinal: u32) -> Result<()> {
+        wait_for(
+            &format!("server of todo-db-{ordinal}"),
+            Duration::from_secs(60),
+            || async move { Ok(self.psql(ordinal, "SELECT 1").ok().map(|_| ())) },
+        )
+        .await
+    }
+
+    /// Wipe a replica's data: hold the supervisor, stop the server, replace the data dir with a
+    /// fresh initdb (what an empty volume gives), release.
+    async fn wipe(&self, ordinal: u32) -> Result<()> {
+        let s = self.server(ordinal);
+        std::fs::write(&s.hold, "")?;
+        let _ = sh(&format!(
+            "runuser -u postgres -- {}/pg_ctl -D {} stop -m fast -w >/dev/null 2>&1",
+            self.bin.display(),
+            s.pgdata.display()
+        ));
+        sh(&format!("rm -rf {}", s.pgdata.display()))?;
+        self.initdb(&s.pgdata)?;
+        std::fs::remove_file(&s.hold)?;
+        self.wait_up(ordinal).await
+    }
+
+    fn exec_env(&self, ordinal: u32) -> Vec<(String, String)> {
+        let s = self.server(ordinal);
+        vec![
+            ("PGHOST".into(), s.addr.clone()),
+            ("PGPORT".into(), self.port.to_string()),
+            ("PGDATA".into(), s.pgdata.to_string_lossy().into_owned()),
+            ("POSTGRES_USER".into(), "postgres".into()),
+            ("POSTGRES_PASSWORD".into(), SUPERUSER_PW.into()),
+        ]
+    }
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        let _ = std::fs::write(&self.stop, "");
+        for s in &self.servers {
+            let _ = std::process::Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(self.bin.join("pg_ctl"))
+                .args(["-D"])
+                .arg(&s.pgdata)
+                .args(["stop", "-m", "immediate"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+        if let Ok(hosts) = std::fs::read_to_string("/etc/hosts") {
+            let kept: String = hosts
+                .lines()
+                .filter(|l| !l.ends_with(&self.marker))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            let _ = std::fs::write("/etc/hosts", kept);
+        }
+        if std::env::var_os("STS_BOOTSTRAP_E2E_KEEP").is_none() {
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
+    }
+}
+
+fn statefulset(port: u16, replicas: i32) -> serde_json::Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "StatefulSet",
+        "metadata": {"name": "todo-db", "labels": {"app": "todo-db"}},
+        "spec": {
+            "serviceName": "todo-db", "replicas": replicas,
+            "selector": {"matchLabels": {"app": "todo-db"}},
+            "template": {
+                "metadata": {"labels": {"app": "todo-db"}},
+                "spec": {"containers": [{
+                    "name": "db", "image": "postgres:15",
+                    "env": [
+                        {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"},
+                        {"name": "POSTGRES_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "todo-db-secret", "key": "POSTGRES_PASSWORD"}}}
+                    ],
+                    "ports": [{"containerPort": port, "name": "db"}],
+                    "volumeMounts": [{"name": "data", "mountPath": "/var/lib/postgresql/data"}]
+                }],
+                "volumes": [{"name": "data", "emptyDir": {}}]}
+            }
+        }
+    })
+}
+
+async fn wait_pods(ns: &TestNs, n: u32) -> Result<()> {
+    let pods = ns.api::<k8s_openapi::api::core::v1::Pod>();
+    for i in 0..n {
+        let name = format!("todo-db-{i}");
+        wait_for(&format!("{name} Running"), Duration::from_secs(90), || {
+            let (pods, name) = (pods.clone(), name.clone());
+            async move {
+                let p = pods.get_opt(&name).await?;
+                Ok(
+                    (p.and_then(|p| p.status).and_then(|s| s.phase).as_deref() == Some("Running"))
+                        .then_some(()),
+                )
+            }
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+async fn route_exec(ns: &TestNs, fleet: &Fleet, ordinal: u32) -> Result<()> {
+    let env = fleet.exec_env(ordinal);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let dir = fleet.server(ordinal).volume.to_string_lossy().into_owned();
+    ns.set_pod_exec(&format!("todo-db-{ordinal}"), &env, &dir)
+        .await
+}
+
+fn outcomes(v: &serde_json::Value) -> Vec<(String, String)> {
+    v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap().to_string(),
+                s["outcome"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn streaming(fleet: &Fleet) -> Result<Vec<String>> {
+    let rows = fleet.psql(
+        0,
+        "SELECT application_name FROM pg_stat_replication WHERE state = 'streaming' ORDER BY 1",
+    )?;
+    Ok(rows.lines().map(str::to_string).collect())
+}
+
+#[tokio::test]
+async fn postgres_fresh_rerun_scale_up_wipe_and_no_exec_permission() -> Result<()> {
+    if pg_bin().is_none() || !have("psql") || !have("pg_basebackup") || !have("runuser") {
+        eprintln!("skipping: PostgreSQL server binaries, psql, pg_basebackup or runuser missing");
+        return Ok(());
+    }
+    plugin_path("kubectl-sts_bootstrap")?;
+    let ns = TestNs::new("sts-bootstrap-pg").await?;
+    let mut fleet = Fleet::new(&ns.name)?;
+    for i in 0..3 {
+        fleet.add(&ns.name, i).await?;
+    }
+    let t = Duration::from_secs(600);
+
+    ns.apply(
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "todo-db-secret"},
+        "stringData": {"POSTGRES_PASSWORD": SUPERUSER_PW}}),
+    )
+    .await?;
+    ns.apply(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "todo-db"},
+        "spec": {"clusterIP": "None", "publishNotReadyAddresses": true, "selector": {"app": "todo-db"},
+                 "ports": [{"port": fleet.port}]}}))
+        .await?;
+    ns.apply(statefulset(fleet.port, 3)).await?;
+    wait_pods(&ns, 3).await?;
+    for i in 0..3 {
+        route_exec(&ns, &fleet, i).await?;
+    }
+
+    // 1. A user without pods/exec: exit 4 before anything changes.
+    ns.grant_restricted(
+        "read-only",
+        json!([{"apiGroups": ["", "apps"], "resources": ["pods", "services", "statefulsets", "secrets"],
+                "verbs": ["get", "list", "watch"]}]),
+    )
+    .await?;
+    let out = e2e::run_kubectl_with(
+        ns.cluster,
+        &ns.restricted_kubeconfig,
+        &["sts-bootstrap", "apply", "todo-db", "--yes"],
+        &[],
+        t,
+    )
+    .await?;
+    assert_eq!(out.code, 4, "{out:?}");
+    assert!(out.stderr.contains("pods/exec"), "{}", out.stderr);
+    assert_eq!(
+        fleet.psql(0, "SELECT count(*) FROM pg_replication_slots")?,
+        "0"
+    );
+    assert!(
+        ns.api::<Secret>()
+            .get_opt("todo-db-replication")
+            .await?
+            .is_none(),
+        "nothing may be created before the permission check"
+    );
+
+    // 2. No TTY and no --yes: refused with exit 2, nothing changed.
+    let out = ns.kubectl(&["sts-bootstrap", "apply", "todo-db"]).await?;
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("--yes"), "{}", out.stderr);
+    assert_eq!(
+        fleet.psql(0, "SELECT count(*) FROM pg_replication_slots")?,
+        "0"
+    );
+
+    // 3. plan shows the work; apply does it: 1 primary + 2 streaming replicas.
+    let out = ns
+        .kubectl(&["sts-bootstrap", "plan", "todo-db", "-o", "json"])
+        .await?
+        .ok()?;
+    let plan = out.json()?;
+    assert_eq!(plan["kind"], "BootstrapPlan");
+    assert!(!out.stdout.contains(SUPERUSER_PW));
+    let out = e2e::run_kubectl_with(
+        ns.cluster,
+        &ns.kubeconfig,
+        &["sts-bootstrap", "apply", "todo-db", "--yes", "-o", "json"],
+        &[],
+        t,
+    )
+    .await?
+    .ok()?;
+    let res = out.json()?;
+    assert_eq!(res["kind"], "BootstrapResult");
+    assert!(
+        outcomes(&res)
+            .iter()
+            .any(|(id, o)| id == "reseed/todo-db-2" && o == "done"),
+        "{res:#}"
+    );
+    assert_eq!(streaming(&fleet)?, vec!["todo-db-1", "todo-db-2"]);
+    // Verified by data, independently of the tool.
+    fleet.psql(
+        0,
+        "CREATE TABLE e2e_rows (v text); INSERT INTO e2e_rows VALUES ('hello')",
+    )?;
+    for i in [1, 2] {
+        let f = &fleet;
+        wait_for("row on replica", Duration::from_secs(30), || async move {
+            Ok(f.psql(i, "SELECT v FROM e2e_rows")
+                .ok()
+                .filter(|v| v == "hello")
+                .map(|_| ()))
+        })
+        .await?;
+        assert_eq!(fleet.psql(i, "SELECT pg_is_in_recovery()")?, "t");
+    }
+    let secret = ns.api::<Secret>().get("todo-db-replication").await?;
+    let pw = String::from_utf8(secret.data.unwrap()["password"].0.clone())?;
+    assert!(!out.stdout.contains(&pw) && !out.stderr.contains(&pw));
+
+    // 4. Re-run: every step already done.
+    let out = e2e::run_kubectl_with(
+        ns.cluster,
+        &ns.kubeconfig,
+        &["sts-bootstrap", "apply", "todo-db", "--yes", "-o", "json"],
+        &[],
+        t,
+    )
+    .await?
+    .ok()?;
+    let res = out.json()?;
+    let o = outcomes(&res);
+    assert!(!o.is_empty());
+    assert!(o.iter().all(|(_, o)| o == "already done"), "{o:?}");
+
+    // 5. Scale 3 -> 4: only the new replica is set up.
+    fleet.add(&ns.name, 3).await?;
+    ns.apply(statefulset(fleet.port, 4)).await?;
+    wait_pods(&ns, 4).await?;
+    route_exec(&ns, &fleet, 3).await?;
+    let out = e2e::run_kubectl_with(
+        ns.cluster,
+        &ns.kubeconfig,
+        &["sts-bootstrap", "apply", "todo-db", "--yes", "-o", "json"],
+        &[],
+        t,
+    )
+    .await?
+    .ok()?;
+    let done: Vec<String> = outcomes(&out.json()?)
+        .into_iter()
+        .filter(|(_, o)| o == "done")
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(done, vec!["slot/todo-db-3", "reseed/todo-db-3"]);
+    assert_eq!(
+        streaming(&fleet)?,
+        vec!["todo-db-1", "todo-db-2", "todo-db-3"]
+    );
+
+    // 6. A replica whose data was wiped (fresh initdb: another system identifier) is re-seeded.
+    fleet.wipe(2).await?;
+    assert_eq!(fleet.psql(2, "SELECT pg_is_in_recovery()")?, "f");
+    let out = ns
+        .kubectl(&["sts-bootstrap", "plan", "todo-db", "-o", "json"])
+        .await?
+        .ok()?;
+    let plan = out.json()?;
+    let pending: Vec<&str> = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "Pending")
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(pending, vec!["reseed/todo-db-2"]);
+    let out = e2e::run_kubectl_with(
+        ns.cluster,
+        &ns.kubeconfig,
+        &["sts-bootstrap", "apply", "todo-db", "--yes", "-o", "json"],
+        &[],
+        t,
+    )
+    .await?
+    .ok()?;
+    let done: Vec<String> = outcomes(&out.json()?)
+        .into_iter()
+        .filter(|(_, o)| o == "done")
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(done, vec!["reseed/todo-db-2"]);
+    assert_eq!(fleet.psql(2, "SELECT v FROM e2e_rows")?, "hello");
+
+    // 7. status -o json.
+    let out = ns
+        .kubectl(&["sts-bootstrap", "status", "todo-db", "-o", "json"])
+        .await?
+        .ok()?;
+    let st = out.json()?;
+    assert_eq!(st["kind"], "ReplicaSetStatus");
+    let states: Vec<&str> = st["postgres"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        vec!["accepting writes", "streaming", "streaming", "streaming"]
+    );
+    Ok(())
+}
