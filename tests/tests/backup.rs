@@ -243,11 +243,31 @@ async fn backups_claim(ns: &TestNs, driver: &str) -> Result<()> {
     .await?;
     ns.apply(json!({
         "apiVersion": "v1", "kind": "PersistentVolumeClaim",
-        "metadata": {"name": "backups"},
+        // Pre-bound both ways, so the test does not depend on how busy the PV controller is
+        // (another test may have loaded thousands of volumes): what the binder would write.
+        "metadata": {"name": "backups", "annotations": {"pv.kubernetes.io/bind-completed": "yes"}},
         "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "", "volumeName": pv,
                  "resources": {"requests": {"storage": "1Gi"}}},
     }))
     .await?;
+    let pp = PatchParams::default();
+    ns.api::<PersistentVolumeClaim>()
+        .patch_status(
+            "backups",
+            &pp,
+            &Patch::Merge(
+                json!({"status": {"phase": "Bound", "accessModes": ["ReadWriteOnce"],
+                "capacity": {"storage": "1Gi"}}}),
+            ),
+        )
+        .await?;
+    ns.api_all::<k8s_openapi::api::core::v1::PersistentVolume>()
+        .patch_status(
+            &pv,
+            &pp,
+            &Patch::Merge(json!({"status": {"phase": "Bound"}})),
+        )
+        .await?;
     let pvcs = ns.api::<PersistentVolumeClaim>();
     wait_for("backups Bound", T, || {
         let pvcs = pvcs.clone();
@@ -438,5 +458,48 @@ async fn volume_snapshot_reports_cut_then_ready() -> Result<()> {
     let l = out.json()?;
     assert_eq!(l["items"][0]["status"], "Ready");
     assert_eq!(l["items"][0]["size"], "1Gi");
+    Ok(())
+}
+
+#[tokio::test]
+async fn ctrl_c_stops_waiting_not_the_backup() -> Result<()> {
+    let ns = TestNs::new("backup-ctrl-c").await?;
+    ns.apply(cronjob(
+        "slow",
+        json!({}),
+        json!({"nodeSelector": {"e2e.kubectl-stateful.io/nowhere": "true"}}),
+    ))
+    .await?;
+    let bin = e2e::plugin_path("kubectl-backup")?;
+    let child = tokio::process::Command::new(bin)
+        .args(["create", "cronjob/slow", "--name", "slow-1"])
+        .env("KUBECONFIG", &ns.kubeconfig)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let pid = child.id().context("pid")?;
+    let jobs_api = ns.api::<Job>();
+    wait_for("job slow-1", T, || {
+        let jobs_api = jobs_api.clone();
+        async move { Ok(jobs_api.get_opt("slow-1").await?.map(|_| ())) }
+    })
+    .await?;
+    // Let it reach the waiting loop, then interrupt it like a terminal would.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let status = tokio::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .await?;
+    assert!(status.success());
+    let out = tokio::time::timeout(T, child.wait_with_output()).await??;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("stopped waiting"), "{stderr}");
+    assert!(stderr.contains("kubectl backup logs slow-1"), "{stderr}");
+    // The backup goes on.
+    let job = ns.api::<Job>().get("slow-1").await?;
+    assert!(job.metadata.deletion_timestamp.is_none());
     Ok(())
 }

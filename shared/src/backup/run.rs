@@ -278,6 +278,7 @@ pub async fn wait_job(
             },
         }
     };
+    let streamed = !streams.is_empty();
     // Let the log streams drain (they end with the container), briefly.
     for (_, h) in streams.drain() {
         let abort = h.abort_handle();
@@ -290,6 +291,20 @@ pub async fn wait_job(
     }
     let (ok, why) = finished;
     if ok {
+        // Finished before we saw its container start (fast pods): print its logs once.
+        if !streamed
+            && let Some(p) = latest_pod(&pods, name).await
+            && let Ok(text) = pods
+                .logs(
+                    p.metadata.name.as_deref().unwrap_or(""),
+                    &LogParams::default(),
+                )
+                .await
+        {
+            for l in text.lines() {
+                eprintln!("{l}");
+            }
+        }
         return Ok(Outcome::Succeeded(format!("job {name} succeeded")));
     }
     // Failed: the pod's termination reason and the last log lines.
