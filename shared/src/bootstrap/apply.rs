@@ -661,20 +661,28 @@ async fn run_step<E: PodExec>(
                 .as_ref()
                 .ok_or_else(|| Error::Failed("no replication password (Secret)".into()))?;
             let argv = postgres::reseed_argv(ctx.topo, replica, slot, &inputs.stamp);
-            let out = ctx
-                .run_ok(
-                    replica,
-                    "re-seed",
-                    argv,
-                    Some(format!("{pw}\n").into_bytes()),
-                )
-                .await?;
-            let moved = out
-                .stdout
-                .lines()
-                .find_map(|l| l.strip_prefix(postgres::MARK))
-                .unwrap_or("reseeded")
-                .to_string();
+            // Stopping the server ends the container (postgres is PID 1), which may cut this
+            // exec session before its status arrives: a lost stream is not a failure here, a
+            // non-zero exit is. Streaming from the primary decides.
+            let moved = match ctx
+                .run(replica, argv, Some(format!("{pw}\n").into_bytes()))
+                .await
+            {
+                Ok(out) if out.success() => out
+                    .stdout
+                    .lines()
+                    .find_map(|l| l.strip_prefix(postgres::MARK))
+                    .unwrap_or("reseeded")
+                    .to_string(),
+                Ok(out) => {
+                    return Err(Error::Failed(format!(
+                        "re-seed on {replica} failed (exit {}): {}",
+                        out.code,
+                        out.brief()
+                    )));
+                }
+                Err(e) => format!("reseeded (the exec session ended with the server: {e})"),
+            };
             let primary_pod = ctx.primary_pod();
             let fqdn = ctx
                 .topo

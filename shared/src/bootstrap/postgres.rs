@@ -84,7 +84,7 @@ pub fn reseed_argv(topo: &Topology, replica: &str, slot: &str, stamp: &str) -> V
     let script = format!(
         r#"set -eu
 IFS= read -r PGPASSWORD || exit 3; export PGPASSWORD
-D={d}; NEW="$D.sts-bootstrap-new"; OLD="$D.sts-bootstrap-old-"{stamp}
+D="${{PGDATA:-{d}}}"; D="${{D%/}}"; NEW="$D.sts-bootstrap-new"; OLD="$D.sts-bootstrap-old-"{stamp}
 P=$(dirname "$D")
 if [ -d "$D" ] && [ "$(stat -c %d "$D")" != "$(stat -c %d "$P")" ]; then echo "refusing: $D is a mount point and cannot be swapped" >&2; exit 3; fi
 command -v pg_basebackup >/dev/null || {{ echo 'pg_basebackup not found in the container' >&2; exit 127; }}
@@ -95,14 +95,23 @@ pg_basebackup -d {ci} -D "$NEW" -X stream -S {slot} -R -w --checkpoint=fast
 touch "$NEW/standby.signal"
 if [ "$(id -u)" = 0 ]; then chown -R "$OWNER" "$NEW"; fi
 chmod 700 "$NEW"
-PID=""
-if [ -d "$D" ]; then
-  [ -f "$D/postmaster.pid" ] && PID=$(head -n 1 "$D/postmaster.pid")
-  mv "$D" "$OLD"
+# The running server is frozen (SIGSTOP, postmaster and its children) while the directories are
+# swapped, then stopped in immediate mode (SIGQUIT: no shutdown checkpoint), so it cannot write
+# into the fresh copy even where a renamed working directory is not followed (e.g. gVisor).
+# The container's restart policy (or a supervisor) starts it again on the new data, as a standby.
+PID=""; KIDS=""
+if [ -f "$D/postmaster.pid" ]; then
+  PID=$(head -n 1 "$D/postmaster.pid")
+  for f in /proc/[0-9]*/status; do
+    pp=$(sed -n 's/^PPid:[[:space:]]*//p' "$f" 2>/dev/null) || continue
+    if [ "$pp" = "$PID" ]; then d=${{f%/status}}; KIDS="$KIDS ${{d#/proc/}}"; fi
+  done
+  kill -STOP "$PID" $KIDS 2>/dev/null || true
 fi
+if [ -d "$D" ]; then mv "$D" "$OLD"; fi
 mv "$NEW" "$D"
-if [ -n "$PID" ]; then kill -INT "$PID" 2>/dev/null || true; fi
-echo {MARK}reseeded old-data="$OLD""#,
+echo {MARK}reseeded old-data="$OLD"
+if [ -n "$PID" ]; then kill -QUIT "$PID" $KIDS 2>/dev/null || true; kill -CONT "$PID" $KIDS 2>/dev/null || true; fi"#,
         d = shell_quote(&data),
         stamp = shell_quote(stamp),
         ci = shell_quote(&conninfo),

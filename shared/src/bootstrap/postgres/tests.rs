@@ -229,5 +229,8 @@ fn scripts_carry_no_secret_and_quote_everything() {
     let r = all[4].join(" ");
     assert!(r.contains("'host=todo-db-0.todo-db.default.svc.cluster.local port=5432 user=replicator application_name=todo-db-1'"), "{r}");
     assert!(r.contains("IFS= read -r PGPASSWORD"));
-    assert!(r.contains("D=/var/lib/postgresql/data/pgdata"));
+    assert!(
+        r.contains("D=\"${PGDATA:-/var/lib/postgresql/data/pgdata}\""),
+        "{r}"
+    );
 }
