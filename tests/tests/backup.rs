@@ -171,6 +171,17 @@ async fn failing_pod_exits_5_with_the_reason_and_deadline_exits_6() -> Result<()
         out.stderr
     );
     assert!(out.stdout.is_empty());
+    let out = ns.kubectl(&["backup", "describe", "bad-1"]).await?.ok()?;
+    assert!(
+        out.stdout.contains("Status:       Failed"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("exit code 1"),
+        "why it failed: {}",
+        out.stdout
+    );
 
     ns.apply(cronjob(
         "slow",
@@ -224,6 +235,23 @@ async fn forbidden_user_exits_4_before_anything_is_created() -> Result<()> {
     assert_eq!(out.code, 4, "{}", out.stderr);
     assert!(out.stderr.contains("forbidden"), "{}", out.stderr);
     assert!(jobs(&ns).await?.is_empty(), "a job was created");
+    // --dry-run=server: the API server checks the Job, nothing is created.
+    let out = ns
+        .kubectl(&[
+            "backup",
+            "create",
+            "cronjob/todo-db-backup",
+            "--dry-run=server",
+            "-o",
+            "json",
+        ])
+        .await?;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.json()?["kind"], "Job");
+    assert!(
+        jobs(&ns).await?.is_empty(),
+        "a server dry run created a job"
+    );
     Ok(())
 }
 

@@ -351,3 +351,69 @@ pub fn render_objects(objs: &Objects, json: bool) -> Result<String> {
         render::to_yaml(&doc)
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::snapshot::Gap;
+
+    fn req(target: &str) -> CreateRequest {
+        CreateRequest {
+            target: Target::parse(target).unwrap(),
+            name: None,
+            force: false,
+            snapshot: false,
+            class: None,
+            engine: None,
+            image: None,
+            container: None,
+            source: SourcePref::Replica,
+            to: None,
+            to_new_pvc: None,
+            storage_class: None,
+            timeout: Duration::from_secs(60),
+        }
+    }
+
+    #[test]
+    fn a_forbidden_list_is_exit_4_not_not_found() {
+        let mut snap = Snapshot::default();
+        snap.gaps.push(Gap {
+            kind: Kind::CronJob,
+            verb: "list".into(),
+            resource: "cronjobs".into(),
+            namespace: Some("ns".into()),
+            reason: GapReason::Forbidden,
+            message: "no".into(),
+        });
+        let now = "2026-11-23T00:00:00Z".parse().unwrap();
+        let e = plan(&snap, "ns", &req("cronjob/x"), now).unwrap_err();
+        assert_eq!(e.exit_code().code(), 4, "{e}");
+        let e = plan(&Snapshot::default(), "ns", &req("cronjob/x"), now).unwrap_err();
+        assert_eq!(e.exit_code().code(), 3, "{e}");
+    }
+
+    #[test]
+    fn flag_combinations_are_checked_before_loading() {
+        let mut r = req("cronjob/x");
+        r.to = Some("pvc/b".into());
+        assert_eq!(r.validate().unwrap_err().exit_code().code(), 2);
+        let mut r = req("sts/db");
+        r.force = true;
+        r.to = Some("pvc/b".into());
+        assert_eq!(r.validate().unwrap_err().exit_code().code(), 2);
+        let mut r = req("pvc/data");
+        r.snapshot = true;
+        assert!(r.validate().is_ok());
+        assert_eq!(r.kinds()[0], Kind::PersistentVolumeClaim);
+        r.class = Some("Bad Class".into());
+        assert_eq!(r.validate().unwrap_err().exit_code().code(), 2);
+        let mut r = req("sts/db");
+        r.to = Some("b".into());
+        assert_eq!(r.validate().unwrap_err().exit_code().code(), 2);
+        r.to = Some("pvc/b".into());
+        r.timeout = Duration::ZERO;
+        assert_eq!(r.validate().unwrap_err().exit_code().code(), 2);
+    }
+}
