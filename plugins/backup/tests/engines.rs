@@ -414,7 +414,10 @@ fn mariadb_mysqldump_job_restores() {
     let job = dump_job(&snap, None);
     let out_dir = tmpdir();
     let (log, file) = run_job(&job, &secrets(), port, out_dir.path(), None);
-    assert!(log.contains("--databases todo --routines --events as root"), "{log}");
+    assert!(
+        log.contains("--databases todo --routines --events as root"),
+        "{log}"
+    );
     let dump = std::fs::read_to_string(&file).unwrap();
     assert!(dump.contains("CREATE DATABASE"), "not a --databases dump");
 
