@@ -188,37 +188,6 @@ pub fn validate_dns1123_subdomain(s: &str) -> std::result::Result<(), String> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
-        assert_eq!(parse_duration("30").unwrap(), Duration::from_secs(30));
-        assert_eq!(parse_duration("1s").unwrap(), Duration::from_secs(1));
-        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
-        assert_eq!(parse_duration("1m30s").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
-        assert_eq!(parse_duration("3h").unwrap(), Duration::from_secs(3 * 3600));
-        assert!(parse_duration("abc").is_err());
-        assert!(parse_duration("5x").is_err());
-        assert!(parse_duration("").is_err());
-        assert!(parse_duration("s").is_err());
-    }
-
-    #[test]
-    fn names() {
-        assert!(validate_dns1123_label("prod-db").is_ok());
-        assert!(validate_dns1123_label("Prod").is_err());
-        assert!(validate_dns1123_label("-a").is_err());
-        assert!(validate_dns1123_label("a;rm -rf /").is_err());
-        assert!(validate_dns1123_subdomain("data-db-0.x").is_ok());
-        assert!(validate_dns1123_subdomain("a..b").is_err());
-        assert!(validate_dns1123_subdomain(&"a".repeat(254)).is_err());
-    }
-}
-
 /// How a plugin's `main` ends: print the error (if any) to stderr as `error: …` and exit with
 /// its documented code. Output to a closed pipe (`| head`) is not an error.
 pub fn finish(program: &str, result: Result<crate::error::ExitCode>) -> ! {
@@ -251,5 +220,36 @@ pub fn parse_args<T: clap::Parser>() -> T {
             let _ = e.print();
             std::process::exit(code)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
+        assert_eq!(parse_duration("30").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("1s").unwrap(), Duration::from_secs(1));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse_duration("1m30s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("3h").unwrap(), Duration::from_secs(3 * 3600));
+        assert!(parse_duration("abc").is_err());
+        assert!(parse_duration("5x").is_err());
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("s").is_err());
+    }
+
+    #[test]
+    fn names() {
+        assert!(validate_dns1123_label("prod-db").is_ok());
+        assert!(validate_dns1123_label("Prod").is_err());
+        assert!(validate_dns1123_label("-a").is_err());
+        assert!(validate_dns1123_label("a;rm -rf /").is_err());
+        assert!(validate_dns1123_subdomain("data-db-0.x").is_ok());
+        assert!(validate_dns1123_subdomain("a..b").is_err());
+        assert!(validate_dns1123_subdomain(&"a".repeat(254)).is_err());
     }
 }

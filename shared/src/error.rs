@@ -133,10 +133,10 @@ impl Error {
                     message: status.message.clone(),
                 };
             }
-            if status.code == 404 {
-                if let Some(name) = name {
-                    return Error::not_found(resource, name, namespace);
-                }
+            if status.code == 404
+                && let Some(name) = name
+            {
+                return Error::not_found(resource, name, namespace);
             }
         }
         let message = describe_kube_error(&err);

@@ -12,6 +12,22 @@ pub fn to_json<T: Serialize + ?Sized>(v: &T) -> Result<String> {
     Ok(s)
 }
 
+/// Pretty JSON straight to stdout (no intermediate string: large reports stay small in
+/// memory). A closed pipe ends quietly.
+pub fn print_json<T: Serialize>(v: &T) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let res = serde_json::to_writer_pretty(&mut out, v)
+        .map_err(std::io::Error::from)
+        .and_then(|_| out.write_all(b"\n"))
+        .and_then(|_| out.flush());
+    match res {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::Other(format!("writing output: {e}"))),
+    }
+}
+
 /// YAML (serde-saphyr).
 pub fn to_yaml<T: Serialize>(v: &T) -> Result<String> {
     serde_saphyr::to_string(v).map_err(|e| Error::Other(format!("yaml: {e}")))

@@ -503,19 +503,14 @@ pub fn parse_dump_into(snap: &mut Snapshot, path: &std::path::Path, text: &str) 
     let mut sink = Sink::default();
     let first = text.trim_start().chars().next();
     if matches!(first, Some('{') | Some('[')) {
-        let mut de = serde_json::Deserializer::from_str(text);
-        loop {
-            // Skip whitespace between concatenated JSON documents; stop at the end.
-            match de.end() {
-                Ok(()) => break,
-                Err(_) => {
-                    let seed = DocSeed { sink: &mut sink };
-                    if let Err(e) = seed.deserialize(&mut de) {
-                        let line = if e.line() > 0 { Some(e.line()) } else { None };
-                        return Err(file_err(line, e.to_string()));
-                    }
-                }
-            }
+        let stream =
+            serde_json::Deserializer::from_str(text).into_iter::<&serde_json::value::RawValue>();
+        for doc in stream {
+            let doc = doc.map_err(|e| {
+                let line = if e.line() > 0 { Some(e.line()) } else { None };
+                file_err(line, e.to_string())
+            })?;
+            json_doc(&mut sink, text, doc).map_err(|(line, msg)| file_err(line, msg))?;
         }
     } else {
         let docs: Vec<DocSink> = serde_saphyr::from_multiple_with_options(text, yaml_options())
@@ -556,6 +551,132 @@ fn saphyr_error_parts(e: &serde_saphyr::Error) -> (Option<usize>, String) {
         line,
         msg.lines().next().unwrap_or("invalid YAML").to_string(),
     )
+}
+
+/// The line (1-based) at which `part` (a slice of `text`) starts.
+fn line_of(text: &str, part: &str) -> usize {
+    let offset = (part.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+    text.get(..offset)
+        .map(|t| t.matches('\n').count())
+        .unwrap_or(0)
+        + 1
+}
+
+type JsonErr = (Option<usize>, String);
+
+/// One JSON document: a List (items deserialized one by one straight into typed objects,
+/// no JSON tree), a bare array, or one object.
+fn json_doc(
+    sink: &mut Sink,
+    text: &str,
+    doc: &serde_json::value::RawValue,
+) -> std::result::Result<(), JsonErr> {
+    #[derive(Deserialize)]
+    struct Peek<'a> {
+        kind: Option<String>,
+        #[serde(rename = "apiVersion")]
+        api_version: Option<String>,
+        #[serde(borrow)]
+        items: Option<Option<Vec<&'a serde_json::value::RawValue>>>,
+    }
+    let raw = doc.get();
+    let at = |e: serde_json::Error| {
+        (
+            Some(line_of(text, raw) + e.line().saturating_sub(1)),
+            e.to_string(),
+        )
+    };
+    if raw.trim_start().starts_with('[') {
+        let items: Vec<&serde_json::value::RawValue> = serde_json::from_str(raw).map_err(at)?;
+        for it in items {
+            json_item(sink, text, it, None)?;
+        }
+        return Ok(());
+    }
+    let peek: Peek = serde_json::from_str(raw).map_err(at)?;
+    let kind = peek.kind.as_deref().unwrap_or("");
+    match peek.items {
+        Some(items) if kind.is_empty() || kind.ends_with("List") => {
+            let item_kind = kind.strip_suffix("List").unwrap_or("");
+            let api = peek.api_version.as_deref().unwrap_or("v1");
+            let default = (!item_kind.is_empty()).then_some((item_kind, api));
+            for it in items.into_iter().flatten() {
+                json_item(sink, text, it, default)?;
+            }
+            Ok(())
+        }
+        _ => json_item(sink, text, doc, None),
+    }
+}
+
+fn json_typed<T>(text: &str, raw: &str) -> std::result::Result<T, JsonErr>
+where
+    T: serde::de::DeserializeOwned
+        + k8s_openapi::Metadata<Ty = k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
+{
+    let mut o: T = serde_json::from_str(raw).map_err(|e| json_err(text, raw, e))?;
+    strip_meta(o.metadata_mut());
+    Ok(o)
+}
+
+/// An error inside `raw` (a slice of `text`), with its line in the file. Counting lines is
+/// O(file), so it happens only here, on the error path.
+fn json_err(text: &str, raw: &str, e: serde_json::Error) -> JsonErr {
+    (
+        Some(line_of(text, raw) + e.line().saturating_sub(1)),
+        e.to_string(),
+    )
+}
+
+fn json_item(
+    sink: &mut Sink,
+    text: &str,
+    item: &serde_json::value::RawValue,
+    default_kind: Option<(&str, &str)>,
+) -> std::result::Result<(), JsonErr> {
+    #[derive(Deserialize)]
+    struct KindPeek {
+        kind: Option<String>,
+        #[serde(rename = "apiVersion")]
+        api_version: Option<String>,
+    }
+    let raw = item.get();
+    let at = |e: serde_json::Error| json_err(text, raw, e);
+    let peek: KindPeek = serde_json::from_str(raw).map_err(at)?;
+    let (Some(kind_s), Some(api_s)) = (peek.kind.as_deref(), peek.api_version.as_deref()) else {
+        // Items without kind/apiVersion (raw API lists): the general path fills them in.
+        let v: Value = serde_json::from_str(raw).map_err(at)?;
+        return sink
+            .take(v, default_kind)
+            .map_err(|m| (Some(line_of(text, raw)), m));
+    };
+    let Some(kind) = Kind::from_kind(kind_s, api_s) else {
+        *sink.skipped.entry(kind_s.to_string()).or_default() += 1;
+        return Ok(());
+    };
+    let obj = match kind {
+        Kind::Pod => Object::Pod(Box::new(json_typed(text, raw)?)),
+        Kind::PersistentVolumeClaim => Object::Pvc(Box::new(json_typed(text, raw)?)),
+        Kind::PersistentVolume => Object::Pv(Box::new(json_typed(text, raw)?)),
+        Kind::StorageClass => Object::StorageClass(Box::new(json_typed(text, raw)?)),
+        Kind::VolumeAttachment => Object::VolumeAttachment(Box::new(json_typed(text, raw)?)),
+        Kind::Node => Object::Node(Box::new(json_typed(text, raw)?)),
+        Kind::StatefulSet => Object::StatefulSet(Box::new(json_typed(text, raw)?)),
+        Kind::Deployment => Object::Deployment(Box::new(json_typed(text, raw)?)),
+        Kind::ReplicaSet => Object::ReplicaSet(Box::new(json_typed(text, raw)?)),
+        Kind::Job => Object::Job(Box::new(json_typed(text, raw)?)),
+        Kind::CronJob => Object::CronJob(Box::new(json_typed(text, raw)?)),
+        Kind::Event => Object::Event(Box::new(json_typed(text, raw)?)),
+        Kind::Service => Object::Service(Box::new(json_typed(text, raw)?)),
+        Kind::CSIDriver => Object::CSIDriver(Box::new(json_typed(text, raw)?)),
+        Kind::VolumeSnapshot | Kind::VolumeSnapshotClass | Kind::VolumeSnapshotContent => {
+            let mut v: Value = serde_json::from_str(raw).map_err(at)?;
+            strip_noise(&mut v);
+            Object::Dynamic(kind, v)
+        }
+    };
+    sink.objects.push(obj);
+    Ok(())
 }
 
 #[derive(Default)]
@@ -763,12 +884,11 @@ where
     K: k8s_openapi::Metadata<Ty = k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
 {
     let mut lp = ListParams::default().limit(PAGE_SIZE);
-    if kind == Kind::Pod {
-        if let Some(sel) = &scope.pod_selector {
-            if !sel.text.is_empty() {
-                lp = lp.labels(&sel.text);
-            }
-        }
+    if kind == Kind::Pod
+        && let Some(sel) = &scope.pod_selector
+        && !sel.text.is_empty()
+    {
+        lp = lp.labels(&sel.text);
     }
     let mut out = Vec::new();
     loop {
@@ -953,11 +1073,13 @@ pub struct Index<'a> {
     pub events_by_uid: HashMap<&'a str, Vec<&'a Event>>,
     /// Default StorageClasses (annotation `storageclass.kubernetes.io/is-default-class: "true"`).
     pub default_classes: Vec<&'a StorageClass>,
+    /// Volumes a Pending claim could bind to: Available (no claimRef), by storageClassName.
+    pub unbound_pvs_by_class: HashMap<&'a str, Vec<&'a PersistentVolume>>,
+    /// Volumes pre-bound (claimRef) to a claim, by the claim's (ns, name).
+    pub pvs_by_claim_ref: HashMap<(&'a str, &'a str), Vec<&'a PersistentVolume>>,
 }
 
-fn key<'a>(
-    m: &'a k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
-) -> (&'a str, &'a str) {
+fn key(m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> (&str, &str) {
     (
         m.namespace.as_deref().unwrap_or(""),
         m.name.as_deref().unwrap_or(""),
@@ -1000,6 +1122,30 @@ impl<'a> Index<'a> {
                 events_by_uid.entry(uid).or_default().push(e);
             }
         }
+        let mut unbound_pvs_by_class: HashMap<&str, Vec<&PersistentVolume>> = HashMap::new();
+        let mut pvs_by_claim_ref: HashMap<(&str, &str), Vec<&PersistentVolume>> = HashMap::new();
+        for pv in &snap.pvs {
+            let Some(spec) = pv.spec.as_ref() else {
+                continue;
+            };
+            match &spec.claim_ref {
+                Some(cr) => pvs_by_claim_ref
+                    .entry((
+                        cr.namespace.as_deref().unwrap_or(""),
+                        cr.name.as_deref().unwrap_or(""),
+                    ))
+                    .or_default()
+                    .push(pv),
+                None => {
+                    if pv.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Available") {
+                        unbound_pvs_by_class
+                            .entry(spec.storage_class_name.as_deref().unwrap_or(""))
+                            .or_default()
+                            .push(pv);
+                    }
+                }
+            }
+        }
         let default_classes = snap
             .storage_classes
             .iter()
@@ -1035,6 +1181,8 @@ impl<'a> Index<'a> {
             attachments_by_pv,
             events_by_uid,
             default_classes,
+            unbound_pvs_by_class,
+            pvs_by_claim_ref,
         }
     }
 }
@@ -1047,6 +1195,40 @@ pub fn is_default_class(sc: &StorageClass) -> bool {
     ]
     .iter()
     .any(|k| ann.and_then(|a| a.get(*k)).map(String::as_str) == Some("true"))
+}
+
+impl Source {
+    /// The source the flags ask for: `--from-file` dumps, else the cluster. Returns the source
+    /// and the namespace commands default to (the context's, or None for a dump: all).
+    pub async fn from_args(args: &crate::cli::CommonArgs) -> Result<(Source, Option<String>)> {
+        if !args.from_file.is_empty() {
+            return Ok((Source::Dump(args.from_file.clone()), None));
+        }
+        let conn = crate::client::connect(&args.kube).await?;
+        let ns = conn.namespace.clone();
+        Ok((Source::Cluster(conn), Some(ns)))
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Source::Cluster(_) => "cluster",
+            Source::Dump(_) => "file",
+        }
+    }
+
+    /// The scope a command runs in: `-A` → all; `-n` → that; else the default namespace.
+    pub fn scope(args: &crate::cli::CommonArgs, default_ns: Option<String>) -> Result<Scope> {
+        let namespace = if args.kube.all_namespaces {
+            None
+        } else {
+            args.kube.namespace.clone().or(default_ns)
+        };
+        let pod_selector = args.selector.as_deref().map(Selector::parse).transpose()?;
+        Ok(Scope {
+            namespace,
+            pod_selector,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -1145,6 +1327,20 @@ metadata:
     }
 
     #[test]
+    fn json_type_errors_name_the_line_in_the_file() {
+        let text = "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[\n{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\"}},\n{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"b\"},\n \"spec\":{\"containers\":7}}]}";
+        match parse(text).unwrap_err() {
+            Error::File { line, message, .. } => {
+                assert_eq!(line, Some(4), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Kinds we do not use are skipped without being parsed as typed objects.
+        let s = parse("[{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"data\":{}}]").unwrap();
+        assert_eq!(s.skipped.get("Secret"), Some(&1));
+    }
+
+    #[test]
     fn wrong_types_are_errors_not_panics() {
         let bad = "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: 7}\n";
         let e = parse(bad).unwrap_err();
@@ -1192,39 +1388,5 @@ spec:
             idx.pods_by_claim[&("ns", "web-1-scratch".to_string())].len(),
             1
         );
-    }
-}
-
-impl Source {
-    /// The source the flags ask for: `--from-file` dumps, else the cluster. Returns the source
-    /// and the namespace commands default to (the context's, or None for a dump: all).
-    pub async fn from_args(args: &crate::cli::CommonArgs) -> Result<(Source, Option<String>)> {
-        if !args.from_file.is_empty() {
-            return Ok((Source::Dump(args.from_file.clone()), None));
-        }
-        let conn = crate::client::connect(&args.kube).await?;
-        let ns = conn.namespace.clone();
-        Ok((Source::Cluster(conn), Some(ns)))
-    }
-
-    pub fn name(&self) -> &'static str {
-        match self {
-            Source::Cluster(_) => "cluster",
-            Source::Dump(_) => "file",
-        }
-    }
-
-    /// The scope a command runs in: `-A` → all; `-n` → that; else the default namespace.
-    pub fn scope(args: &crate::cli::CommonArgs, default_ns: Option<String>) -> Result<Scope> {
-        let namespace = if args.kube.all_namespaces {
-            None
-        } else {
-            args.kube.namespace.clone().or(default_ns)
-        };
-        let pod_selector = args.selector.as_deref().map(Selector::parse).transpose()?;
-        Ok(Scope {
-            namespace,
-            pod_selector,
-        })
     }
 }

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! Trace and diagnostics on fixture dumps (pure: no cluster).
 
 use stateful_core::snapshot::{Gap, GapReason, Kind, Snapshot, parse_dump_into};

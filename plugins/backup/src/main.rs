@@ -33,7 +33,7 @@ enum Cmd {
         "  kubectl backup create sts/todo-db --to-new-pvc 5Gi --source primary\n",
         "  kubectl backup create pvc/data-todo-db-0 --snapshot        # a CSI VolumeSnapshot\n",
         "  kubectl backup create sts/todo-db --to pvc/b --dry-run -o yaml --from-file dump.yaml\n"))]
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     /// Backups: Jobs with our labels, CronJob-owned Jobs, our VolumeSnapshots.
     List {
         /// Only the backups of this target (cronjob/NAME, sts/NAME, pvc/NAME…).
@@ -211,7 +211,7 @@ async fn run_cli(cli: Cli) -> Result<ExitCode> {
     cli.common.validate()?;
     let json = cli.common.output == Some(OutputFormat::Json);
     match cli.cmd {
-        Cmd::Create(a) => create(&cli.common, a).await,
+        Cmd::Create(a) => create(&cli.common, *a).await,
         Cmd::List { target } => {
             let target = target.as_deref().map(Target::parse).transpose()?;
             let (source, default_ns) = Source::from_args(&cli.common).await?;

@@ -62,12 +62,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     } else {
         OutputFormat::Table
     };
-    let text = trace::render::render(&report, cli.common.output_or(default_format))?;
-    cli::print_out(&text)?;
-    if let Some(min) = cli.fail_on {
-        if report.diagnostics.iter().any(|d| d.severity >= min) {
-            return Ok(ExitCode::Problems);
-        }
+    match cli.common.output_or(default_format) {
+        OutputFormat::Json => stateful_core::render::print_json(&report)?,
+        format => cli::print_out(&trace::render::render(&report, format)?)?,
+    }
+    if let Some(min) = cli.fail_on
+        && report.diagnostics.iter().any(|d| d.severity >= min)
+    {
+        return Ok(ExitCode::Problems);
     }
     Ok(ExitCode::Success)
 }

@@ -408,15 +408,15 @@ impl<'a> Builder<'a> {
     where
         T: 'a,
     {
-        if let Some(g) = self.snap.gap(kind) {
-            if g.reason == GapReason::Forbidden {
-                return Err(Error::Forbidden {
-                    verb: "list".into(),
-                    resource: kind.resource().into(),
-                    namespace: g.namespace.clone(),
-                    message: g.message.clone(),
-                });
-            }
+        if let Some(g) = self.snap.gap(kind)
+            && g.reason == GapReason::Forbidden
+        {
+            return Err(Error::Forbidden {
+                verb: "list".into(),
+                resource: kind.resource().into(),
+                namespace: g.namespace.clone(),
+                message: g.message.clone(),
+            });
         }
         let found: Vec<&T> = items
             .filter(|o| meta(o).name.as_deref() == Some(name))
@@ -503,12 +503,6 @@ impl<'a> Builder<'a> {
                 let has_pods = snap.pods.iter().any(|p| {
                     p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(n.as_str())
                 });
-                if !exists
-                    && !has_pods
-                    && !(snap.knows(Kind::Node) && snap.gap(Kind::Node).is_none())
-                {
-                    // Nodes not visible and nothing scheduled there: cannot tell.
-                }
                 if !exists && !has_pods {
                     return Err(Error::not_found("node", n, None));
                 }
@@ -587,18 +581,16 @@ impl<'a> Builder<'a> {
             .flatten()
             .find(|o| o.controller == Some(true))
             .or_else(|| meta.owner_references.as_ref().and_then(|v| v.first()))?;
-        if o.kind == "ReplicaSet" {
-            if let Some(rs) = self.idx.replicasets_by_uid.get(o.uid.as_str()) {
-                if let Some(dep) = rs
-                    .metadata
-                    .owner_references
-                    .iter()
-                    .flatten()
-                    .find(|r| r.kind == "Deployment")
-                {
-                    return Some(ObjectRef::new("Deployment", Some(ns), &dep.name));
-                }
-            }
+        if o.kind == "ReplicaSet"
+            && let Some(rs) = self.idx.replicasets_by_uid.get(o.uid.as_str())
+            && let Some(dep) = rs
+                .metadata
+                .owner_references
+                .iter()
+                .flatten()
+                .find(|r| r.kind == "Deployment")
+        {
+            return Some(ObjectRef::new("Deployment", Some(ns), &dep.name));
         }
         Some(ObjectRef::new(&o.kind, Some(ns), &o.name))
     }
@@ -859,22 +851,21 @@ impl<'a> Builder<'a> {
             }
         };
         let mut pods = Vec::new();
-        if let (Some(c), "bound") = (&claim, claim_status.as_str()) {
-            if let Some(ps) = self
+        if let (Some(c), "bound") = (&claim, claim_status.as_str())
+            && let Some(ps) = self
                 .idx
                 .pods_by_claim
                 .get(&(c.namespace.as_str(), c.name.clone()))
-            {
-                for p in ps.clone() {
-                    self.diagnose_pod(p);
-                    pods.push(PodRefNode {
-                        name: meta_name(&p.metadata).to_string(),
-                        namespace: meta_ns(&p.metadata).to_string(),
-                        node: p.spec.as_ref().and_then(|s| s.node_name.clone()),
-                        phase: pod_phase(p),
-                        owner: self.owner_of(&p.metadata),
-                    });
-                }
+        {
+            for p in ps.clone() {
+                self.diagnose_pod(p);
+                pods.push(PodRefNode {
+                    name: meta_name(&p.metadata).to_string(),
+                    namespace: meta_ns(&p.metadata).to_string(),
+                    node: p.spec.as_ref().and_then(|s| s.node_name.clone()),
+                    phase: pod_phase(p),
+                    owner: self.owner_of(&p.metadata),
+                });
             }
         }
         ReverseVolume {
@@ -1050,15 +1041,16 @@ impl<'a> Builder<'a> {
             let claim = self.claim_node(&ns, &cname);
             if replicas > 1 {
                 let modes = &claim.access_modes;
-                if has_mode(modes, "ReadWriteOnce") || has_mode(modes, "ReadWriteOncePod") {
-                    if !has_mode(modes, "ReadWriteMany") && !has_mode(modes, "ReadOnlyMany") {
-                        self.diag(
+                if (has_mode(modes, "ReadWriteOnce") || has_mode(modes, "ReadWriteOncePod"))
+                    && !has_mode(modes, "ReadWriteMany")
+                    && !has_mode(modes, "ReadOnlyMany")
+                {
+                    self.diag(
                             Severity::Warning,
                             "SharedReadWriteOnce",
                             claim_ref(&ns, &cname),
                             format!("deployment {name} has {replicas} replicas sharing claim {cname}, which is {}: replicas on other nodes cannot mount it (use a StatefulSet with volumeClaimTemplates, or a ReadWriteMany class)", modes.join(",")),
                         );
-                    }
                 }
             }
             expected.push(ExpectedClaim {
@@ -1295,9 +1287,9 @@ impl<'a> Builder<'a> {
                         );
                     }
                     let cap = storage_of(pspec.and_then(|s| s.capacity.as_ref()));
-                    if let (Some(req), Some(cap)) = (&requested, &cap) {
-                        if let (Some(rq), Some(cp)) = (quantity::parse(req), quantity::parse(cap)) {
-                            if cp < rq {
+                    if let (Some(req), Some(cap)) = (&requested, &cap)
+                        && let (Some(rq), Some(cp)) = (quantity::parse(req), quantity::parse(cap))
+                            && cp < rq {
                                 let resizing = c.status.as_ref().and_then(|s| s.conditions.as_ref()).is_some_and(|cs| {
                                     cs.iter().any(|x| x.type_ == "Resizing" || x.type_ == "FileSystemResizePending")
                                 });
@@ -1310,8 +1302,6 @@ impl<'a> Builder<'a> {
                                     );
                                 }
                             }
-                        }
-                    }
                 }
             }
         }
@@ -1417,11 +1407,13 @@ impl<'a> Builder<'a> {
         let explicit = spec.and_then(|s| s.storage_class_name.as_deref());
 
         // Named class that does not exist.
-        if let Some(cn) = explicit.filter(|s| !s.is_empty()) {
-            if sc_known && !self.idx.storage_classes.contains_key(cn) {
-                let static_pv = self.matching_static_pv(c, Some(cn)).is_some();
-                if !static_pv {
-                    self.diag(
+        if let Some(cn) = explicit.filter(|s| !s.is_empty())
+            && sc_known
+            && !self.idx.storage_classes.contains_key(cn)
+        {
+            let static_pv = self.matching_static_pv(c, Some(cn)).is_some();
+            if !static_pv {
+                self.diag(
                         Severity::Error,
                         "StorageClassNotFound",
                         r.clone(),
@@ -1430,8 +1422,7 @@ impl<'a> Builder<'a> {
                             self.class_list()
                         ),
                     );
-                    return;
-                }
+                return;
             }
         }
         if let Some(ev) = self.latest_event(uid, &["ProvisioningFailed"]) {
@@ -1447,9 +1438,12 @@ impl<'a> Builder<'a> {
             return;
         }
         // No class and no default.
-        if explicit.is_none() && class_name.is_none() && sc_known {
-            if self.matching_static_pv(c, None).is_none() {
-                self.diag(
+        if explicit.is_none()
+            && class_name.is_none()
+            && sc_known
+            && self.matching_static_pv(c, None).is_none()
+        {
+            self.diag(
                     Severity::Error,
                     "NoDefaultStorageClass",
                     r.clone(),
@@ -1457,8 +1451,7 @@ impl<'a> Builder<'a> {
                         "claim {name} is Pending: it names no StorageClass and none is marked default; set storageClassName, or mark a class default (annotation storageclass.kubernetes.io/is-default-class=\"true\")"
                     ),
                 );
-                return;
-            }
+            return;
         }
         let class = class_name.and_then(|n| self.idx.storage_classes.get(n).copied());
         let static_only = explicit == Some("")
@@ -1566,7 +1559,7 @@ impl<'a> Builder<'a> {
     ) -> Option<&'a PersistentVolume> {
         let spec = c.spec.as_ref()?;
         let want_class = class.unwrap_or("");
-        let modes = spec.access_modes.clone().unwrap_or_default();
+        let modes = spec.access_modes.as_deref().unwrap_or(&[]);
         let req = storage_of(spec.resources.as_ref().and_then(|r| r.requests.as_ref()))
             .and_then(|q| quantity::parse(&q))
             .unwrap_or(0.0);
@@ -1574,36 +1567,27 @@ impl<'a> Builder<'a> {
             .selector
             .as_ref()
             .map(crate::labels::Selector::from_label_selector);
-        let vm = spec
-            .volume_mode
-            .clone()
-            .unwrap_or_else(|| "Filesystem".into());
-        self.snap.pvs.iter().find(|pv| {
+        let vm = spec.volume_mode.as_deref().unwrap_or("Filesystem");
+        let key = (meta_ns(&c.metadata), meta_name(&c.metadata));
+        let by_ref = self.idx.pvs_by_claim_ref.get(&key).into_iter().flatten();
+        let by_class = self
+            .idx
+            .unbound_pvs_by_class
+            .get(want_class)
+            .into_iter()
+            .flatten();
+        by_ref.chain(by_class).copied().find(|pv| {
             let Some(ps) = pv.spec.as_ref() else {
                 return false;
             };
-            let phase = pv
-                .status
-                .as_ref()
-                .and_then(|s| s.phase.as_deref())
-                .unwrap_or("");
-            let free = phase == "Available" && ps.claim_ref.is_none()
-                || ps.claim_ref.as_ref().is_some_and(|cr| {
-                    cr.name.as_deref() == c.metadata.name.as_deref()
-                        && cr.namespace.as_deref() == c.metadata.namespace.as_deref()
-                });
-            let pv_modes = ps.access_modes.clone().unwrap_or_default();
+            let pv_modes = ps.access_modes.as_deref().unwrap_or(&[]);
             let cap = storage_of(ps.capacity.as_ref())
                 .and_then(|q| quantity::parse(&q))
                 .unwrap_or(0.0);
-            free && ps.storage_class_name.as_deref().unwrap_or("") == want_class
+            ps.storage_class_name.as_deref().unwrap_or("") == want_class
                 && modes.iter().all(|m| pv_modes.contains(m))
                 && cap >= req
-                && ps
-                    .volume_mode
-                    .clone()
-                    .unwrap_or_else(|| "Filesystem".into())
-                    == vm
+                && ps.volume_mode.as_deref().unwrap_or("Filesystem") == vm
                 && sel
                     .as_ref()
                     .is_none_or(|s| s.matches(pv.metadata.labels.as_ref()))
@@ -1661,13 +1645,14 @@ impl<'a> Builder<'a> {
             ),
             _ => {}
         }
-        if phase == "Bound" {
-            if let Some(cr) = cr {
-                let key = (
-                    cr.namespace.as_deref().unwrap_or(""),
-                    cr.name.as_deref().unwrap_or(""),
-                );
-                match self.idx.pvcs.get(&key) {
+        if phase == "Bound"
+            && let Some(cr) = cr
+        {
+            let key = (
+                cr.namespace.as_deref().unwrap_or(""),
+                cr.name.as_deref().unwrap_or(""),
+            );
+            match self.idx.pvcs.get(&key) {
                     None if self.snap.knows(Kind::PersistentVolumeClaim)
                         && (self.snap.gap(Kind::PersistentVolumeClaim).is_none()) =>
                     {
@@ -1691,23 +1676,20 @@ impl<'a> Builder<'a> {
                     ),
                     _ => {}
                 }
-            }
         }
         if let Some(sc) = spec
             .and_then(|s| s.storage_class_name.as_deref())
             .filter(|s| !s.is_empty())
+            && self.snap.knows(Kind::StorageClass)
+            && self.snap.gap(Kind::StorageClass).is_none()
+            && !self.idx.storage_classes.contains_key(sc)
         {
-            if self.snap.knows(Kind::StorageClass)
-                && self.snap.gap(Kind::StorageClass).is_none()
-                && !self.idx.storage_classes.contains_key(sc)
-            {
-                self.diag(
+            self.diag(
                     Severity::Info,
                     "StorageClassGone",
                     r.clone(),
                     format!("volume {name} names StorageClass \"{sc}\", which no longer exists: expansion and reclaim settings of the class are gone (the volume itself is fine)"),
                 );
-            }
         }
         // Node affinity that no node satisfies.
         let terms = pv_terms(pv);
@@ -1782,26 +1764,26 @@ impl<'a> Builder<'a> {
         // Claims it needs that do not exist.
         if self.snap.knows(Kind::PersistentVolumeClaim) {
             for v in p.spec.iter().flat_map(|s| s.volumes.iter().flatten()) {
-                if let Some(cn) = volume_claim_name(p, v) {
-                    if !self.idx.pvcs.contains_key(&(ns.as_str(), cn.as_str())) {
-                        let (sev, msg) = if v.ephemeral.is_some() {
-                            (
-                                Severity::Warning,
-                                format!(
-                                    "pod {name}: ephemeral volume {} has no claim {cn} yet (the ephemeral volume controller creates it)",
-                                    v.name
-                                ),
-                            )
-                        } else {
-                            (
-                                Severity::Error,
-                                format!(
-                                    "pod {name} mounts claim {cn}, which does not exist: the pod stays Pending until it is created"
-                                ),
-                            )
-                        };
-                        self.diag(sev, "ClaimMissing", claim_ref(&ns, &cn), msg);
-                    }
+                if let Some(cn) = volume_claim_name(p, v)
+                    && !self.idx.pvcs.contains_key(&(ns.as_str(), cn.as_str()))
+                {
+                    let (sev, msg) = if v.ephemeral.is_some() {
+                        (
+                            Severity::Warning,
+                            format!(
+                                "pod {name}: ephemeral volume {} has no claim {cn} yet (the ephemeral volume controller creates it)",
+                                v.name
+                            ),
+                        )
+                    } else {
+                        (
+                            Severity::Error,
+                            format!(
+                                "pod {name} mounts claim {cn}, which does not exist: the pod stays Pending until it is created"
+                            ),
+                        )
+                    };
+                    self.diag(sev, "ClaimMissing", claim_ref(&ns, &cn), msg);
                 }
             }
         }
@@ -1875,22 +1857,22 @@ impl<'a> Builder<'a> {
             .as_ref()
             .and_then(|s| s.conditions.as_ref())
             .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
-        if !ready {
-            if let Some(ev) = self.latest_event(
+        if !ready
+            && let Some(ev) = self.latest_event(
                 p.metadata.uid.as_deref(),
                 &["FailedMount", "FailedAttachVolume", "FailedMapVolume"],
-            ) {
-                self.diag(
-                    Severity::Error,
-                    "MountFailed",
-                    pr.clone(),
-                    format!(
-                        "pod {name}: {} {}",
-                        ev.reason.clone().unwrap_or_default(),
-                        ev.message.clone().unwrap_or_default().trim()
-                    ),
-                );
-            }
+            )
+        {
+            self.diag(
+                Severity::Error,
+                "MountFailed",
+                pr.clone(),
+                format!(
+                    "pod {name}: {} {}",
+                    ev.reason.clone().unwrap_or_default(),
+                    ev.message.clone().unwrap_or_default().trim()
+                ),
+            );
         }
     }
 }

@@ -442,10 +442,10 @@ impl<'a> Tree<'a> {
                     .join(", ")
             };
             let mut text = format!("volume {} [{}] → {mounts}", v.name, v.type_);
-            if v.claim.is_none() {
-                if let Some(d) = &v.detail {
-                    text.push_str(&format!(": {d}"));
-                }
+            if v.claim.is_none()
+                && let Some(d) = &v.detail
+            {
+                text.push_str(&format!(": {d}"));
             }
             let vp = self.line(&child, i + 1 == n, &text);
             if let Some(c) = &v.claim {
@@ -465,10 +465,10 @@ impl<'a> Tree<'a> {
         if !c.access_modes.is_empty() {
             text.push_str(&format!(" {}", short_modes(&c.access_modes)));
         }
-        if let Some(vm) = &c.volume_mode {
-            if vm != "Filesystem" {
-                text.push_str(&format!(" {vm}"));
-            }
+        if let Some(vm) = &c.volume_mode
+            && vm != "Filesystem"
+        {
+            text.push_str(&format!(" {vm}"));
         }
         if let Some(n) = &c.selected_node {
             text.push_str(&format!(" selected-node {n}"));

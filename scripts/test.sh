@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Run every test of kubectl-stateful, as README.md says and .ci/run does:
+#   1. Debian packages the tests need (PostgreSQL, MariaDB, Redis, openssl, …), idempotent;
+#   2. cargo fmt --check and cargo clippy --all-targets -D warnings;
+#   3. unit, snapshot and CLI tests of every crate (no cluster);
+#   4. e2e tests against the real local control plane (etcd + kube-apiserver + controllers +
+#      kwok), built from source into ~/.cache/kubectl-stateful on first use and reused after.
+# Usage: scripts/test.sh            (all)
+#        scripts/test.sh --no-e2e   (1-3 only)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+e2e=1
+[ "${1:-}" = "--no-e2e" ] && e2e=0
+export CARGO_TERM_COLOR=never
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+step "system packages"
+tests/scripts/install-deps.sh
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "unit, snapshot and CLI tests"
+cargo test --workspace --exclude kubectl-stateful-e2e
+
+if [ "$e2e" = 1 ]; then
+  step "e2e tests on the local control plane"
+  tests/scripts/run-e2e.sh
+fi
