@@ -15,7 +15,12 @@ use stateful_core::{Error, ExitCode, Result};
 const EXIT_HELP: &str = "Exit codes: 0 succeeded, 1 error, 2 usage, 3 not found, 4 forbidden, 5 backup failed (or refused: a run of a Forbid CronJob is active), 6 timed out waiting, 130 interrupted (the backup goes on).";
 
 #[derive(Parser, Debug)]
-#[command(name = "kubectl backup", version, after_help = EXIT_HELP)]
+#[command(
+    name = "kubectl backup",
+    version,
+    about = "One-off backups now: from a CronJob, from the database itself, or as a CSI VolumeSnapshot; waits with logs streamed; exit codes a script can trust",
+    after_help = EXIT_HELP
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
