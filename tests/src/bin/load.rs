@@ -1,9 +1,12 @@
 //! Load generator for the benchmark (issue 3 "Figures"): N pods, N PVCs and N PVs across M
-//! namespaces, created directly (pods have nodeName set; each PV is pre-bound to its claim with
-//! claimRef and the claim names it in volumeName), then waits until every claim is Bound and every
-//! pod Running.
+//! namespaces, created directly: pods have nodeName set (kwok runs them), each claim names its PV
+//! in volumeName and each PV names its claim (with uid) in claimRef. By default the generator also
+//! writes the Bound status of both, exactly as the PV controller would (so the controller, which
+//! binds one claim at a time, has nothing left to do); `--controller-binds` leaves binding to the
+//! PV controller instead (slow: about 10 minutes for 10,000 on 2 cores). Then waits until every
+//! pod is Running and every claim Bound.
 //!
-//!   e2e-load [--pods N] [--namespaces M] [--prefix bench] [--concurrency C] [--no-wait]
+//!   e2e-load [--pods N] [--namespaces M] [--prefix bench] [--concurrency C] [--controller-binds] [--no-wait]
 //!
 //! Uses $KUBECONFIG (admin: system:masters requests are exempt from API priority and fairness).
 //! Idempotent: objects that already exist are left alone. Prints a one-line JSON summary.
@@ -16,7 +19,7 @@ use k8s_openapi::api::core::v1::{
     Namespace, PersistentVolume, PersistentVolumeClaim, Pod, ServiceAccount,
 };
 use k8s_openapi::api::storage::v1::{CSIDriver, StorageClass};
-use kube::api::{Api, ListParams, PostParams};
+use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use kube::{Client, Resource};
 use serde::de::DeserializeOwned;
 use serde_json::json;
@@ -30,6 +33,7 @@ struct Opts {
     prefix: String,
     concurrency: usize,
     wait: bool,
+    controller_binds: bool,
 }
 
 fn parse() -> Result<Opts> {
@@ -39,6 +43,7 @@ fn parse() -> Result<Opts> {
         prefix: "bench".into(),
         concurrency: 48,
         wait: true,
+        controller_binds: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -49,9 +54,10 @@ fn parse() -> Result<Opts> {
             "--prefix" => o.prefix = val()?,
             "--concurrency" => o.concurrency = val()?.parse()?,
             "--no-wait" => o.wait = false,
+            "--controller-binds" => o.controller_binds = true,
             "-h" | "--help" => {
                 println!(
-                    "e2e-load [--pods N] [--namespaces M] [--prefix P] [--concurrency C] [--no-wait]"
+                    "e2e-load [--pods N] [--namespaces M] [--prefix P] [--concurrency C] [--controller-binds] [--no-wait]"
                 );
                 std::process::exit(0);
             }
@@ -82,6 +88,23 @@ where
             Err(e) => return Err(e.into()),
         }
     }
+}
+
+async fn create_get_uid<K>(api: &Api<K>, obj: serde_json::Value) -> Result<String>
+where
+    K: Resource + Clone + DeserializeOwned + serde::Serialize + std::fmt::Debug,
+{
+    let name = obj["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    create(api, obj).await?;
+    api.get(&name)
+        .await?
+        .meta()
+        .uid
+        .clone()
+        .with_context(|| format!("{name} has no uid"))
 }
 
 async fn create_all<K, F>(
@@ -146,14 +169,38 @@ async fn main() -> Result<()> {
     }
 
     let name = |i: usize| format!("{}-{:05}", o.prefix, i);
+    let pv_name = |i: usize| format!("{}-pv", name(i));
+    let direct = !o.controller_binds;
+    // Claims first: their uids go into the PVs' claimRefs.
+    let uids: Vec<String> = stream::iter((0..o.pods).map(|i| {
+        let api = Api::<PersistentVolumeClaim>::namespaced(client.clone(), &nsname(i));
+        let mut meta = json!({"name": name(i), "labels": {"app": "bench"}});
+        if direct {
+            meta["annotations"] = json!({"pv.kubernetes.io/bind-completed": "yes"});
+        }
+        let obj = json!({"metadata": meta,
+            "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": class,
+                "volumeName": pv_name(i), "resources": {"requests": {"storage": "1Gi"}}}});
+        async move { create_get_uid(&api, obj).await }
+    }))
+    .buffered(o.concurrency)
+    .try_collect()
+    .await?;
+    let t_pvc = t0.elapsed();
+    eprintln!("e2e-load: {} claims at {:.1}s", o.pods, t_pvc.as_secs_f64());
+
     let pvs: Vec<_> = (0..o.pods)
         .map(|i| {
-            let obj = json!({"metadata": {"name": format!("{}-pv", name(i)), "labels": owner},
+            let mut claim_ref = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                "namespace": nsname(i), "name": name(i)});
+            if direct {
+                claim_ref["uid"] = json!(uids[i]);
+            }
+            let obj = json!({"metadata": {"name": pv_name(i), "labels": owner},
                 "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
                     "persistentVolumeReclaimPolicy": "Retain", "storageClassName": class,
                     "csi": {"driver": DRIVER, "volumeHandle": format!("vol-{i:05}")},
-                    "claimRef": {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-                                 "namespace": nsname(i), "name": name(i)}}});
+                    "claimRef": claim_ref}});
             (String::new(), obj)
         })
         .collect();
@@ -165,26 +212,36 @@ async fn main() -> Result<()> {
     )
     .await?;
     let t_pv = t0.elapsed();
+    eprintln!("e2e-load: {} volumes at {:.1}s", o.pods, t_pv.as_secs_f64());
 
-    let pvcs: Vec<_> = (0..o.pods)
-        .map(|i| {
-            (
-                nsname(i),
-                json!({"metadata": {"name": name(i), "labels": {"app": "bench"}},
-                "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": class,
-                    "volumeName": format!("{}-pv", name(i)),
-                    "resources": {"requests": {"storage": "1Gi"}}}}),
-            )
-        })
-        .collect();
-    let c = client.clone();
-    create_all(
-        |ns| Api::<PersistentVolumeClaim>::namespaced(c.clone(), ns),
-        pvcs,
-        o.concurrency,
-    )
-    .await?;
-    let t_pvc = t0.elapsed();
+    if direct {
+        // The status the PV controller writes when it binds, so its next sync finds nothing to do.
+        stream::iter((0..o.pods).map(|i| {
+            let pvs = Api::<PersistentVolume>::all(client.clone());
+            let pvcs = Api::<PersistentVolumeClaim>::namespaced(client.clone(), &nsname(i));
+            let (pv, pvc) = (pv_name(i), name(i));
+            async move {
+                let pp = PatchParams::default();
+                let st = json!({"status": {"phase": "Bound"}});
+                pvs.patch_status(&pv, &pp, &Patch::Merge(st))
+                    .await
+                    .with_context(|| format!("status of {pv}"))?;
+                let st = json!({"status": {"phase": "Bound", "accessModes": ["ReadWriteOnce"],
+                    "capacity": {"storage": "1Gi"}}});
+                pvcs.patch_status(&pvc, &pp, &Patch::Merge(st))
+                    .await
+                    .with_context(|| format!("status of {pvc}"))?;
+                anyhow::Ok(())
+            }
+        }))
+        .buffer_unordered(o.concurrency)
+        .try_collect::<()>()
+        .await?;
+        eprintln!(
+            "e2e-load: statuses Bound at {:.1}s",
+            t0.elapsed().as_secs_f64()
+        );
+    }
 
     let pods: Vec<_> = (0..o.pods)
         .map(|i| {
@@ -203,51 +260,51 @@ async fn main() -> Result<()> {
     )
     .await?;
     let t_pod = t0.elapsed();
+    eprintln!("e2e-load: {} pods at {:.1}s", o.pods, t_pod.as_secs_f64());
 
     let (mut bound, mut running) = (0, 0);
     if o.wait {
-        let sel = ListParams::default().labels("app=bench");
-        let deadline = Instant::now() + Duration::from_secs(900);
+        let deadline = Instant::now() + Duration::from_secs(1800);
+        let prefix = format!("{}-", o.prefix);
+        let in_bench = |ns: Option<&str>| ns.is_some_and(|n| n.starts_with(&prefix));
         loop {
-            let pvcs: Api<PersistentVolumeClaim> = Api::all(client.clone());
-            bound = pvcs
-                .list(&sel)
-                .await?
-                .items
-                .iter()
-                .filter(|p| {
-                    p.metadata
-                        .namespace
-                        .as_deref()
-                        .is_some_and(|n| n.starts_with(&o.prefix))
-                        && p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Bound")
-                })
-                .count();
+            // Only the pods not Running yet (a field selector keeps this cheap).
             let pods: Api<Pod> = Api::all(client.clone());
-            running = pods
-                .list(&sel)
+            let lp = ListParams::default()
+                .labels("app=bench")
+                .fields("status.phase!=Running");
+            let not_running = pods
+                .list_metadata(&lp)
                 .await?
                 .items
                 .iter()
-                .filter(|p| {
-                    p.metadata
-                        .namespace
-                        .as_deref()
-                        .is_some_and(|n| n.starts_with(&o.prefix))
-                        && p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")
-                })
+                .filter(|p| in_bench(p.metadata.namespace.as_deref()))
                 .count();
+            running = o.pods.saturating_sub(not_running);
+            if running >= o.pods {
+                let pvcs: Api<PersistentVolumeClaim> = Api::all(client.clone());
+                bound = pvcs
+                    .list(&ListParams::default().labels("app=bench"))
+                    .await?
+                    .items
+                    .iter()
+                    .filter(|p| {
+                        in_bench(p.metadata.namespace.as_deref())
+                            && p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Bound")
+                    })
+                    .count();
+            }
             eprintln!(
-                "e2e-load: {bound}/{} claims Bound, {running}/{} pods Running",
+                "e2e-load: {running}/{} pods Running, {bound}/{} claims Bound",
                 o.pods, o.pods
             );
             if bound >= o.pods && running >= o.pods {
                 break;
             }
             if Instant::now() > deadline {
-                bail!("not settled after 900s");
+                bail!("not settled after 1800s");
             }
-            tokio::time::sleep(Duration::from_secs(3)).await;
+            tokio::time::sleep(Duration::from_secs(5)).await;
         }
     }
     println!(

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Benchmark (issue 3 "Figures"): on the local control plane loaded with N pods / PVCs / PVs
+# (tests/bench/load.sh), time side by side in one hyperfine run
+#   floor:  kubectl get pods,pvc,pv,sc,volumeattachments -A -o json
+#   trace:  kubectl pvc-trace -A -o json          (target/release/kubectl-pvc_trace, via kubectl)
+# and report wall time (mean/min/max), the trace/floor ratio (target <= 1.2), peak RSS of each
+# (/usr/bin/time -v, one run each) and the API requests each made (counted in the API server's
+# audit log, which records every request of the admin user: nothing else runs as admin here).
+#
+#   tests/bench/bench-cluster.sh [--pods N] [--runs R] [--no-load] [--floor-only]
+# Results: $BENCH_OUT (default <repo>/bench-out/cluster): hyperfine.json, summary.json,
+# requests-*.txt, time-*.txt. Without a release build of kubectl-pvc_trace it measures the floor
+# only (build it: cargo build --release -p kubectl-pvc-trace, or pass --build).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+repo=$(cd "$here/.." && pwd)
+pods=10000 runs=10 load=1 floor_only="" build=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --pods) pods=$2; shift ;;
+    --runs) runs=$2; shift ;;
+    --no-load) load="" ;;
+    --floor-only) floor_only=1 ;;
+    --build) build=1 ;;
+    *) echo "usage: $0 [--pods N] [--runs R] [--no-load] [--floor-only] [--build]" >&2; exit 2 ;;
+  esac
+  shift
+done
+# A plane of its own (10,000 extra pods would slow every e2e test on the shared one); left up
+# afterwards so a rerun skips the load: stop it with
+#   KUBECTL_STATEFUL_CLUSTER_DIR=~/.cache/kubectl-stateful/cluster-bench tests/local-cluster down
+export KUBECTL_STATEFUL_CLUSTER_DIR=${KUBECTL_STATEFUL_CLUSTER_DIR:-${KUBECTL_STATEFUL_CACHE:-$HOME/.cache/kubectl-stateful}/cluster-bench}
+out=${BENCH_OUT:-$repo/bench-out/cluster}
+mkdir -p "$out"
+"$here/scripts/install-deps.sh"
+"$here/local-cluster" up
+[ -n "$load" ] && "$here/bench/load.sh" "$pods" >"$out/load.json"
+eval "$("$here/local-cluster" env)"
+# shellcheck disable=SC1091
+source "$(dirname "$KUBECONFIG")/cluster.env"
+target=${CARGO_TARGET_DIR:-$repo/target}
+[ -n "$build" ] && (cd "$repo" && cargo build --release -p kubectl-pvc-trace)
+trace_bin=$target/release/kubectl-pvc_trace
+# kubectl finds the plugin on PATH: put the release dir first (before target/debug).
+export PATH="$target/release:$PATH"
+have_trace=""
+[ -z "$floor_only" ] && [ -x "$trace_bin" ] && have_trace=1
+[ -z "$floor_only" ] && [ -z "$have_trace" ] && echo "bench: $trace_bin not built; measuring the floor only" >&2
+
+floor_cmd="kubectl get pods,pvc,pv,sc,volumeattachments -A -o json"
+trace_cmd="kubectl pvc-trace -A -o json"
+counts=$(kubectl get pods,pvc,pv -A --no-headers 2>/dev/null | awk '{print $1}' | sed 's|/.*||' | sort | uniq -c | tr '\n' ' ')
+echo "bench: objects: $counts" >&2
+
+# API requests of one run, from the audit log (one line per request: the policy omits the
+# RequestReceived stage; long-running requests have two lines, so count unique audit IDs).
+count_requests() { # name cmd
+  local name=$1 off; shift
+  off=$(stat -c %s "$AUDIT_LOG")
+  "$@" >/dev/null
+  sleep 1
+  tail -c +$((off + 1)) "$AUDIT_LOG" |
+    jq -r 'select(.user.username=="admin") | [.auditID, .verb, (.objectRef.resource // .requestURI), .userAgent] | @tsv' |
+    sort -u -k1,1 >"$out/requests-$name.txt"
+  wc -l <"$out/requests-$name.txt"
+}
+peak_rss_kb() { # name cmd
+  local name=$1; shift
+  /usr/bin/time -v -o "$out/time-$name.txt" "$@" >/dev/null
+  awk -F': ' '/Maximum resident set size/ {print $2}' "$out/time-$name.txt"
+}
+
+hf=(-n floor "$floor_cmd")
+[ -n "$have_trace" ] && hf+=(-n pvc-trace "$trace_cmd")
+hyperfine -N --warmup 2 --runs "$runs" --export-json "$out/hyperfine.json" "${hf[@]}" >&2
+
+# shellcheck disable=SC2086
+floor_req=$(count_requests floor $floor_cmd)
+# shellcheck disable=SC2086
+floor_rss=$(peak_rss_kb floor $floor_cmd)
+trace_req=null trace_rss=null trace_direct_rss=null
+if [ -n "$have_trace" ]; then
+  # shellcheck disable=SC2086
+  trace_req=$(count_requests pvc-trace $trace_cmd)
+  # shellcheck disable=SC2086
+  trace_rss=$(peak_rss_kb pvc-trace $trace_cmd)
+  trace_direct_rss=$(peak_rss_kb pvc-trace-direct "$trace_bin" -A -o json)
+fi
+jq -n --slurpfile h "$out/hyperfine.json" --arg counts "$counts" \
+  --argjson floor_req "$floor_req" --argjson floor_rss "$floor_rss" \
+  --argjson trace_req "$trace_req" --argjson trace_rss "$trace_rss" --argjson trace_direct_rss "$trace_direct_rss" '
+  ($h[0].results | map({(.command): {mean_s: .mean, stddev_s: .stddev, min_s: .min, max_s: .max}}) | add) as $r
+  | {objects: $counts, floor: ($r.floor + {api_requests: $floor_req, peak_rss_kb: $floor_rss}),
+     pvc_trace: (if $r["pvc-trace"] then $r["pvc-trace"] + {api_requests: $trace_req,
+       peak_rss_kb: $trace_rss, peak_rss_kb_without_kubectl: $trace_direct_rss} else null end),
+     ratio_trace_over_floor: (if $r["pvc-trace"] then ($r["pvc-trace"].mean_s / $r.floor.mean_s) else null end)}' \
+  | tee "$out/summary.json"
