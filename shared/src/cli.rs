@@ -200,6 +200,21 @@ pub fn finish(program: &str, result: Result<crate::error::ExitCode>) -> ! {
     }
 }
 
+/// Run a plugin's async main on a small runtime and end the process with its exit code
+/// (see [`finish`]).
+pub fn run<F>(program: &str, fut: F) -> !
+where
+    F: std::future::Future<Output = Result<crate::error::ExitCode>>,
+{
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Other(format!("cannot start the async runtime: {e}")))
+        .and_then(|rt| rt.block_on(fut));
+    finish(program, result)
+}
+
 /// Write to stdout; a closed pipe ends quietly.
 pub fn print_out(text: &str) -> Result<()> {
     use std::io::Write;

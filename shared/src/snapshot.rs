@@ -322,6 +322,33 @@ impl Source {
 // Objects
 // ---------------------------------------------------------------------------------------------
 
+/// The typed [`Object`] for `kind`. `$conv` is expanded in each arm, so its target type is
+/// inferred per kind (e.g. `serde_json::from_str(raw)?`); `$dynamic` builds the snapshot CRDs,
+/// which have no typed struct.
+macro_rules! typed_object {
+    ($kind:expr, $conv:expr, $dynamic:expr) => {
+        match $kind {
+            Kind::Pod => Object::Pod(Box::new($conv)),
+            Kind::PersistentVolumeClaim => Object::Pvc(Box::new($conv)),
+            Kind::PersistentVolume => Object::Pv(Box::new($conv)),
+            Kind::StorageClass => Object::StorageClass(Box::new($conv)),
+            Kind::VolumeAttachment => Object::VolumeAttachment(Box::new($conv)),
+            Kind::Node => Object::Node(Box::new($conv)),
+            Kind::StatefulSet => Object::StatefulSet(Box::new($conv)),
+            Kind::Deployment => Object::Deployment(Box::new($conv)),
+            Kind::ReplicaSet => Object::ReplicaSet(Box::new($conv)),
+            Kind::Job => Object::Job(Box::new($conv)),
+            Kind::CronJob => Object::CronJob(Box::new($conv)),
+            Kind::Event => Object::Event(Box::new($conv)),
+            Kind::Service => Object::Service(Box::new($conv)),
+            Kind::CSIDriver => Object::CSIDriver(Box::new($conv)),
+            Kind::VolumeSnapshot | Kind::VolumeSnapshotClass | Kind::VolumeSnapshotContent => {
+                $dynamic
+            }
+        }
+    };
+}
+
 /// One typed object of a kind we use.
 #[derive(Debug, Clone)]
 pub enum Object {
@@ -399,25 +426,11 @@ impl Object {
             serde_json::from_value(v).map_err(|e| format!("{kind} {name}: {e}"))
         }
         let k = kind_s.as_str();
-        Ok(Some(match kind {
-            Kind::Pod => Object::Pod(Box::new(typed(v, k)?)),
-            Kind::PersistentVolumeClaim => Object::Pvc(Box::new(typed(v, k)?)),
-            Kind::PersistentVolume => Object::Pv(Box::new(typed(v, k)?)),
-            Kind::StorageClass => Object::StorageClass(Box::new(typed(v, k)?)),
-            Kind::VolumeAttachment => Object::VolumeAttachment(Box::new(typed(v, k)?)),
-            Kind::Node => Object::Node(Box::new(typed(v, k)?)),
-            Kind::StatefulSet => Object::StatefulSet(Box::new(typed(v, k)?)),
-            Kind::Deployment => Object::Deployment(Box::new(typed(v, k)?)),
-            Kind::ReplicaSet => Object::ReplicaSet(Box::new(typed(v, k)?)),
-            Kind::Job => Object::Job(Box::new(typed(v, k)?)),
-            Kind::CronJob => Object::CronJob(Box::new(typed(v, k)?)),
-            Kind::Event => Object::Event(Box::new(typed(v, k)?)),
-            Kind::Service => Object::Service(Box::new(typed(v, k)?)),
-            Kind::CSIDriver => Object::CSIDriver(Box::new(typed(v, k)?)),
-            Kind::VolumeSnapshot | Kind::VolumeSnapshotClass | Kind::VolumeSnapshotContent => {
-                Object::Dynamic(kind, v)
-            }
-        }))
+        Ok(Some(typed_object!(
+            kind,
+            typed(v, k)?,
+            Object::Dynamic(kind, v)
+        )))
     }
 }
 
@@ -654,27 +667,11 @@ fn json_item(
         *sink.skipped.entry(kind_s.to_string()).or_default() += 1;
         return Ok(());
     };
-    let obj = match kind {
-        Kind::Pod => Object::Pod(Box::new(json_typed(text, raw)?)),
-        Kind::PersistentVolumeClaim => Object::Pvc(Box::new(json_typed(text, raw)?)),
-        Kind::PersistentVolume => Object::Pv(Box::new(json_typed(text, raw)?)),
-        Kind::StorageClass => Object::StorageClass(Box::new(json_typed(text, raw)?)),
-        Kind::VolumeAttachment => Object::VolumeAttachment(Box::new(json_typed(text, raw)?)),
-        Kind::Node => Object::Node(Box::new(json_typed(text, raw)?)),
-        Kind::StatefulSet => Object::StatefulSet(Box::new(json_typed(text, raw)?)),
-        Kind::Deployment => Object::Deployment(Box::new(json_typed(text, raw)?)),
-        Kind::ReplicaSet => Object::ReplicaSet(Box::new(json_typed(text, raw)?)),
-        Kind::Job => Object::Job(Box::new(json_typed(text, raw)?)),
-        Kind::CronJob => Object::CronJob(Box::new(json_typed(text, raw)?)),
-        Kind::Event => Object::Event(Box::new(json_typed(text, raw)?)),
-        Kind::Service => Object::Service(Box::new(json_typed(text, raw)?)),
-        Kind::CSIDriver => Object::CSIDriver(Box::new(json_typed(text, raw)?)),
-        Kind::VolumeSnapshot | Kind::VolumeSnapshotClass | Kind::VolumeSnapshotContent => {
-            let mut v: Value = serde_json::from_str(raw).map_err(at)?;
-            strip_noise(&mut v);
-            Object::Dynamic(kind, v)
-        }
-    };
+    let obj = typed_object!(kind, json_typed(text, raw)?, {
+        let mut v: Value = serde_json::from_str(raw).map_err(at)?;
+        strip_noise(&mut v);
+        Object::Dynamic(kind, v)
+    });
     sink.objects.push(obj);
     Ok(())
 }

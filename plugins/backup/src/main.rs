@@ -267,11 +267,5 @@ async fn run_cli(cli: Cli) -> Result<ExitCode> {
 
 fn main() {
     let cli: Cli = cli::parse_args();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Other(format!("cannot start the async runtime: {e}")));
-    let result = rt.and_then(|rt| rt.block_on(run_cli(cli)));
-    cli::finish("kubectl backup", result)
+    cli::run("kubectl backup", run_cli(cli))
 }

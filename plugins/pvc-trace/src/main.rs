@@ -4,7 +4,7 @@ use clap::Parser;
 use stateful_core::cli::{self, CommonArgs, OutputFormat};
 use stateful_core::snapshot::Source;
 use stateful_core::trace::{self, Severity, Target, TraceOptions, build::retain_problems};
-use stateful_core::{Error, ExitCode, Result};
+use stateful_core::{ExitCode, Result};
 
 /// Trace pods, claims, volumes, StatefulSets and Deployments down to the storage that holds
 /// their data, and say what is wrong.
@@ -76,11 +76,5 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 
 fn main() {
     let cli: Cli = cli::parse_args();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Other(format!("cannot start the async runtime: {e}")));
-    let result = rt.and_then(|rt| rt.block_on(run(cli)));
-    cli::finish("kubectl pvc-trace", result)
+    cli::run("kubectl pvc-trace", run(cli))
 }
