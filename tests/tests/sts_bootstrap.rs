@@ -52,7 +52,9 @@ fn sh(script: &str) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// One "pod": a real server with its volume dir, data dir and supervisor.
+/// One "pod": a real server with its volume dir, data dir and supervisor. The supervisor runs
+/// the server through `setpriv` (which execs): `runuser`/`su` fork and stop themselves when
+/// their child is stopped, which a real container runtime does not do.
 struct Server {
     pod: String,
     addr: String,
@@ -125,7 +127,7 @@ impl Fleet {
         self.initdb(&pgdata)?;
         let hold = volume.join("HOLD");
         let script = format!(
-            "while [ ! -f {stop} ]; do if [ -f {hold} ]; then sleep 0.2; continue; fi; runuser -u postgres -- {bin}/postgres -D {d} -c listen_addresses={addr} -p {port} -c unix_socket_directories= >> {log} 2>&1; sleep 0.3; done",
+            "while [ ! -f {stop} ]; do if [ -f {hold} ]; then sleep 0.2; continue; fi; setpriv --reuid=postgres --regid=postgres --init-groups {bin}/postgres -D {d} -c listen_addresses={addr} -p {port} -c unix_socket_directories= >> {log} 2>&1; sleep 0.3; done",
             stop = self.stop.display(),
             hold = hold.display(),
             bin = self.bin.display(),
@@ -319,8 +321,15 @@ fn streaming(fleet: &Fleet) -> Result<Vec<String>> {
 
 #[tokio::test]
 async fn postgres_fresh_rerun_scale_up_wipe_and_no_exec_permission() -> Result<()> {
-    if pg_bin().is_none() || !have("psql") || !have("pg_basebackup") || !have("runuser") {
-        eprintln!("skipping: PostgreSQL server binaries, psql, pg_basebackup or runuser missing");
+    if pg_bin().is_none()
+        || !have("psql")
+        || !have("pg_basebackup")
+        || !have("runuser")
+        || !have("setpriv")
+    {
+        eprintln!(
+            "skipping: PostgreSQL server binaries, psql, pg_basebackup, runuser or setpriv missing"
+        );
         return Ok(());
     }
     plugin_path("kubectl-sts_bootstrap")?;
@@ -395,7 +404,16 @@ async fn postgres_fresh_rerun_scale_up_wipe_and_no_exec_permission() -> Result<(
     let out = e2e::run_kubectl_with(
         ns.cluster,
         &ns.kubeconfig,
-        &["sts-bootstrap", "apply", "todo-db", "--yes", "-o", "json"],
+        &[
+            "sts-bootstrap",
+            "apply",
+            "todo-db",
+            "--yes",
+            "-o",
+            "json",
+            "--timeout",
+            "90s",
+        ],
         &[],
         t,
     )
@@ -434,7 +452,16 @@ async fn postgres_fresh_rerun_scale_up_wipe_and_no_exec_permission() -> Result<(
     let out = e2e::run_kubectl_with(
         ns.cluster,
         &ns.kubeconfig,
-        &["sts-bootstrap", "apply", "todo-db", "--yes", "-o", "json"],
+        &[
+            "sts-bootstrap",
+            "apply",
+            "todo-db",
+            "--yes",
+            "-o",
+            "json",
+            "--timeout",
+            "90s",
+        ],
         &[],
         t,
     )
@@ -453,7 +480,16 @@ async fn postgres_fresh_rerun_scale_up_wipe_and_no_exec_permission() -> Result<(
     let out = e2e::run_kubectl_with(
         ns.cluster,
         &ns.kubeconfig,
-        &["sts-bootstrap", "apply", "todo-db", "--yes", "-o", "json"],
+        &[
+            "sts-bootstrap",
+            "apply",
+            "todo-db",
+            "--yes",
+            "-o",
+            "json",
+            "--timeout",
+            "90s",
+        ],
         &[],
         t,
     )
@@ -489,7 +525,16 @@ async fn postgres_fresh_rerun_scale_up_wipe_and_no_exec_permission() -> Result<(
     let out = e2e::run_kubectl_with(
         ns.cluster,
         &ns.kubeconfig,
-        &["sts-bootstrap", "apply", "todo-db", "--yes", "-o", "json"],
+        &[
+            "sts-bootstrap",
+            "apply",
+            "todo-db",
+            "--yes",
+            "-o",
+            "json",
+            "--timeout",
+            "90s",
+        ],
         &[],
         t,
     )
