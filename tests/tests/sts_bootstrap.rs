@@ -271,9 +271,13 @@ fn statefulset(port: u16, replicas: i32) -> serde_json::Value {
 }
 
 async fn wait_pods(ns: &TestNs, n: u32) -> Result<()> {
+    wait_sts_pods(ns, "todo-db", n).await
+}
+
+async fn wait_sts_pods(ns: &TestNs, sts: &str, n: u32) -> Result<()> {
     let pods = ns.api::<k8s_openapi::api::core::v1::Pod>();
     for i in 0..n {
-        let name = format!("todo-db-{i}");
+        let name = format!("{sts}-{i}");
         wait_for(&format!("{name} Running"), Duration::from_secs(90), || {
             let (pods, name) = (pods.clone(), name.clone());
             async move {
@@ -565,5 +569,283 @@ async fn postgres_fresh_rerun_scale_up_wipe_and_no_exec_permission() -> Result<(
         states,
         vec!["accepting writes", "streaming", "streaming", "streaming"]
     );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// MongoDB: no server can be installed on these machines. The Mongo path runs through the same
+// exec route against a stand-in `mongosh` that keeps the replica set in a file and answers with
+// documents shaped like a real server's. This verifies the plugin's flow, not MongoDB itself.
+// ---------------------------------------------------------------------------------------------
+
+const MONGOSH_STANDIN: &str = r##"#!/usr/bin/env python3
+# Stand-in `mongosh` for e2e tests (no MongoDB server can be installed here). It keeps the
+# replica set in a JSON state file shared by the "pods" and answers our scripts with documents
+# shaped like a real server's (errors 94 NotYetInitialized, 23 AlreadyInitialized, 103, 10107).
+import json, os, re, sys, fcntl, secrets
+js = sys.argv[sys.argv.index("--eval") + 1] if "--eval" in sys.argv else sys.stdin.read()
+me = os.environ["STANDIN_ME"]
+path = os.environ["STANDIN_STATE"]
+lock = open(path + ".lock", "w")
+fcntl.flock(lock, fcntl.LOCK_EX)
+try:
+    state = json.load(open(path))
+except FileNotFoundError:
+    state = {"configs": {}, "primary": None}
+def out(doc, code=0):
+    print("@@STS@@" + json.dumps(doc)); sys.exit(code)
+def save():
+    json.dump(state, open(path, "w"))
+E94 = {"ok": 0, "errmsg": "no replset config has been received", "code": 94, "codeName": "NotYetInitialized"}
+mine = state["configs"].get(me)
+def status_of(cfg):
+    ms = []
+    for m in cfg["members"]:
+        st = "PRIMARY" if m["host"] == state["primary"] else "SECONDARY"
+        ms.append({"_id": m["_id"], "name": m["host"], "health": 1, "stateStr": st,
+                   "self": m["host"] == me, "optimeDate": "2026-11-23T02:00:00Z"})
+    return {"set": cfg["_id"], "myState": 1 if me == state["primary"] else 2, "members": ms, "ok": 1}
+if "replSetInitiate:" in js:
+    if mine:
+        out({"ok": 0, "code": 23, "codeName": "AlreadyInitialized", "errmsg": "already initialized"}, 1)
+    cfg = json.loads(re.search(r"replSetInitiate:(\{.*\})\}\);", js).group(1))
+    if cfg["members"][0]["host"] != me:
+        out({"ok": 0, "code": 93, "codeName": "InvalidReplicaSetConfig",
+             "errmsg": "No host described in new configuration 1 for replica set %s maps to this node" % cfg["_id"]}, 1)
+    cfg["version"] = 1
+    cfg["settings"] = {"replicaSetId": secrets.token_hex(12)}
+    state["configs"][me] = cfg; state["primary"] = me; save()
+    out({"ok": 1})
+if "replSetReconfig" in js:
+    if not mine or state["primary"] != me:
+        out({"ok": 0, "code": 10107, "codeName": "NotWritablePrimary", "errmsg": "not primary"}, 1)
+    host = re.search(r'c\.members\[i\]\.host==("[^"]*")', js) or re.search(r'm\.host!=("[^"]*")', js)
+    host = json.loads(host.group(1))
+    cfg = json.loads(json.dumps(mine))
+    present = [m for m in cfg["members"] if m["host"] == host]
+    if "c.members.push" in js:
+        if present: out({"ok": 1, "already": True})
+        cfg["members"].append({"_id": max(m["_id"] for m in cfg["members"]) + 1, "host": host, "votes": 0, "priority": 0})
+    elif "f.votes=1" in js:
+        if not present: out({"ok": 0, "errmsg": "member not in config"}, 1)
+        if present[0].get("votes", 1) == 1 and present[0].get("priority", 1) > 0: out({"ok": 1, "already": True})
+        present[0]["votes"] = 1; present[0]["priority"] = 1
+    elif "c.members.filter" in js:
+        if not present: out({"ok": 1, "already": True})
+        cfg["members"] = [m for m in cfg["members"] if m["host"] != host]
+    if sum(1 for m in cfg["members"] if m.get("votes", 1)) > 7:
+        out({"ok": 0, "code": 103, "codeName": "NewReplicaSetConfigurationIncompatible",
+             "errmsg": "Replica set configuration contains 8 voting members, but must be at least 1 and no more than 7"}, 1)
+    cfg["version"] += 1
+    for m in cfg["members"]:
+        state["configs"][m["host"]] = cfg
+    for h in list(state["configs"]):
+        if h not in [m["host"] for m in cfg["members"]] and state["configs"][h]["settings"] == cfg["settings"]:
+            del state["configs"][h]
+    save(); out({"ok": 1})
+if "replSetGetStatus" in js:
+    hello = {"ismaster": me == state["primary"] and bool(mine), "secondary": bool(mine) and me != state["primary"], "ok": 1}
+    if mine: hello["setName"] = mine["_id"]
+    conf = {"ok": 1, "config": mine} if mine else E94
+    out({"hello": hello, "conf": conf, "status": status_of(mine) if mine else E94})
+out({"ok": 0, "errmsg": "stand-in: unknown script"}, 2)
+"##;
+
+/// /etc/hosts lines for this test's member names, removed on drop.
+struct HostsLines(String);
+
+impl HostsLines {
+    fn add(marker: &str, names: &[String]) -> Result<HostsLines> {
+        let mut hosts = std::fs::read_to_string("/etc/hosts")?;
+        for n in names {
+            hosts.push_str(&format!("127.0.0.1 {n} {marker}\n"));
+        }
+        std::fs::write("/etc/hosts", hosts)?;
+        Ok(HostsLines(marker.to_string()))
+    }
+}
+
+impl Drop for HostsLines {
+    fn drop(&mut self) {
+        if let Ok(hosts) = std::fs::read_to_string("/etc/hosts") {
+            let kept: String = hosts
+                .lines()
+                .filter(|l| !l.ends_with(&self.0))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            let _ = std::fs::write("/etc/hosts", kept);
+        }
+    }
+}
+
+fn mongo_sts(replicas: i32) -> serde_json::Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "StatefulSet",
+        "metadata": {"name": "mongo"},
+        "spec": {
+            "serviceName": "mongo", "replicas": replicas,
+            "selector": {"matchLabels": {"app": "mongo"}},
+            "template": {
+                "metadata": {"labels": {"app": "mongo"}},
+                "spec": {"containers": [{
+                    "name": "mongodb", "image": "mongo:7.0",
+                    "command": ["mongod", "--replSet", "rs0", "--bind_ip_all"],
+                    "ports": [{"containerPort": 27017, "name": "peer"}]
+                }]}
+            }
+        }
+    })
+}
+
+#[tokio::test]
+async fn mongodb_through_a_stand_in_mongosh() -> Result<()> {
+    if !have("python3") {
+        eprintln!("skipping: python3 (for the stand-in mongosh) missing");
+        return Ok(());
+    }
+    plugin_path("kubectl-sts_bootstrap")?;
+    let ns = TestNs::new("sts-bootstrap-mongo").await?;
+    let bin = ns.dir().join("bin");
+    std::fs::create_dir_all(&bin)?;
+    std::fs::write(bin.join("mongosh"), MONGOSH_STANDIN)?;
+    sh(&format!("chmod 755 {}", bin.join("mongosh").display()))?;
+    let state = ns.dir().join("replset.json");
+    let host = |i: u32| format!("mongo-{i}.mongo.{}.svc.cluster.local", ns.name);
+    let _hosts = HostsLines::add(
+        &format!("# sts-bootstrap-e2e {}", ns.name),
+        &(0..4).map(host).collect::<Vec<_>>(),
+    )?;
+    let path = format!(
+        "{}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        bin.display()
+    );
+    let route = |i: u32| {
+        let (me, st, path, dir) = (
+            format!("{}:27017", host(i)),
+            state.to_string_lossy().into_owned(),
+            path.clone(),
+            ns.dir().to_string_lossy().into_owned(),
+        );
+        let ns = &ns;
+        async move {
+            ns.set_pod_exec(
+                &format!("mongo-{i}"),
+                &[
+                    ("STANDIN_ME", me.as_str()),
+                    ("STANDIN_STATE", st.as_str()),
+                    ("PATH", path.as_str()),
+                ],
+                &dir,
+            )
+            .await
+        }
+    };
+    ns.apply(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "mongo"},
+        "spec": {"clusterIP": "None", "publishNotReadyAddresses": true, "selector": {"app": "mongo"},
+                 "ports": [{"port": 27017, "name": "peer"}]}}))
+        .await?;
+    ns.apply(mongo_sts(3)).await?;
+    wait_sts_pods(&ns, "mongo", 3).await?;
+    for i in 0..3 {
+        route(i).await?;
+    }
+    let t = Duration::from_secs(300);
+    let apply = [
+        "sts-bootstrap",
+        "apply",
+        "mongo",
+        "--yes",
+        "-o",
+        "json",
+        "--timeout",
+        "60s",
+    ];
+
+    // Fresh: initiate on ordinal 0, add the others (votes 0), promote them.
+    let out = ns
+        .kubectl(&["sts-bootstrap", "plan", "mongo", "-o", "json"])
+        .await?
+        .ok()?;
+    let plan = out.json()?;
+    assert_eq!(plan["steps"].as_array().unwrap().len(), 6, "{plan:#}");
+    let out = e2e::run_kubectl_with(ns.cluster, &ns.kubeconfig, &apply, &[], t)
+        .await?
+        .ok()?;
+    let done: Vec<String> = outcomes(&out.json()?)
+        .into_iter()
+        .filter(|(_, o)| o == "done")
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(
+        done,
+        vec![
+            "initiate",
+            "wait-primary",
+            "add/mongo-1",
+            "promote/mongo-1",
+            "add/mongo-2",
+            "promote/mongo-2"
+        ]
+    );
+    let out = ns
+        .kubectl(&["sts-bootstrap", "status", "mongo", "-o", "json"])
+        .await?
+        .ok()?;
+    let st = out.json()?;
+    assert_eq!(st["kind"], "ReplicaSetStatus");
+    let states: Vec<&str> = st["mongo"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, vec!["PRIMARY", "SECONDARY", "SECONDARY"]);
+
+    // Re-run: nothing to do, never initiated twice.
+    let out = e2e::run_kubectl_with(ns.cluster, &ns.kubeconfig, &apply, &[], t)
+        .await?
+        .ok()?;
+    assert!(
+        outcomes(&out.json()?)
+            .iter()
+            .all(|(_, o)| o == "already done")
+    );
+
+    // Scale 3 -> 4: only the new ordinal is added.
+    ns.apply(mongo_sts(4)).await?;
+    wait_sts_pods(&ns, "mongo", 4).await?;
+    route(3).await?;
+    let out = e2e::run_kubectl_with(ns.cluster, &ns.kubeconfig, &apply, &[], t)
+        .await?
+        .ok()?;
+    let done: Vec<String> = outcomes(&out.json()?)
+        .into_iter()
+        .filter(|(_, o)| o == "done")
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(done, vec!["add/mongo-3", "promote/mongo-3"]);
+
+    // A member that holds another replica set's config (pod came back empty and was initiated
+    // on its own): refused, exit 5, nothing changed.
+    let mut s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state)?)?;
+    let me3 = format!("{}:27017", host(3));
+    let mut other = s["configs"][&me3].clone();
+    other["settings"]["replicaSetId"] = json!("0123456789abcdef01234567");
+    other["members"] = json!([{"_id": 0, "host": me3, "votes": 1, "priority": 1}]);
+    other["version"] = json!(1);
+    s["configs"][&me3] = other;
+    std::fs::write(&state, s.to_string())?;
+    let before = std::fs::read_to_string(&state)?;
+    let out = e2e::run_kubectl_with(
+        ns.cluster,
+        &ns.kubeconfig,
+        &["sts-bootstrap", "apply", "mongo", "--yes"],
+        &[],
+        t,
+    )
+    .await?;
+    assert_eq!(out.code, 5, "{out:?}");
+    assert!(out.stdout.contains("split replica set"), "{out:?}");
+    assert_eq!(std::fs::read_to_string(&state)?, before);
     Ok(())
 }

@@ -440,6 +440,10 @@ pub async fn execute<E: PodExec>(
     };
     let mut attempts: HashMap<String, u32> = HashMap::new();
     let mut first = true;
+    // Every step of the first plan, in order, is reported (a step made true by an earlier one
+    // is reported "done" with that reason).
+    let mut order: Vec<Step> = Vec::new();
+    let mut last: Vec<Step>;
     loop {
         let observed = observe(ctx).await;
         let mut plan = plan_from(ctx.topo, Some(&observed), fresh_base(base));
@@ -464,8 +468,10 @@ pub async fn execute<E: PodExec>(
                     detail: s.reason.clone(),
                 });
             }
+            order = plan.steps.clone();
             first = false;
         }
+        last = plan.steps.clone();
         if let Some(b) = plan.blocked() {
             return Err(Error::Failed(format!(
                 "step {} is blocked: {}",
@@ -501,6 +507,31 @@ pub async fn execute<E: PodExec>(
         });
         plan.steps.clear();
     }
+    let mut ordered = Vec::new();
+    for s in order.iter().chain(last.iter()) {
+        if ordered.iter().any(|o: &StepOutcome| o.id == s.id) {
+            continue;
+        }
+        match report.steps.iter().find(|o| o.id == s.id) {
+            Some(o) => ordered.push(o.clone()),
+            None => ordered.push(StepOutcome {
+                id: s.id.clone(),
+                description: s.description.clone(),
+                outcome: "done".into(),
+                detail: Some(
+                    s.reason
+                        .clone()
+                        .unwrap_or_else(|| "satisfied by an earlier step".into()),
+                ),
+            }),
+        }
+    }
+    for o in &report.steps {
+        if !ordered.iter().any(|x| x.id == o.id) {
+            ordered.push(o.clone());
+        }
+    }
+    report.steps = ordered;
     report.verified = verify(ctx, inputs).await?;
     for v in &report.verified {
         progress(&format!("[verified] {v}"));
@@ -853,6 +884,61 @@ pub async fn status<E: PodExec>(ctx: &Ctx<'_, E>) -> StatusReport {
     r
 }
 
+// ---------------------------------------------------------------------------------------------
+// A session: what `plan`, `apply` and `status` share
+// ---------------------------------------------------------------------------------------------
+
+/// Preflight (named checks, exec permission first), then observe every member and plan.
+/// Returns the plan; a failed check leaves it `refused` without running any engine command.
+/// A denied `pods/exec` is an error (exit 4) because nothing can be read or done without it.
+pub async fn live_plan(
+    client: &kube::Client,
+    exec: &crate::exec::KubeExec,
+    topo: &Topology,
+    exec_timeout: Duration,
+    wait: Duration,
+    wait_for_pods: bool,
+) -> Result<Plan> {
+    let mut plan = Plan::new(topo, "cluster");
+    plan.checks.push(preflight::service_check(topo));
+    let rbac = exec_permission(client, &topo.namespace).await?;
+    if rbac.status == CheckStatus::Fail {
+        return Err(Error::Forbidden {
+            verb: "create".into(),
+            resource: "pods/exec".into(),
+            namespace: Some(topo.namespace.clone()),
+            message: "checked with a SelfSubjectAccessReview before running anything".into(),
+        });
+    }
+    plan.checks.push(rbac);
+    let mut pods = preflight::pods_check(topo);
+    if pods.status == CheckStatus::Fail && wait_for_pods {
+        wait_pods_running(client, topo, wait).await?;
+        pods = Check::new(
+            preflight::PODS,
+            CheckStatus::Pass,
+            format!("{} pods Running (waited)", topo.members.len()),
+        );
+    }
+    plan.checks.push(pods);
+    let ctx = Ctx {
+        exec,
+        topo,
+        exec_timeout,
+        wait,
+    };
+    if preflight::failed(&plan.checks).is_none() {
+        let live = live_checks(&ctx).await;
+        plan.checks.extend(live);
+    }
+    if let Some(why) = preflight::failed(&plan.checks) {
+        plan.refuse(format!("preflight failed: {why}"));
+        return Ok(plan);
+    }
+    let observed = observe(&ctx).await;
+    Ok(plan_from(topo, Some(&observed), plan))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -938,59 +1024,4 @@ mod tests {
         assert!(lines.iter().all(|l| !l.contains("PLANTED")));
         let _ = StepStatus::Done;
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// A session: what `plan`, `apply` and `status` share
-// ---------------------------------------------------------------------------------------------
-
-/// Preflight (named checks, exec permission first), then observe every member and plan.
-/// Returns the plan; a failed check leaves it `refused` without running any engine command.
-/// A denied `pods/exec` is an error (exit 4) because nothing can be read or done without it.
-pub async fn live_plan(
-    client: &kube::Client,
-    exec: &crate::exec::KubeExec,
-    topo: &Topology,
-    exec_timeout: Duration,
-    wait: Duration,
-    wait_for_pods: bool,
-) -> Result<Plan> {
-    let mut plan = Plan::new(topo, "cluster");
-    plan.checks.push(preflight::service_check(topo));
-    let rbac = exec_permission(client, &topo.namespace).await?;
-    if rbac.status == CheckStatus::Fail {
-        return Err(Error::Forbidden {
-            verb: "create".into(),
-            resource: "pods/exec".into(),
-            namespace: Some(topo.namespace.clone()),
-            message: "checked with a SelfSubjectAccessReview before running anything".into(),
-        });
-    }
-    plan.checks.push(rbac);
-    let mut pods = preflight::pods_check(topo);
-    if pods.status == CheckStatus::Fail && wait_for_pods {
-        wait_pods_running(client, topo, wait).await?;
-        pods = Check::new(
-            preflight::PODS,
-            CheckStatus::Pass,
-            format!("{} pods Running (waited)", topo.members.len()),
-        );
-    }
-    plan.checks.push(pods);
-    let ctx = Ctx {
-        exec,
-        topo,
-        exec_timeout,
-        wait,
-    };
-    if preflight::failed(&plan.checks).is_none() {
-        let live = live_checks(&ctx).await;
-        plan.checks.extend(live);
-    }
-    if let Some(why) = preflight::failed(&plan.checks) {
-        plan.refuse(format!("preflight failed: {why}"));
-        return Ok(plan);
-    }
-    let observed = observe(&ctx).await;
-    Ok(plan_from(topo, Some(&observed), plan))
 }
