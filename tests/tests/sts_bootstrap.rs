@@ -451,6 +451,20 @@ async fn postgres_fresh_rerun_scale_up_wipe_and_no_exec_permission() -> Result<(
     let secret = ns.api::<Secret>().get("todo-db-replication").await?;
     let pw = String::from_utf8(secret.data.unwrap()["password"].0.clone())?;
     assert!(!out.stdout.contains(&pw) && !out.stderr.contains(&pw));
+    // The exec argv travels in the request URL: the API server's audit log has every exec of
+    // this namespace, and neither password may appear in any of them.
+    let audit = std::fs::read_to_string(&ns.cluster.audit_log).unwrap_or_default();
+    let execs: Vec<&str> = audit
+        .lines()
+        .filter(|l| l.contains(&ns.name) && l.contains("/exec"))
+        .collect();
+    assert!(!execs.is_empty(), "no exec in the audit log");
+    for l in &execs {
+        assert!(
+            !l.contains(&pw) && !l.contains(SUPERUSER_PW),
+            "secret in an exec URL: {l}"
+        );
+    }
 
     // 4. Re-run: every step already done.
     let out = e2e::run_kubectl_with(
