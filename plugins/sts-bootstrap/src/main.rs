@@ -353,11 +353,5 @@ fn status_table(r: &apply::StatusReport) -> String {
 fn main() {
     let cli: Cli = cli::parse_args();
     stateful_core::client::install_crypto_provider();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Other(format!("cannot start the async runtime: {e}")));
-    let result = rt.and_then(|rt| rt.block_on(run(cli)));
-    cli::finish("kubectl sts-bootstrap", result)
+    cli::run("kubectl sts-bootstrap", run(cli))
 }
