@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark (issue 3 "Figures"): on the local control plane loaded with N pods / PVCs / PVs
 # (tests/bench/load.sh), time side by side in one hyperfine run
-#   floor:  kubectl get pods,pvc,pv,sc,volumeattachments -A -o json
-#   trace:  kubectl pvc-trace -A -o json          (target/release/kubectl-pvc_trace, via kubectl)
+#   floor:      kubectl get pods,pvc,pv,sc,volumeattachments -A -o json
+#   raw-lists:  the same five collections with `kubectl get --raw` (bytes only, no decoding)
+#   pvc-trace:  kubectl pvc-trace -A -o json      (target/release/kubectl-pvc_trace, via kubectl)
 # and report wall time (mean/min/max), the trace/floor ratio (target <= 1.2), peak RSS of each
 # (/usr/bin/time -v, one run each) and the API requests each made (counted in the API server's
 # audit log, which records every request of the admin user: nothing else runs as admin here).
@@ -49,7 +50,8 @@ have_trace=""
 
 floor_cmd="kubectl get pods,pvc,pv,sc,volumeattachments -A -o json"
 trace_cmd="kubectl pvc-trace -A -o json"
-counts=$(kubectl get pods,pvc,pv -A --no-headers 2>/dev/null | awk '{print $1}' | sed 's|/.*||' | sort | uniq -c | tr '\n' ' ')
+counts=""
+for r in pods pvc pv; do counts+="$r=$(kubectl get "$r" -A --no-headers -o name 2>/dev/null | wc -l) "; done
 echo "bench: objects: $counts" >&2
 
 # API requests of one run, from the audit log (one line per request: the policy omits the
@@ -70,7 +72,10 @@ peak_rss_kb() { # name cmd
   awk -F': ' '/Maximum resident set size/ {print $2}' "$out/time-$name.txt"
 }
 
-hf=(-n floor "$floor_cmd")
+# A lower reference than the floor: the five collections as raw bytes, unpaginated, undecoded
+# (what any client must at least transfer).
+raw_cmd="bash -c 'for p in /api/v1/pods /api/v1/persistentvolumeclaims /api/v1/persistentvolumes /apis/storage.k8s.io/v1/storageclasses /apis/storage.k8s.io/v1/volumeattachments; do kubectl get --raw \$p >/dev/null; done'"
+hf=(-n floor "$floor_cmd" -n raw-lists "$raw_cmd")
 [ -n "$have_trace" ] && hf+=(-n pvc-trace "$trace_cmd")
 hyperfine -N --warmup 2 --runs "$runs" --export-json "$out/hyperfine.json" "${hf[@]}" >&2
 
@@ -91,6 +96,7 @@ jq -n --slurpfile h "$out/hyperfine.json" --arg counts "$counts" \
   --argjson trace_req "$trace_req" --argjson trace_rss "$trace_rss" --argjson trace_direct_rss "$trace_direct_rss" '
   ($h[0].results | map({(.command): {mean_s: .mean, stddev_s: .stddev, min_s: .min, max_s: .max}}) | add) as $r
   | {objects: $counts, floor: ($r.floor + {api_requests: $floor_req, peak_rss_kb: $floor_rss}),
+     raw_lists: $r["raw-lists"],
      pvc_trace: (if $r["pvc-trace"] then $r["pvc-trace"] + {api_requests: $trace_req,
        peak_rss_kb: $trace_rss, peak_rss_kb_without_kubectl: $trace_direct_rss} else null end),
      ratio_trace_over_floor: (if $r["pvc-trace"] then ($r["pvc-trace"].mean_s / $r.floor.mean_s) else null end)}' \

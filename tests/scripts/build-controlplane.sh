@@ -13,14 +13,29 @@ cache=${KUBECTL_STATEFUL_CACHE:-$HOME/.cache/kubectl-stateful}
 bindir="$cache/k8s-$K8S_VERSION-kwok-$KWOK_VERSION/bin"
 want=(kube-apiserver kube-controller-manager kube-scheduler kubectl kwok)
 
+ver=${K8S_VERSION#v}
+ldflags="-s -w"
+# component-base/version feeds /version and `--version`; client-go/pkg/version feeds the
+# User-Agent of client-go (kubectl/v1.36.3 ... instead of kubectl/v0.0.0 ... kubernetes/$Format).
+for V in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  ldflags+=" -X $V.gitVersion=$K8S_VERSION -X $V.gitMajor=${ver%%.*} -X $V.gitMinor=$(echo "$ver" | cut -d. -f2)"
+  ldflags+=" -X $V.gitCommit=0000000000000000000000000000000000000000 -X $V.gitTreeState=clean -X $V.buildDate=1970-01-01T00:00:00Z"
+done
+# The stamp names the ldflags' hash: changing them rebuilds the four Kubernetes binaries.
+k8s_stamp="$bindir/.k8s-ldflags-$(echo "$ldflags" | sha256sum | cut -c1-12)"
 # kwok is built from its module source plus tests/controlplane/kwok-*.patch; the stamp names the
 # patches' hash, so changing a patch rebuilds kwok (only kwok).
 kwok_patches=("$here"/controlplane/kwok-*.patch)
 kwok_stamp="$bindir/.kwok-patches-$(cat "${kwok_patches[@]}" | sha256sum | cut -c1-12)"
 have_all() {
   for b in "${want[@]}"; do [ -x "$bindir/$b" ] || return 1; done
-  [ -e "$kwok_stamp" ]
+  [ -e "$kwok_stamp" ] && [ -e "$k8s_stamp" ]
 }
+if have_all; then echo "$bindir"; exit 0; fi
+# One build at a time (several `local-cluster up` may call this at once); recheck after waiting.
+mkdir -p "$cache"
+exec 8>"$cache/build.lock"
+flock 8
 if have_all; then echo "$bindir"; exit 0; fi
 
 command -v go >/dev/null || { echo "build-controlplane: go is not installed" >&2; exit 1; }
@@ -61,16 +76,14 @@ import (
 )
 GO
 go mod tidy -e >&2 || true
-ver=${K8S_VERSION#v}
-V=k8s.io/component-base/version
-ldflags="-s -w -X $V.gitVersion=$K8S_VERSION -X $V.gitMajor=${ver%%.*} -X $V.gitMinor=$(echo "$ver" | cut -d. -f2) -X $V.gitTreeState=clean -X $V.buildDate=1970-01-01T00:00:00Z"
 for c in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
-  if [ ! -x "$bindir/$c" ]; then
+  if [ ! -x "$bindir/$c" ] || [ ! -e "$k8s_stamp" ]; then
     echo "build-controlplane: building $c $K8S_VERSION" >&2
     go build -trimpath -ldflags "$ldflags" -o "$bindir/$c.tmp" "k8s.io/kubernetes/cmd/$c" >&2
     mv "$bindir/$c.tmp" "$bindir/$c"
   fi
 done
+rm -f "$bindir"/.k8s-ldflags-* && touch "$k8s_stamp"
 if [ ! -x "$bindir/kwok" ] || [ ! -e "$kwok_stamp" ]; then
   echo "build-controlplane: building kwok $KWOK_VERSION (+ ${#kwok_patches[@]} patch(es))" >&2
   kw="$cache/build-kwok-$KWOK_VERSION"
