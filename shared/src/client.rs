@@ -117,12 +117,27 @@ pub async fn config_from(args: &KubeArgs, kubeconfig: Option<Kubeconfig>) -> Res
     if let Some(ns) = &args.namespace {
         config.default_namespace = ns.clone();
     }
+    if let Ok(ua) = http::HeaderValue::from_str(&user_agent()) {
+        config.headers.push((http::header::USER_AGENT, ua));
+    }
     if let Some(t) = args.request_timeout()? {
         config.connect_timeout = Some(t);
         config.read_timeout = Some(t);
         config.write_timeout = Some(t);
     }
     Ok(config)
+}
+
+/// `kubectl-pvc_trace/0.1.0 (kubectl-stateful)`: the binary's name, so that audit logs and API
+/// server metrics tell the plugins apart.
+pub fn user_agent() -> String {
+    let program = std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .and_then(|p| p.file_name().map(|f| f.to_string_lossy().into_owned()))
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "kubectl-stateful".into());
+    format!("{program}/{} (kubectl-stateful)", env!("CARGO_PKG_VERSION"))
 }
 
 /// Connect: config from the flags, then a client. Does not contact the server yet.
@@ -243,6 +258,13 @@ contexts:
         let c = config_from_args(&args).await.unwrap();
         assert_eq!(c.default_namespace, "other");
         assert_eq!(c.read_timeout, Some(std::time::Duration::from_secs(2)));
+        let ua = c
+            .headers
+            .iter()
+            .find(|(k, _)| k == http::header::USER_AGENT)
+            .map(|(_, v)| v.to_str().unwrap().to_string())
+            .unwrap();
+        assert!(ua.ends_with("/0.1.0 (kubectl-stateful)"), "{ua}");
     }
 
     #[tokio::test]
