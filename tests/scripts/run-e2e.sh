@@ -20,4 +20,4 @@ else
 fi
 cd "$repo"
 cargo build --workspace --bins
-cargo test -p kubectl-stateful-e2e "$@"
+cargo test -p kubectl-stateful-e2e --no-fail-fast "$@"

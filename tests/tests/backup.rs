@@ -269,33 +269,16 @@ async fn backups_claim(ns: &TestNs, driver: &str) -> Result<()> {
         },
     }))
     .await?;
+    // Pre-bound both ways (PV claimRef by name, claim volumeName): the real PV controller
+    // completes the binding. Writing the Bound status by hand races the controller, which marks
+    // such a claim Lost (its volume's claimRef has no UID, so it looks bound to another claim).
     ns.apply(json!({
         "apiVersion": "v1", "kind": "PersistentVolumeClaim",
-        // Pre-bound both ways, so the test does not depend on how busy the PV controller is
-        // (another test may have loaded thousands of volumes): what the binder would write.
-        "metadata": {"name": "backups", "annotations": {"pv.kubernetes.io/bind-completed": "yes"}},
+        "metadata": {"name": "backups"},
         "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "", "volumeName": pv,
                  "resources": {"requests": {"storage": "1Gi"}}},
     }))
     .await?;
-    let pp = PatchParams::default();
-    ns.api::<PersistentVolumeClaim>()
-        .patch_status(
-            "backups",
-            &pp,
-            &Patch::Merge(
-                json!({"status": {"phase": "Bound", "accessModes": ["ReadWriteOnce"],
-                "capacity": {"storage": "1Gi"}}}),
-            ),
-        )
-        .await?;
-    ns.api_all::<k8s_openapi::api::core::v1::PersistentVolume>()
-        .patch_status(
-            &pv,
-            &pp,
-            &Patch::Merge(json!({"status": {"phase": "Bound"}})),
-        )
-        .await?;
     let pvcs = ns.api::<PersistentVolumeClaim>();
     wait_for("backups Bound", T, || {
         let pvcs = pvcs.clone();
