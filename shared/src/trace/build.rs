@@ -896,7 +896,6 @@ impl<'a> Builder<'a> {
             })
             .unwrap_or_default();
         let sts_uid = s.metadata.uid.clone();
-        let sts_ref = ObjectRef::new("StatefulSet", Some(&ns), &name);
         let mut expected = Vec::new();
         for t in &templates {
             for ord in start..start + replicas {
@@ -978,12 +977,7 @@ impl<'a> Builder<'a> {
             );
             leftover_claims.push(self.claim_node(&ns, cname));
         }
-        let pods = self.workload_pods(
-            &ns,
-            |o| o.kind == "StatefulSet" && o.name == name,
-            selector.as_ref(),
-        );
-        let _ = sts_ref;
+        let pods = self.workload_pods(&ns, |o| o.kind == "StatefulSet" && o.name == name);
         WorkloadNode {
             kind: "StatefulSet".into(),
             name,
@@ -999,10 +993,6 @@ impl<'a> Builder<'a> {
         let ns = meta_ns(&d.metadata).to_string();
         let name = meta_name(&d.metadata).to_string();
         let replicas = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-        let selector = d
-            .spec
-            .as_ref()
-            .map(|s| crate::labels::Selector::from_label_selector(&s.selector));
         let dep_ref = ObjectRef::new("Deployment", Some(&ns), &name);
         let pods = {
             let snap = self.snap;
@@ -1017,7 +1007,6 @@ impl<'a> Builder<'a> {
             ps.sort_by_key(|p| meta_name(&p.metadata));
             ps.into_iter().map(|p| self.pod_node(p)).collect()
         };
-        let _ = selector;
         // Claims named in the pod template: every replica shares them.
         let mut expected = Vec::new();
         let tmpl_claims: Vec<String> = d
@@ -1076,7 +1065,6 @@ impl<'a> Builder<'a> {
         &mut self,
         ns: &str,
         owned: impl Fn(&k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference) -> bool,
-        _selector: Option<&crate::labels::Selector>,
     ) -> Vec<PodNode> {
         let snap = self.snap;
         let mut ps: Vec<&'a Pod> = snap
