@@ -318,6 +318,16 @@ fn pod_address(p: &Pod, ns: &str) -> Option<String> {
     p.status.as_ref()?.pod_ip.clone()
 }
 
+/// The pod spec of a workload's template, or why there is none.
+fn pod_template<'a>(
+    template: Option<&'a k8s_openapi::api::core::v1::PodTemplateSpec>,
+    target: &Target,
+) -> Result<&'a k8s_openapi::api::core::v1::PodSpec> {
+    template
+        .and_then(|t| t.spec.as_ref())
+        .ok_or_else(|| Error::Failed(format!("{} has no pod template", target.display())))
+}
+
 /// Build the dump Job (and the new claim, if asked for).
 pub fn build_dump(
     snap: &Snapshot,
@@ -338,13 +348,7 @@ pub fn build_dump(
                 .iter()
                 .find(|s| named(&s.metadata))
                 .ok_or_else(not_found)?;
-            let spec = sts
-                .spec
-                .as_ref()
-                .and_then(|s| s.template.spec.as_ref())
-                .ok_or_else(|| {
-                    Error::Failed(format!("{} has no pod template", target.display()))
-                })?;
+            let spec = pod_template(sts.spec.as_ref().map(|s| &s.template), target)?;
             let pods = snap
                 .pods
                 .iter()
@@ -358,13 +362,7 @@ pub fn build_dump(
                 .iter()
                 .find(|s| named(&s.metadata))
                 .ok_or_else(not_found)?;
-            let spec = d
-                .spec
-                .as_ref()
-                .and_then(|s| s.template.spec.as_ref())
-                .ok_or_else(|| {
-                    Error::Failed(format!("{} has no pod template", target.display()))
-                })?;
+            let spec = pod_template(d.spec.as_ref().map(|s| &s.template), target)?;
             let sel = d
                 .spec
                 .as_ref()

@@ -687,6 +687,20 @@ pub(crate) mod testutil {
         parse_dump_into(&mut snap, std::path::Path::new(name), &fixture(name)).unwrap();
         snap
     }
+
+    /// The topology of StatefulSet `sts` in fixture `file` (namespace `default`), optionally
+    /// with its replicas overridden.
+    pub fn topology(file: &str, sts: &str, replicas: Option<i32>) -> super::Topology {
+        let mut snap = snapshot(file);
+        if let Some(r) = replicas {
+            snap.statefulsets[0].spec.as_mut().unwrap().replicas = Some(r);
+        }
+        let o = super::Options {
+            cluster_domain: "cluster.local".into(),
+            ..Default::default()
+        };
+        super::Topology::from_snapshot(&snap, "default", sts, &o).unwrap()
+    }
 }
 
 #[cfg(test)]

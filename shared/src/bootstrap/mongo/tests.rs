@@ -1,17 +1,9 @@
 use super::*;
-use crate::bootstrap::testutil::{fixture, snapshot};
+use crate::bootstrap::testutil::{fixture, snapshot, topology};
 use crate::bootstrap::{Options, Plan, StepStatus, Topology};
 
 fn topo(replicas: Option<i32>) -> Topology {
-    let mut snap = snapshot("mongo.yaml");
-    if let Some(r) = replicas {
-        snap.statefulsets[0].spec.as_mut().unwrap().replicas = Some(r);
-    }
-    let o = Options {
-        cluster_domain: "cluster.local".into(),
-        ..Default::default()
-    };
-    Topology::from_snapshot(&snap, "default", "mongo", &o).unwrap()
+    topology("mongo.yaml", "mongo", replicas)
 }
 
 fn host(i: u32) -> String {

@@ -1,17 +1,9 @@
 use super::*;
-use crate::bootstrap::testutil::{fixture, snapshot};
-use crate::bootstrap::{Options, Plan, StepStatus, Topology};
+use crate::bootstrap::testutil::{fixture, topology};
+use crate::bootstrap::{Plan, StepStatus, Topology};
 
 fn topo(file: &str, replicas: Option<i32>) -> Topology {
-    let mut snap = snapshot(file);
-    if let Some(r) = replicas {
-        snap.statefulsets[0].spec.as_mut().unwrap().replicas = Some(r);
-    }
-    let o = Options {
-        cluster_domain: "cluster.local".into(),
-        ..Default::default()
-    };
-    Topology::from_snapshot(&snap, "default", "todo-db", &o).unwrap()
+    topology(file, "todo-db", replicas)
 }
 
 fn recorded(name: &str) -> ServerProbe {
