@@ -10,6 +10,7 @@ pub mod client;
 pub mod error;
 pub mod exec;
 pub mod labels;
+pub mod lean;
 pub mod render;
 pub mod snapshot;
 pub mod storage;

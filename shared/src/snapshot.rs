@@ -11,12 +11,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::path::PathBuf;
 
+use k8s_openapi::Metadata as _;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{
-    Event, Node, PersistentVolume, PersistentVolumeClaim, Pod, Service,
-};
+use k8s_openapi::api::core::v1::{Event, Node, PersistentVolumeClaim, Service};
 use k8s_openapi::api::storage::v1::{CSIDriver, StorageClass, VolumeAttachment};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::Resource;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
@@ -193,12 +193,60 @@ impl fmt::Display for Gap {
     }
 }
 
+/// The object types a snapshot holds for pods and volumes: k8s-openapi's ([`Full`], for the
+/// plugins that read whole pod specs), or the trace's [`Lean`] ones (see [`crate::lean`]).
+pub trait Flavor: fmt::Debug + Clone + Default + Send + Sync + 'static {
+    type Pod: Obj + k8s_openapi::Resource<Scope = k8s_openapi::NamespaceResourceScope>;
+    type Pv: Obj + k8s_openapi::Resource<Scope = k8s_openapi::ClusterResourceScope>;
+}
+
+/// What a snapshot needs of an object type.
+pub trait Obj:
+    k8s_openapi::Metadata<Ty = ObjectMeta>
+    + serde::de::DeserializeOwned
+    + Clone
+    + fmt::Debug
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<T> Obj for T where
+    T: k8s_openapi::Metadata<Ty = ObjectMeta>
+        + serde::de::DeserializeOwned
+        + Clone
+        + fmt::Debug
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// k8s-openapi's Pod and PersistentVolume.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Full;
+
+impl Flavor for Full {
+    type Pod = k8s_openapi::api::core::v1::Pod;
+    type Pv = k8s_openapi::api::core::v1::PersistentVolume;
+}
+
+/// The lean Pod and PersistentVolume of [`crate::lean`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Lean;
+
+impl Flavor for Lean {
+    type Pod = crate::lean::Pod;
+    type Pv = crate::lean::PersistentVolume;
+}
+
 /// Every object the analysis may use. Vectors keep source order.
-#[derive(Debug, Clone, Default)]
-pub struct Snapshot {
-    pub pods: Vec<Pod>,
+#[derive(Debug, Clone)]
+pub struct Snapshot<F: Flavor = Full> {
+    pub pods: Vec<F::Pod>,
     pub pvcs: Vec<PersistentVolumeClaim>,
-    pub pvs: Vec<PersistentVolume>,
+    pub pvs: Vec<F::Pv>,
     pub storage_classes: Vec<StorageClass>,
     pub volume_attachments: Vec<VolumeAttachment>,
     pub nodes: Vec<Node>,
@@ -220,7 +268,32 @@ pub struct Snapshot {
     pub skipped: BTreeMap<String, usize>,
 }
 
-impl Snapshot {
+impl<F: Flavor> Default for Snapshot<F> {
+    fn default() -> Self {
+        Snapshot {
+            pods: Vec::new(),
+            pvcs: Vec::new(),
+            pvs: Vec::new(),
+            storage_classes: Vec::new(),
+            volume_attachments: Vec::new(),
+            nodes: Vec::new(),
+            statefulsets: Vec::new(),
+            deployments: Vec::new(),
+            replicasets: Vec::new(),
+            jobs: Vec::new(),
+            cronjobs: Vec::new(),
+            events: Vec::new(),
+            services: Vec::new(),
+            csi_drivers: Vec::new(),
+            dynamic: BTreeMap::new(),
+            known: BTreeSet::new(),
+            gaps: Vec::new(),
+            skipped: BTreeMap::new(),
+        }
+    }
+}
+
+impl<F: Flavor> Snapshot<F> {
     /// Is this kind visible (listed, or in the dump)? Analysis says "unknown" otherwise.
     pub fn knows(&self, kind: Kind) -> bool {
         self.known.contains(&kind)
@@ -231,7 +304,7 @@ impl Snapshot {
         self.gaps.iter().find(|g| g.kind == kind)
     }
 
-    fn push(&mut self, obj: Object) {
+    fn push(&mut self, obj: Object<F>) {
         let kind = obj.kind();
         self.known.insert(kind);
         match obj {
@@ -256,10 +329,8 @@ impl Snapshot {
     /// Keep only namespaced objects in `ns` and pods matching `selector`.
     pub fn retain_scope(&mut self, scope: &Scope) {
         if let Some(ns) = &scope.namespace {
-            let keep = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
-                m.namespace.as_deref() == Some(ns.as_str())
-            };
-            self.pods.retain(|o| keep(&o.metadata));
+            let keep = |m: &ObjectMeta| m.namespace.as_deref() == Some(ns.as_str());
+            self.pods.retain(|o| keep(o.metadata()));
             self.pvcs.retain(|o| keep(&o.metadata));
             self.statefulsets.retain(|o| keep(&o.metadata));
             self.deployments.retain(|o| keep(&o.metadata));
@@ -274,7 +345,7 @@ impl Snapshot {
         }
         if let Some(sel) = &scope.pod_selector {
             self.pods
-                .retain(|p| sel.matches(p.metadata.labels.as_ref()));
+                .retain(|p| sel.matches(p.metadata().labels.as_ref()));
         }
     }
 }
@@ -294,7 +365,7 @@ pub enum Source {
 
 impl Source {
     /// Load the given kinds in the given scope.
-    pub async fn load(&self, kinds: &[Kind], scope: &Scope) -> Result<Snapshot> {
+    pub async fn load<F: Flavor>(&self, kinds: &[Kind], scope: &Scope) -> Result<Snapshot<F>> {
         match self {
             Source::Cluster(conn) => fetch(&conn.client, &conn.server, kinds, scope).await,
             Source::Dump(files) => {
@@ -351,10 +422,10 @@ macro_rules! typed_object {
 
 /// One typed object of a kind we use.
 #[derive(Debug, Clone)]
-pub enum Object {
-    Pod(Box<Pod>),
+pub enum Object<F: Flavor = Full> {
+    Pod(Box<F::Pod>),
     Pvc(Box<PersistentVolumeClaim>),
-    Pv(Box<PersistentVolume>),
+    Pv(Box<F::Pv>),
     StorageClass(Box<StorageClass>),
     VolumeAttachment(Box<VolumeAttachment>),
     Node(Box<Node>),
@@ -369,7 +440,7 @@ pub enum Object {
     Dynamic(Kind, Value),
 }
 
-impl Object {
+impl<F: Flavor> Object<F> {
     pub fn kind(&self) -> Kind {
         match self {
             Object::Pod(_) => Kind::Pod,
@@ -394,7 +465,7 @@ impl Object {
     pub fn from_value(
         mut v: Value,
         default_kind: Option<(&str, &str)>,
-    ) -> std::result::Result<Option<Object>, String> {
+    ) -> std::result::Result<Option<Object<F>>, String> {
         let kind_s = v.get("kind").and_then(Value::as_str).map(str::to_string);
         let api_s = v
             .get("apiVersion")
@@ -457,7 +528,7 @@ fn strip_noise(v: &mut Value) {
     }
 }
 
-fn strip_meta(meta: &mut k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) {
+fn strip_meta(meta: &mut ObjectMeta) {
     meta.managed_fields = None;
     if let Some(ann) = meta.annotations.as_mut() {
         ann.remove("kubectl.kubernetes.io/last-applied-configuration");
@@ -469,7 +540,7 @@ fn strip_meta(meta: &mut k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectM
 // ---------------------------------------------------------------------------------------------
 
 /// Read and merge several dump files (`-` = stdin).
-pub fn read_dumps(files: &[String]) -> Result<Snapshot> {
+pub fn read_dumps<F: Flavor>(files: &[String]) -> Result<Snapshot<F>> {
     let mut snap = Snapshot::default();
     let mut stdin_used = false;
     for f in files {
@@ -507,13 +578,17 @@ pub fn read_dumps(files: &[String]) -> Result<Snapshot> {
 }
 
 /// Parse one dump's text into the snapshot. YAML or JSON (detected by the first character).
-pub fn parse_dump_into(snap: &mut Snapshot, path: &std::path::Path, text: &str) -> Result<()> {
+pub fn parse_dump_into<F: Flavor>(
+    snap: &mut Snapshot<F>,
+    path: &std::path::Path,
+    text: &str,
+) -> Result<()> {
     let file_err = |line: Option<usize>, message: String| Error::File {
         path: path.to_path_buf(),
         line,
         message,
     };
-    let mut sink = Sink::default();
+    let mut sink = Sink::<F>::default();
     let first = text.trim_start().chars().next();
     if matches!(first, Some('{') | Some('[')) {
         let stream =
@@ -526,7 +601,7 @@ pub fn parse_dump_into(snap: &mut Snapshot, path: &std::path::Path, text: &str) 
             json_doc(&mut sink, text, doc).map_err(|(line, msg)| file_err(line, msg))?;
         }
     } else {
-        let docs: Vec<DocSink> = serde_saphyr::from_multiple_with_options(text, yaml_options())
+        let docs: Vec<DocSink<F>> = serde_saphyr::from_multiple_with_options(text, yaml_options())
             .map_err(|e| {
                 let (line, msg) = saphyr_error_parts(&e);
                 file_err(line, msg)
@@ -579,8 +654,8 @@ type JsonErr = (Option<usize>, String);
 
 /// One JSON document: a List (items deserialized one by one straight into typed objects,
 /// no JSON tree), a bare array, or one object.
-fn json_doc(
-    sink: &mut Sink,
+fn json_doc<F: Flavor>(
+    sink: &mut Sink<F>,
     text: &str,
     doc: &serde_json::value::RawValue,
 ) -> std::result::Result<(), JsonErr> {
@@ -624,8 +699,7 @@ fn json_doc(
 
 fn json_typed<T>(text: &str, raw: &str) -> std::result::Result<T, JsonErr>
 where
-    T: serde::de::DeserializeOwned
-        + k8s_openapi::Metadata<Ty = k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
+    T: serde::de::DeserializeOwned + k8s_openapi::Metadata<Ty = ObjectMeta>,
 {
     let mut o: T = serde_json::from_str(raw).map_err(|e| json_err(text, raw, e))?;
     strip_meta(o.metadata_mut());
@@ -641,8 +715,8 @@ fn json_err(text: &str, raw: &str, e: serde_json::Error) -> JsonErr {
     )
 }
 
-fn json_item(
-    sink: &mut Sink,
+fn json_item<F: Flavor>(
+    sink: &mut Sink<F>,
     text: &str,
     item: &serde_json::value::RawValue,
     default_kind: Option<(&str, &str)>,
@@ -676,13 +750,21 @@ fn json_item(
     Ok(())
 }
 
-#[derive(Default)]
-struct Sink {
-    objects: Vec<Object>,
+struct Sink<F: Flavor> {
+    objects: Vec<Object<F>>,
     skipped: HashMap<String, usize>,
 }
 
-impl Sink {
+impl<F: Flavor> Default for Sink<F> {
+    fn default() -> Self {
+        Sink {
+            objects: Vec::new(),
+            skipped: HashMap::new(),
+        }
+    }
+}
+
+impl<F: Flavor> Sink<F> {
     fn take(
         &mut self,
         v: Value,
@@ -701,7 +783,7 @@ impl Sink {
         Ok(())
     }
 
-    fn merge(&mut self, other: Sink) {
+    fn merge(&mut self, other: Sink<F>) {
         self.objects.extend(other.objects);
         for (k, n) in other.skipped {
             *self.skipped.entry(k).or_default() += n;
@@ -711,9 +793,9 @@ impl Sink {
 
 /// One YAML document, deserialized straight into objects (a List's items are converted one by
 /// one, so a huge List never exists as one JSON tree in memory).
-struct DocSink(Sink);
+struct DocSink<F: Flavor>(Sink<F>);
 
-impl<'de> Deserialize<'de> for DocSink {
+impl<'de, F: Flavor> Deserialize<'de> for DocSink<F> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let mut sink = Sink::default();
         DocSeed { sink: &mut sink }.deserialize(d)?;
@@ -721,18 +803,18 @@ impl<'de> Deserialize<'de> for DocSink {
     }
 }
 
-struct DocSeed<'a> {
-    sink: &'a mut Sink,
+struct DocSeed<'a, F: Flavor> {
+    sink: &'a mut Sink<F>,
 }
 
-impl<'de> DeserializeSeed<'de> for DocSeed<'_> {
+impl<'de, F: Flavor> DeserializeSeed<'de> for DocSeed<'_, F> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for DocSeed<'_> {
+impl<'de, F: Flavor> Visitor<'de> for DocSeed<'_, F> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -805,19 +887,19 @@ impl<'de> Visitor<'de> for DocSeed<'_> {
     }
 }
 
-struct ItemsSeed<'a> {
-    sink: &'a mut Sink,
+struct ItemsSeed<'a, F: Flavor> {
+    sink: &'a mut Sink<F>,
     kindless: &'a mut Vec<Value>,
 }
 
-impl<'de> DeserializeSeed<'de> for ItemsSeed<'_> {
+impl<'de, F: Flavor> DeserializeSeed<'de> for ItemsSeed<'_, F> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for ItemsSeed<'_> {
+impl<'de, F: Flavor> Visitor<'de> for ItemsSeed<'_, F> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -878,7 +960,7 @@ async fn list_pages<K>(
 ) -> std::result::Result<Vec<K>, kube::Error>
 where
     K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + fmt::Debug,
-    K: k8s_openapi::Metadata<Ty = k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
+    K: k8s_openapi::Metadata<Ty = ObjectMeta>,
 {
     let mut lp = ListParams::default().limit(PAGE_SIZE);
     if kind == Kind::Pod
@@ -935,20 +1017,26 @@ async fn list_dynamic(
     Ok(out)
 }
 
-async fn list_kind(
+async fn list_kind<F: Flavor>(
     client: &kube::Client,
     kind: Kind,
     scope: &Scope,
-) -> std::result::Result<Vec<Object>, kube::Error> {
-    fn wrap<T>(v: Vec<T>, f: impl Fn(Box<T>) -> Object) -> Vec<Object> {
+) -> std::result::Result<Vec<Object<F>>, kube::Error> {
+    fn wrap<T, F: Flavor>(v: Vec<T>, f: impl Fn(Box<T>) -> Object<F>) -> Vec<Object<F>> {
         v.into_iter().map(|o| f(Box::new(o))).collect()
     }
     let c = client;
     let s = scope;
     Ok(match kind {
-        Kind::Pod => wrap(list_pages(api_ns::<Pod>(c, s), kind, s).await?, Object::Pod),
+        Kind::Pod => wrap(
+            list_pages(api_ns::<F::Pod>(c, s), kind, s).await?,
+            Object::Pod,
+        ),
         Kind::PersistentVolumeClaim => wrap(list_pages(api_ns(c, s), kind, s).await?, Object::Pvc),
-        Kind::PersistentVolume => wrap(list_pages(api_cluster(c), kind, s).await?, Object::Pv),
+        Kind::PersistentVolume => wrap(
+            list_pages(api_cluster::<F::Pv>(c), kind, s).await?,
+            Object::Pv,
+        ),
         Kind::StorageClass => wrap(
             list_pages(api_cluster(c), kind, s).await?,
             Object::StorageClass,
@@ -983,12 +1071,12 @@ async fn list_kind(
 }
 
 /// LIST every kind concurrently; 403/404 become gaps, other errors fail the whole load.
-pub async fn fetch(
+pub async fn fetch<F: Flavor>(
     client: &kube::Client,
     server: &str,
     kinds: &[Kind],
     scope: &Scope,
-) -> Result<Snapshot> {
+) -> Result<Snapshot<F>> {
     let mut uniq: Vec<Kind> = kinds.to_vec();
     uniq.sort();
     uniq.dedup();
@@ -1041,10 +1129,12 @@ pub async fn fetch(
 // Index
 // ---------------------------------------------------------------------------------------------
 
+use crate::lean::{PersistentVolume as LeanPv, Pod as LeanPod};
+
 /// `(namespace, name)` key.
 pub type NsName = (String, String);
 
-pub fn ns_name(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> NsName {
+pub fn ns_name(meta: &ObjectMeta) -> NsName {
     (
         meta.namespace.clone().unwrap_or_default(),
         meta.name.clone().unwrap_or_default(),
@@ -1053,17 +1143,17 @@ pub fn ns_name(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta
 
 /// Lookups over a snapshot, built once (O(n)); analysis joins through these, never by scans.
 pub struct Index<'a> {
-    pub snap: &'a Snapshot,
-    pub pods: HashMap<(&'a str, &'a str), &'a Pod>,
+    pub snap: &'a Snapshot<Lean>,
+    pub pods: HashMap<(&'a str, &'a str), &'a LeanPod>,
     pub pvcs: HashMap<(&'a str, &'a str), &'a PersistentVolumeClaim>,
-    pub pvs: HashMap<&'a str, &'a PersistentVolume>,
+    pub pvs: HashMap<&'a str, &'a LeanPv>,
     pub storage_classes: HashMap<&'a str, &'a StorageClass>,
     pub nodes: HashMap<&'a str, &'a Node>,
     pub statefulsets: HashMap<(&'a str, &'a str), &'a StatefulSet>,
     pub deployments: HashMap<(&'a str, &'a str), &'a Deployment>,
     pub replicasets_by_uid: HashMap<&'a str, &'a ReplicaSet>,
     /// Pods that mount a claim (directly or through a generic ephemeral volume), by (ns, claim).
-    pub pods_by_claim: HashMap<(&'a str, String), Vec<&'a Pod>>,
+    pub pods_by_claim: HashMap<(&'a str, String), Vec<&'a LeanPod>>,
     /// VolumeAttachments by PV name.
     pub attachments_by_pv: HashMap<&'a str, Vec<&'a VolumeAttachment>>,
     /// Events by the involved object's uid.
@@ -1071,12 +1161,12 @@ pub struct Index<'a> {
     /// Default StorageClasses (annotation `storageclass.kubernetes.io/is-default-class: "true"`).
     pub default_classes: Vec<&'a StorageClass>,
     /// Volumes a Pending claim could bind to: Available (no claimRef), by storageClassName.
-    pub unbound_pvs_by_class: HashMap<&'a str, Vec<&'a PersistentVolume>>,
+    pub unbound_pvs_by_class: HashMap<&'a str, Vec<&'a LeanPv>>,
     /// Volumes pre-bound (claimRef) to a claim, by the claim's (ns, name).
-    pub pvs_by_claim_ref: HashMap<(&'a str, &'a str), Vec<&'a PersistentVolume>>,
+    pub pvs_by_claim_ref: HashMap<(&'a str, &'a str), Vec<&'a LeanPv>>,
 }
 
-fn key(m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> (&str, &str) {
+fn key(m: &ObjectMeta) -> (&str, &str) {
     (
         m.namespace.as_deref().unwrap_or(""),
         m.name.as_deref().unwrap_or(""),
@@ -1085,7 +1175,7 @@ fn key(m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> (&str,
 
 /// The claim name a pod volume refers to: `persistentVolumeClaim.claimName`, or for a generic
 /// ephemeral volume `<pod>-<volume>` (the name the ephemeral controller gives it).
-pub fn volume_claim_name(pod: &Pod, vol: &k8s_openapi::api::core::v1::Volume) -> Option<String> {
+pub fn volume_claim_name(pod: &LeanPod, vol: &crate::lean::Volume) -> Option<String> {
     if let Some(pvc) = &vol.persistent_volume_claim {
         return Some(pvc.claim_name.clone());
     }
@@ -1097,8 +1187,8 @@ pub fn volume_claim_name(pod: &Pod, vol: &k8s_openapi::api::core::v1::Volume) ->
 }
 
 impl<'a> Index<'a> {
-    pub fn new(snap: &'a Snapshot) -> Self {
-        let mut pods_by_claim: HashMap<(&str, String), Vec<&Pod>> = HashMap::new();
+    pub fn new(snap: &'a Snapshot<Lean>) -> Self {
+        let mut pods_by_claim: HashMap<(&str, String), Vec<&LeanPod>> = HashMap::new();
         for p in &snap.pods {
             let ns = p.metadata.namespace.as_deref().unwrap_or("");
             for v in p.spec.iter().flat_map(|s| s.volumes.iter().flatten()) {
@@ -1119,8 +1209,8 @@ impl<'a> Index<'a> {
                 events_by_uid.entry(uid).or_default().push(e);
             }
         }
-        let mut unbound_pvs_by_class: HashMap<&str, Vec<&PersistentVolume>> = HashMap::new();
-        let mut pvs_by_claim_ref: HashMap<(&str, &str), Vec<&PersistentVolume>> = HashMap::new();
+        let mut unbound_pvs_by_class: HashMap<&str, Vec<&LeanPv>> = HashMap::new();
+        let mut pvs_by_claim_ref: HashMap<(&str, &str), Vec<&LeanPv>> = HashMap::new();
         for pv in &snap.pvs {
             let Some(spec) = pv.spec.as_ref() else {
                 continue;
@@ -1379,7 +1469,8 @@ spec:
       volumeClaimTemplate:
         spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
 "#;
-        let s = parse(yaml).unwrap();
+        let mut s = Snapshot::<Lean>::default();
+        parse_dump_into(&mut s, std::path::Path::new("dump.yaml"), yaml).unwrap();
         let idx = Index::new(&s);
         assert_eq!(
             idx.pods_by_claim[&("ns", "web-1-scratch".to_string())].len(),

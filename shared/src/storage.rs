@@ -21,9 +21,9 @@
 use std::collections::BTreeMap;
 
 use indexmap::IndexMap;
-use k8s_openapi::api::core::v1::{
-    CSIPersistentVolumeSource, NodeAffinity, NodeSelector, PersistentVolume, PersistentVolumeSpec,
-};
+use k8s_openapi::api::core::v1::{CSIPersistentVolumeSource, NodeAffinity, NodeSelector};
+
+use crate::lean::{PersistentVolume, PersistentVolumeSpec};
 use serde::Serialize;
 
 /// The annotation the PV controller / external-provisioner sets to the provisioner's name.

@@ -1,7 +1,8 @@
 #![allow(clippy::unwrap_used)]
 //! Trace and diagnostics on fixture dumps (pure: no cluster).
 
-use stateful_core::snapshot::{Gap, GapReason, Kind, Snapshot, parse_dump_into};
+use stateful_core::snapshot::{Gap, GapReason, Kind, parse_dump_into};
+use stateful_core::trace::build::Snapshot;
 use stateful_core::trace::{self, Root, Severity, Target, TraceOptions, build::retain_problems};
 
 fn snap(yaml: &str) -> Snapshot {

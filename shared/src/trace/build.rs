@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use k8s_openapi::api::core::v1::{
-    NodeSelectorRequirement, NodeSelectorTerm, PersistentVolume, PersistentVolumeClaim, Pod, Volume,
+    NodeSelectorRequirement, NodeSelectorTerm, PersistentVolumeClaim,
 };
 use k8s_openapi::api::storage::v1::{StorageClass, VolumeAttachment};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -12,7 +12,11 @@ use super::model::*;
 use super::quantity;
 use super::target::Target;
 use crate::error::{Error, Result};
-use crate::snapshot::{Gap, GapReason, Index, Kind, Snapshot, volume_claim_name};
+use crate::lean::{PersistentVolume, Pod, Volume};
+use crate::snapshot::{Gap, GapReason, Index, Kind, Lean, volume_claim_name};
+
+/// The snapshot the trace reads: lean pods and volumes.
+pub type Snapshot = crate::snapshot::Snapshot<Lean>;
 use crate::storage::decode_pv;
 
 pub const ZONE_LABELS: [&str; 2] = [
@@ -1967,10 +1971,5 @@ pub fn volume_type(v: &Volume) -> (String, Option<String>) {
         return ("image".into(), i.reference.clone());
     }
     // Other inline sources: name the field that is set.
-    let json = serde_json::to_value(v).unwrap_or_default();
-    let t = json
-        .as_object()
-        .and_then(|m| m.keys().find(|k| k.as_str() != "name").cloned())
-        .unwrap_or_else(|| "unknown".into());
-    (t, None)
+    (v.other.clone().unwrap_or_else(|| "unknown".into()), None)
 }

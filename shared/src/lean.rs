@@ -1,0 +1,462 @@
+//! Lean Pod and PersistentVolume: only the fields the trace reads.
+//!
+//! k8s-openapi's `Pod` is 2.4 KB before any string (a `Container` 2.1 KB, a `Volume` 3.2 KB: every
+//! optional source is inline), its `PersistentVolume` 3.5 KB. A 10,000-pod dump then costs about
+//! 12 KB per pod whatever it holds. These types keep the same field names and `Option` shapes as
+//! k8s-openapi's, so analysis code reads them the same way, but:
+//! - a pod keeps its node, volumes, containers' mounts, phase and conditions;
+//! - a pod volume keeps the sources the trace describes, and for any other source its name;
+//! - a PV keeps everything, each of its 22 sources boxed (one pointer each when absent);
+//! - metadata drops what no analysis reads (managedFields, resourceVersion, generation,
+//!   selfLink, the last-applied annotation).
+//!
+//! They implement `k8s_openapi::Resource` and `Metadata`, so kube lists them directly: the
+//! cluster path and the dump path deserialize into the same lean objects.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+
+/// The annotation kubectl apply leaves, often the biggest string of an object.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// Deserialize metadata keeping what analysis reads.
+pub fn lean_meta<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Meta {
+        name: Option<String>,
+        namespace: Option<String>,
+        uid: Option<String>,
+        labels: Option<BTreeMap<String, String>>,
+        annotations: Option<BTreeMap<String, String>>,
+        owner_references: Option<Vec<OwnerReference>>,
+        creation_timestamp: Option<Time>,
+        deletion_timestamp: Option<Time>,
+        finalizers: Option<Vec<String>>,
+    }
+    let m = Option::<Meta>::deserialize(d)?;
+    let Some(m) = m else {
+        return Ok(ObjectMeta::default());
+    };
+    let annotations = m.annotations.map(|mut a| {
+        a.remove(LAST_APPLIED);
+        a
+    });
+    Ok(ObjectMeta {
+        name: m.name,
+        namespace: m.namespace,
+        uid: m.uid,
+        labels: m.labels,
+        annotations,
+        owner_references: m.owner_references,
+        creation_timestamp: m.creation_timestamp,
+        deletion_timestamp: m.deletion_timestamp,
+        finalizers: m.finalizers,
+        ..ObjectMeta::default()
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pod
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct Pod {
+    #[serde(default, deserialize_with = "lean_meta")]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: Option<PodSpec>,
+    #[serde(default)]
+    pub status: Option<PodStatus>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodSpec {
+    #[serde(default)]
+    pub node_name: Option<String>,
+    #[serde(default)]
+    pub volumes: Option<Vec<Volume>>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub containers: Vec<Container>,
+    #[serde(default)]
+    pub init_containers: Option<Vec<Container>>,
+}
+
+/// A container's name and volume mounts.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Container {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub name: String,
+    #[serde(default)]
+    pub volume_mounts: Option<Vec<core::VolumeMount>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodStatus {
+    #[serde(default)]
+    pub phase: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub conditions: Option<Vec<core::PodCondition>>,
+}
+
+/// `configMap` volume: the ConfigMap's name.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct ConfigMapRef {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub name: String,
+}
+
+/// `secret` volume: the Secret's name.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretRef {
+    #[serde(default)]
+    pub secret_name: Option<String>,
+}
+
+/// A pod volume: its name, the sources the trace describes, and the field name of any other.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Volume {
+    pub name: String,
+    pub persistent_volume_claim: Option<core::PersistentVolumeClaimVolumeSource>,
+    /// A generic ephemeral volume (its claim is `<pod>-<volume>`); the template is not kept.
+    pub ephemeral: Option<IgnoredAny>,
+    pub empty_dir: Option<core::EmptyDirVolumeSource>,
+    pub host_path: Option<core::HostPathVolumeSource>,
+    pub config_map: Option<ConfigMapRef>,
+    pub secret: Option<SecretRef>,
+    pub projected: Option<IgnoredAny>,
+    pub downward_api: Option<IgnoredAny>,
+    pub nfs: Option<core::NFSVolumeSource>,
+    pub csi: Option<Box<core::CSIVolumeSource>>,
+    pub image: Option<core::ImageVolumeSource>,
+    /// Any other source, by its field name (`iscsi`, `rbd`, `gitRepo`, …).
+    pub other: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for Volume {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Volume;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a pod volume")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Volume, A::Error> {
+                let mut v = Volume::default();
+                while let Some(key) = map.next_key::<VolumeKey>()? {
+                    match key {
+                        VolumeKey::Name => {
+                            v.name = map.next_value::<Option<String>>()?.unwrap_or_default()
+                        }
+                        VolumeKey::Pvc => v.persistent_volume_claim = map.next_value()?,
+                        VolumeKey::Ephemeral => v.ephemeral = map.next_value()?,
+                        VolumeKey::EmptyDir => v.empty_dir = map.next_value()?,
+                        VolumeKey::HostPath => v.host_path = map.next_value()?,
+                        VolumeKey::ConfigMap => v.config_map = map.next_value()?,
+                        VolumeKey::Secret => v.secret = map.next_value()?,
+                        VolumeKey::Projected => v.projected = map.next_value()?,
+                        VolumeKey::DownwardApi => v.downward_api = map.next_value()?,
+                        VolumeKey::Nfs => v.nfs = map.next_value()?,
+                        VolumeKey::Csi => v.csi = map.next_value()?,
+                        VolumeKey::Image => v.image = map.next_value()?,
+                        VolumeKey::Other(k) => {
+                            let val: Option<IgnoredAny> = map.next_value()?;
+                            if val.is_some() && v.other.is_none() {
+                                v.other = Some(k);
+                            }
+                        }
+                    }
+                }
+                Ok(v)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+enum VolumeKey {
+    Name,
+    Pvc,
+    Ephemeral,
+    EmptyDir,
+    HostPath,
+    ConfigMap,
+    Secret,
+    Projected,
+    DownwardApi,
+    Nfs,
+    Csi,
+    Image,
+    Other(String),
+}
+
+impl<'de> Deserialize<'de> for VolumeKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct K;
+        impl Visitor<'_> for K {
+            type Value = VolumeKey;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a volume field name")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<VolumeKey, E> {
+                Ok(match s {
+                    "name" => VolumeKey::Name,
+                    "persistentVolumeClaim" => VolumeKey::Pvc,
+                    "ephemeral" => VolumeKey::Ephemeral,
+                    "emptyDir" => VolumeKey::EmptyDir,
+                    "hostPath" => VolumeKey::HostPath,
+                    "configMap" => VolumeKey::ConfigMap,
+                    "secret" => VolumeKey::Secret,
+                    "projected" => VolumeKey::Projected,
+                    "downwardAPI" => VolumeKey::DownwardApi,
+                    "nfs" => VolumeKey::Nfs,
+                    "csi" => VolumeKey::Csi,
+                    "image" => VolumeKey::Image,
+                    other => VolumeKey::Other(other.to_string()),
+                })
+            }
+        }
+        d.deserialize_identifier(K)
+    }
+}
+
+impl k8s_openapi::Resource for Pod {
+    const API_VERSION: &'static str = "v1";
+    const GROUP: &'static str = "";
+    const KIND: &'static str = "Pod";
+    const VERSION: &'static str = "v1";
+    const URL_PATH_SEGMENT: &'static str = "pods";
+    type Scope = k8s_openapi::NamespaceResourceScope;
+}
+
+impl k8s_openapi::Metadata for Pod {
+    type Ty = ObjectMeta;
+    fn metadata(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+    fn metadata_mut(&mut self) -> &mut ObjectMeta {
+        &mut self.metadata
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PersistentVolume
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct PersistentVolume {
+    #[serde(default, deserialize_with = "lean_meta")]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: Option<PersistentVolumeSpec>,
+    #[serde(default)]
+    pub status: Option<core::PersistentVolumeStatus>,
+}
+
+/// k8s-openapi's `PersistentVolumeSpec` with every source boxed.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersistentVolumeSpec {
+    #[serde(default)]
+    pub access_modes: Option<Vec<String>>,
+    #[serde(default)]
+    pub aws_elastic_block_store: Option<Box<core::AWSElasticBlockStoreVolumeSource>>,
+    #[serde(default)]
+    pub azure_disk: Option<Box<core::AzureDiskVolumeSource>>,
+    #[serde(default)]
+    pub azure_file: Option<Box<core::AzureFilePersistentVolumeSource>>,
+    #[serde(default)]
+    pub capacity: Option<BTreeMap<String, Quantity>>,
+    #[serde(default)]
+    pub cephfs: Option<Box<core::CephFSPersistentVolumeSource>>,
+    #[serde(default)]
+    pub cinder: Option<Box<core::CinderPersistentVolumeSource>>,
+    #[serde(default)]
+    pub claim_ref: Option<Box<core::ObjectReference>>,
+    #[serde(default)]
+    pub csi: Option<Box<core::CSIPersistentVolumeSource>>,
+    #[serde(default)]
+    pub fc: Option<Box<core::FCVolumeSource>>,
+    #[serde(default)]
+    pub flex_volume: Option<Box<core::FlexPersistentVolumeSource>>,
+    #[serde(default)]
+    pub flocker: Option<Box<core::FlockerVolumeSource>>,
+    #[serde(default)]
+    pub gce_persistent_disk: Option<Box<core::GCEPersistentDiskVolumeSource>>,
+    #[serde(default)]
+    pub glusterfs: Option<Box<core::GlusterfsPersistentVolumeSource>>,
+    #[serde(default)]
+    pub host_path: Option<Box<core::HostPathVolumeSource>>,
+    #[serde(default)]
+    pub iscsi: Option<Box<core::ISCSIPersistentVolumeSource>>,
+    #[serde(default)]
+    pub local: Option<Box<core::LocalVolumeSource>>,
+    #[serde(default)]
+    pub mount_options: Option<Vec<String>>,
+    #[serde(default)]
+    pub nfs: Option<Box<core::NFSVolumeSource>>,
+    #[serde(default)]
+    pub node_affinity: Option<core::VolumeNodeAffinity>,
+    #[serde(default)]
+    pub persistent_volume_reclaim_policy: Option<String>,
+    #[serde(default)]
+    pub photon_persistent_disk: Option<Box<core::PhotonPersistentDiskVolumeSource>>,
+    #[serde(default)]
+    pub portworx_volume: Option<Box<core::PortworxVolumeSource>>,
+    #[serde(default)]
+    pub quobyte: Option<Box<core::QuobyteVolumeSource>>,
+    #[serde(default)]
+    pub rbd: Option<Box<core::RBDPersistentVolumeSource>>,
+    #[serde(default, rename = "scaleIO")]
+    pub scale_io: Option<Box<core::ScaleIOPersistentVolumeSource>>,
+    #[serde(default)]
+    pub storage_class_name: Option<String>,
+    #[serde(default)]
+    pub storageos: Option<Box<core::StorageOSPersistentVolumeSource>>,
+    #[serde(default)]
+    pub volume_attributes_class_name: Option<String>,
+    #[serde(default)]
+    pub volume_mode: Option<String>,
+    #[serde(default)]
+    pub vsphere_volume: Option<Box<core::VsphereVirtualDiskVolumeSource>>,
+}
+
+impl k8s_openapi::Resource for PersistentVolume {
+    const API_VERSION: &'static str = "v1";
+    const GROUP: &'static str = "";
+    const KIND: &'static str = "PersistentVolume";
+    const VERSION: &'static str = "v1";
+    const URL_PATH_SEGMENT: &'static str = "persistentvolumes";
+    type Scope = k8s_openapi::ClusterResourceScope;
+}
+
+impl k8s_openapi::Metadata for PersistentVolume {
+    type Ty = ObjectMeta;
+    fn metadata(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+    fn metadata_mut(&mut self) -> &mut ObjectMeta {
+        &mut self.metadata
+    }
+}
+
+/// `null` (or absent, with `#[serde(default)]`) as the type's default, like k8s-openapi does
+/// for required fields.
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lean_types_are_small() {
+        assert!(
+            std::mem::size_of::<Pod>() < 700,
+            "{}",
+            std::mem::size_of::<Pod>()
+        );
+        assert!(
+            std::mem::size_of::<Volume>() < 400,
+            "{}",
+            std::mem::size_of::<Volume>()
+        );
+        assert!(
+            std::mem::size_of::<PersistentVolume>() < 900,
+            "{}",
+            std::mem::size_of::<PersistentVolume>()
+        );
+    }
+
+    #[test]
+    fn a_pod_keeps_what_the_trace_reads_and_names_other_sources() {
+        let p: Pod = serde_json::from_value(serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "db-0", "namespace": "prod", "resourceVersion": "9",
+                "managedFields": [{"manager": "x"}],
+                "annotations": {LAST_APPLIED: "{}", "keep": "me"},
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "db", "uid": "u1"}]},
+            "spec": {"nodeName": "n1",
+                "containers": [{"name": "pg", "image": "postgres", "env": [{"name": "A", "value": "b"}],
+                    "volumeMounts": [{"name": "data", "mountPath": "/var/lib/pg"}]}],
+                "volumes": [
+                    {"name": "data", "persistentVolumeClaim": {"claimName": "data-db-0"}},
+                    {"name": "scratch", "emptyDir": {"medium": "Memory"}},
+                    {"name": "legacy", "iscsi": {"targetPortal": "1.2.3.4", "iqn": "iqn.x", "lun": 0}},
+                    {"name": "eph", "ephemeral": {"volumeClaimTemplate": {"spec": {}}}}
+                ]},
+            "status": {"phase": "Running", "podIP": "10.0.0.1",
+                "conditions": [{"type": "Ready", "status": "True"}]}
+        }))
+        .unwrap();
+        assert_eq!(p.metadata.name.as_deref(), Some("db-0"));
+        assert!(p.metadata.resource_version.is_none());
+        assert!(p.metadata.managed_fields.is_none());
+        let ann = p.metadata.annotations.as_ref().unwrap();
+        assert!(!ann.contains_key(LAST_APPLIED) && ann.contains_key("keep"));
+        assert_eq!(p.metadata.owner_references.as_ref().unwrap()[0].name, "db");
+        let spec = p.spec.as_ref().unwrap();
+        assert_eq!(spec.node_name.as_deref(), Some("n1"));
+        assert_eq!(
+            spec.containers[0].volume_mounts.as_ref().unwrap()[0].mount_path,
+            "/var/lib/pg"
+        );
+        let vols = spec.volumes.as_ref().unwrap();
+        assert_eq!(
+            vols[0].persistent_volume_claim.as_ref().unwrap().claim_name,
+            "data-db-0"
+        );
+        assert_eq!(
+            vols[1].empty_dir.as_ref().unwrap().medium.as_deref(),
+            Some("Memory")
+        );
+        assert_eq!(vols[2].other.as_deref(), Some("iscsi"));
+        assert!(vols[3].ephemeral.is_some() && vols[3].other.is_none());
+        assert_eq!(
+            p.status
+                .as_ref()
+                .unwrap()
+                .conditions
+                .as_ref()
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_pv_keeps_its_source_and_the_yaml_and_json_paths_agree() {
+        let yaml = "apiVersion: v1\nkind: PersistentVolume\nmetadata:\n  name: pv1\nspec:\n  capacity:\n    storage: 10Gi\n  scaleIO:\n    gateway: https://gw\n    system: sys\n    secretRef:\n      name: s\n  claimRef:\n    name: c\n    namespace: ns\n  persistentVolumeReclaimPolicy: Retain\nstatus:\n  phase: Bound\n";
+        let from_yaml: PersistentVolume = serde_saphyr::from_str(yaml).unwrap();
+        let spec = from_yaml.spec.as_ref().unwrap();
+        assert_eq!(spec.scale_io.as_ref().unwrap().system, "sys");
+        assert_eq!(spec.claim_ref.as_ref().unwrap().name.as_deref(), Some("c"));
+        assert_eq!(
+            from_yaml.status.as_ref().unwrap().phase.as_deref(),
+            Some("Bound")
+        );
+        let full: core::PersistentVolume = serde_saphyr::from_str(yaml).unwrap();
+        let json = serde_json::to_string(&full).unwrap();
+        let from_json: PersistentVolume = serde_json::from_str(&json).unwrap();
+        assert_eq!(from_yaml, from_json);
+    }
+}
