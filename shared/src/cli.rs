@@ -217,13 +217,7 @@ where
 
 /// Write to stdout; a closed pipe ends quietly.
 pub fn print_out(text: &str) -> Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::Other(format!("writing output: {e}"))),
-    }
+    crate::render::write_text(&mut std::io::stdout().lock(), text)
 }
 
 /// Parse argv with clap; usage errors exit 2 (clap's own), `--help`/`--version` exit 0.

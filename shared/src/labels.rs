@@ -2,8 +2,6 @@
 //! `a`, `!a`, joined by commas. Used to filter dump objects in memory exactly as the API server
 //! would filter a LIST, and to match a workload's `spec.selector` against pods.
 
-use std::collections::BTreeMap;
-
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use crate::error::{Error, Result};
@@ -97,8 +95,8 @@ impl Selector {
         self.reqs.is_empty()
     }
 
-    pub fn matches(&self, labels: Option<&BTreeMap<String, String>>) -> bool {
-        let get = |k: &str| labels.and_then(|l| l.get(k));
+    pub fn matches<L: crate::lean::Lookup + ?Sized>(&self, labels: Option<&L>) -> bool {
+        let get = |k: &str| labels.and_then(|l| l.lookup(k));
         self.reqs.iter().all(|r| match r {
             Req::Eq(k, v) => get(k) == Some(v),
             Req::NotEq(k, v) => get(k) != Some(v),
@@ -172,7 +170,7 @@ fn is_label_char(b: u8) -> bool {
 mod tests {
     use super::*;
 
-    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    fn labels(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -195,7 +193,11 @@ mod tests {
         assert!(!m("!app"));
         assert!(m("env in (prod, qa),app=db"));
         assert!(m(""));
-        assert!(!Selector::parse("x=y").unwrap().matches(None));
+        assert!(
+            !Selector::parse("x=y")
+                .unwrap()
+                .matches::<crate::lean::SmallMap<String>>(None)
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Lean Pod and PersistentVolume: only the fields the trace reads.
+//! Lean Pod, PersistentVolumeClaim and PersistentVolume: only the fields the trace reads.
 //!
 //! k8s-openapi's `Pod` is 2.4 KB before any string (a `Container` 2.1 KB, a `Volume` 3.2 KB: every
 //! optional source is inline), its `PersistentVolume` 3.5 KB. A 10,000-pod dump then costs about
@@ -7,59 +7,196 @@
 //! - a pod keeps its node, volumes, containers' mounts, phase and conditions;
 //! - a pod volume keeps the sources the trace describes, and for any other source its name;
 //! - a PV keeps everything, each of its 22 sources boxed (one pointer each when absent);
-//! - metadata drops what no analysis reads (managedFields, resourceVersion, generation,
-//!   selfLink, the last-applied annotation).
+//! - metadata ([`Meta`]) drops what no analysis reads (managedFields, resourceVersion,
+//!   generation, finalizers, the last-applied annotation), and its maps are sorted vectors
+//!   ([`SmallMap`]) rather than B-trees (a B-tree node is 544 bytes even for one label).
 //!
-//! They implement `k8s_openapi::Resource` and `Metadata`, so kube lists them directly: the
-//! cluster path and the dump path deserialize into the same lean objects.
+//! The cluster path and the dump path deserialize into the same lean objects.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, OwnerReference, Time};
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 /// The annotation kubectl apply leaves, often the biggest string of an object.
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
-/// Deserialize metadata keeping what analysis reads.
-pub fn lean_meta<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Meta {
-        name: Option<String>,
-        namespace: Option<String>,
-        uid: Option<String>,
-        labels: Option<BTreeMap<String, String>>,
-        annotations: Option<BTreeMap<String, String>>,
-        owner_references: Option<Vec<OwnerReference>>,
-        creation_timestamp: Option<Time>,
-        deletion_timestamp: Option<Time>,
-        finalizers: Option<Vec<String>>,
+/// A small map: pairs sorted by key (as a `BTreeMap` iterates), looked up by binary search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmallMap<V>(Vec<(String, V)>);
+
+impl<V> Default for SmallMap<V> {
+    fn default() -> Self {
+        SmallMap(Vec::new())
     }
-    let m = Option::<Meta>::deserialize(d)?;
-    let Some(m) = m else {
-        return Ok(ObjectMeta::default());
-    };
-    let annotations = m.annotations.map(|mut a| {
+}
+
+impl<V> SmallMap<V> {
+    pub fn get(&self, key: &str) -> Option<&V> {
+        self.0
+            .binary_search_by(|(k, _)| k.as_str().cmp(key))
+            .ok()
+            .map(|i| &self.0[i].1)
+    }
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|(k, _)| k)
+    }
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.iter().map(|(_, v)| v)
+    }
+    pub fn remove(&mut self, key: &str) -> Option<V> {
+        let i = self.0.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok()?;
+        Some(self.0.remove(i).1)
+    }
+}
+
+impl<V> FromIterator<(String, V)> for SmallMap<V> {
+    /// Sorted by key; a repeated key keeps its last value, as a map does.
+    fn from_iter<I: IntoIterator<Item = (String, V)>>(it: I) -> Self {
+        let mut v: Vec<(String, V)> = it.into_iter().collect();
+        v.reverse();
+        v.sort_by(|a, b| a.0.cmp(&b.0)); // stable: the last occurrence of a key comes first
+        v.dedup_by(|later, first| later.0 == first.0);
+        v.shrink_to_fit();
+        SmallMap(v)
+    }
+}
+
+impl<'a, V> IntoIterator for &'a SmallMap<V> {
+    type Item = (&'a String, &'a V);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (String, V)>,
+        fn(&'a (String, V)) -> (&'a String, &'a V),
+    >;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for SmallMap<V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct M<V>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for M<V> {
+            type Value = SmallMap<V>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SmallMap<V>, A::Error> {
+                let mut v = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
+                while let Some(k) = map.next_key::<String>()? {
+                    v.push((k, map.next_value::<V>()?));
+                }
+                Ok(v.into_iter().collect())
+            }
+        }
+        d.deserialize_map(M(std::marker::PhantomData))
+    }
+}
+
+impl<V: Serialize> Serialize for SmallMap<V> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+/// A label or annotation lookup, over a `BTreeMap` (k8s-openapi objects) or a [`SmallMap`].
+pub trait Lookup {
+    fn lookup(&self, key: &str) -> Option<&String>;
+}
+
+impl Lookup for BTreeMap<String, String> {
+    fn lookup(&self, key: &str) -> Option<&String> {
+        self.get(key)
+    }
+}
+
+impl Lookup for SmallMap<String> {
+    fn lookup(&self, key: &str) -> Option<&String> {
+        self.get(key)
+    }
+}
+
+/// Object metadata: what analysis reads of `ObjectMeta`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Meta {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub uid: Option<String>,
+    #[serde(default)]
+    pub labels: Option<SmallMap<String>>,
+    #[serde(default, deserialize_with = "annotations")]
+    pub annotations: Option<SmallMap<String>>,
+    #[serde(default)]
+    pub owner_references: Option<Vec<OwnerReference>>,
+    #[serde(default)]
+    pub deletion_timestamp: Option<Time>,
+}
+
+/// Name, namespace and uid of either metadata type.
+pub trait MetaView {
+    fn name(&self) -> Option<&str>;
+    fn namespace(&self) -> Option<&str>;
+    fn uid(&self) -> Option<&str>;
+    fn owners(&self) -> &[OwnerReference];
+}
+
+impl MetaView for Meta {
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+    fn uid(&self) -> Option<&str> {
+        self.uid.as_deref()
+    }
+    fn owners(&self) -> &[OwnerReference] {
+        self.owner_references.as_deref().unwrap_or(&[])
+    }
+}
+
+impl MetaView for k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+    fn uid(&self) -> Option<&str> {
+        self.uid.as_deref()
+    }
+    fn owners(&self) -> &[OwnerReference] {
+        self.owner_references.as_deref().unwrap_or(&[])
+    }
+}
+
+/// Annotations without the last-applied configuration.
+fn annotations<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SmallMap<String>>, D::Error> {
+    let mut a = Option::<SmallMap<String>>::deserialize(d)?;
+    if let Some(a) = a.as_mut() {
         a.remove(LAST_APPLIED);
-        a
-    });
-    Ok(ObjectMeta {
-        name: m.name,
-        namespace: m.namespace,
-        uid: m.uid,
-        labels: m.labels,
-        annotations,
-        owner_references: m.owner_references,
-        creation_timestamp: m.creation_timestamp,
-        deletion_timestamp: m.deletion_timestamp,
-        finalizers: m.finalizers,
-        ..ObjectMeta::default()
-    })
+    }
+    Ok(a)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -68,8 +205,8 @@ pub fn lean_meta<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct Pod {
-    #[serde(default, deserialize_with = "lean_meta")]
-    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub metadata: Meta,
     #[serde(default)]
     pub spec: Option<PodSpec>,
     #[serde(default)]
@@ -234,23 +371,68 @@ impl<'de> Deserialize<'de> for VolumeKey {
     }
 }
 
-impl k8s_openapi::Resource for Pod {
-    const API_VERSION: &'static str = "v1";
-    const GROUP: &'static str = "";
-    const KIND: &'static str = "Pod";
-    const VERSION: &'static str = "v1";
-    const URL_PATH_SEGMENT: &'static str = "pods";
-    type Scope = k8s_openapi::NamespaceResourceScope;
+// ---------------------------------------------------------------------------------------------
+// PersistentVolumeClaim
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct PersistentVolumeClaim {
+    #[serde(default)]
+    pub metadata: Meta,
+    #[serde(default)]
+    pub spec: Option<PersistentVolumeClaimSpec>,
+    #[serde(default)]
+    pub status: Option<PersistentVolumeClaimStatus>,
 }
 
-impl k8s_openapi::Metadata for Pod {
-    type Ty = ObjectMeta;
-    fn metadata(&self) -> &ObjectMeta {
-        &self.metadata
-    }
-    fn metadata_mut(&mut self) -> &mut ObjectMeta {
-        &mut self.metadata
-    }
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersistentVolumeClaimSpec {
+    #[serde(default)]
+    pub access_modes: Option<Vec<String>>,
+    #[serde(default)]
+    pub data_source: Option<Box<core::TypedLocalObjectReference>>,
+    #[serde(default)]
+    pub data_source_ref: Option<Box<core::TypedObjectReference>>,
+    #[serde(default)]
+    pub resources: Option<ResourceRequirements>,
+    #[serde(default)]
+    pub selector: Option<Box<LabelSelector>>,
+    #[serde(default)]
+    pub storage_class_name: Option<String>,
+    #[serde(default)]
+    pub volume_attributes_class_name: Option<String>,
+    #[serde(default)]
+    pub volume_mode: Option<String>,
+    #[serde(default)]
+    pub volume_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct ResourceRequirements {
+    #[serde(default)]
+    pub limits: Option<SmallMap<Quantity>>,
+    #[serde(default)]
+    pub requests: Option<SmallMap<Quantity>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersistentVolumeClaimStatus {
+    #[serde(default)]
+    pub access_modes: Option<Vec<String>>,
+    #[serde(default)]
+    pub allocated_resource_statuses: Option<SmallMap<String>>,
+    #[serde(default)]
+    pub capacity: Option<SmallMap<Quantity>>,
+    #[serde(default)]
+    pub conditions: Option<Vec<core::PersistentVolumeClaimCondition>>,
+    #[serde(default)]
+    pub current_volume_attributes_class_name: Option<String>,
+    #[serde(default)]
+    pub modify_volume_status: Option<core::ModifyVolumeStatus>,
+    #[serde(default)]
+    pub phase: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -259,8 +441,8 @@ impl k8s_openapi::Metadata for Pod {
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct PersistentVolume {
-    #[serde(default, deserialize_with = "lean_meta")]
-    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub metadata: Meta,
     #[serde(default)]
     pub spec: Option<PersistentVolumeSpec>,
     #[serde(default)]
@@ -280,7 +462,7 @@ pub struct PersistentVolumeSpec {
     #[serde(default)]
     pub azure_file: Option<Box<core::AzureFilePersistentVolumeSource>>,
     #[serde(default)]
-    pub capacity: Option<BTreeMap<String, Quantity>>,
+    pub capacity: Option<SmallMap<Quantity>>,
     #[serde(default)]
     pub cephfs: Option<Box<core::CephFSPersistentVolumeSource>>,
     #[serde(default)]
@@ -333,25 +515,6 @@ pub struct PersistentVolumeSpec {
     pub volume_mode: Option<String>,
     #[serde(default)]
     pub vsphere_volume: Option<Box<core::VsphereVirtualDiskVolumeSource>>,
-}
-
-impl k8s_openapi::Resource for PersistentVolume {
-    const API_VERSION: &'static str = "v1";
-    const GROUP: &'static str = "";
-    const KIND: &'static str = "PersistentVolume";
-    const VERSION: &'static str = "v1";
-    const URL_PATH_SEGMENT: &'static str = "persistentvolumes";
-    type Scope = k8s_openapi::ClusterResourceScope;
-}
-
-impl k8s_openapi::Metadata for PersistentVolume {
-    type Ty = ObjectMeta;
-    fn metadata(&self) -> &ObjectMeta {
-        &self.metadata
-    }
-    fn metadata_mut(&mut self) -> &mut ObjectMeta {
-        &mut self.metadata
-    }
 }
 
 /// `null` (or absent, with `#[serde(default)]`) as the type's default, like k8s-openapi does
@@ -409,8 +572,6 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(p.metadata.name.as_deref(), Some("db-0"));
-        assert!(p.metadata.resource_version.is_none());
-        assert!(p.metadata.managed_fields.is_none());
         let ann = p.metadata.annotations.as_ref().unwrap();
         assert!(!ann.contains_key(LAST_APPLIED) && ann.contains_key("keep"));
         assert_eq!(p.metadata.owner_references.as_ref().unwrap()[0].name, "db");

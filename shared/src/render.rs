@@ -15,13 +15,27 @@ pub fn to_json<T: Serialize + ?Sized>(v: &T) -> Result<String> {
 /// Pretty JSON straight to stdout (no intermediate string: large reports stay small in
 /// memory). A closed pipe ends quietly.
 pub fn print_json<T: Serialize>(v: &T) -> Result<()> {
+    write_json(&mut std::io::stdout().lock(), v)
+}
+
+/// Pretty JSON to `out`, newline-terminated. A closed pipe ends quietly.
+pub fn write_json<T: Serialize>(out: &mut dyn std::io::Write, v: &T) -> Result<()> {
     use std::io::Write;
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
     let res = serde_json::to_writer_pretty(&mut out, v)
         .map_err(std::io::Error::from)
         .and_then(|_| out.write_all(b"\n"))
         .and_then(|_| out.flush());
     match res {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::Other(format!("writing output: {e}"))),
+    }
+}
+
+/// Text to `out`. A closed pipe ends quietly.
+pub fn write_text(out: &mut dyn std::io::Write, text: &str) -> Result<()> {
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(Error::Other(format!("writing output: {e}"))),

@@ -11,7 +11,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::path::PathBuf;
 
-use k8s_openapi::Metadata as _;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Event, Node, PersistentVolumeClaim, Service};
@@ -193,51 +192,80 @@ impl fmt::Display for Gap {
     }
 }
 
-/// The object types a snapshot holds for pods and volumes: k8s-openapi's ([`Full`], for the
-/// plugins that read whole pod specs), or the trace's [`Lean`] ones (see [`crate::lean`]).
+/// The object types a snapshot holds for pods, claims and volumes: k8s-openapi's ([`Full`], for
+/// the plugins that read whole pod specs), or the trace's [`Lean`] ones (see [`crate::lean`]).
 pub trait Flavor: fmt::Debug + Clone + Default + Send + Sync + 'static {
-    type Pod: Obj + k8s_openapi::Resource<Scope = k8s_openapi::NamespaceResourceScope>;
-    type Pv: Obj + k8s_openapi::Resource<Scope = k8s_openapi::ClusterResourceScope>;
+    type Pod: Obj;
+    type Pvc: Obj;
+    type Pv: Obj;
 }
 
-/// What a snapshot needs of an object type.
-pub trait Obj:
-    k8s_openapi::Metadata<Ty = ObjectMeta>
-    + serde::de::DeserializeOwned
-    + Clone
-    + fmt::Debug
-    + Send
-    + Sync
-    + 'static
-{
+/// What a snapshot needs of a pod, claim or volume type.
+pub trait Obj: serde::de::DeserializeOwned + Clone + fmt::Debug + Send + Sync + 'static {
+    fn namespace(&self) -> Option<&str>;
+    fn labels_match(&self, sel: &Selector) -> bool;
+    /// Drop what no analysis reads (managedFields, the last-applied annotation).
+    fn strip(&mut self);
 }
 
-impl<T> Obj for T where
-    T: k8s_openapi::Metadata<Ty = ObjectMeta>
-        + serde::de::DeserializeOwned
-        + Clone
-        + fmt::Debug
-        + Send
-        + Sync
-        + 'static
-{
+macro_rules! full_obj {
+    ($($t:ty),*) => {$(
+        impl Obj for $t {
+            fn namespace(&self) -> Option<&str> {
+                self.metadata.namespace.as_deref()
+            }
+            fn labels_match(&self, sel: &Selector) -> bool {
+                sel.matches(self.metadata.labels.as_ref())
+            }
+            fn strip(&mut self) {
+                strip_meta(&mut self.metadata)
+            }
+        }
+    )*};
 }
 
-/// k8s-openapi's Pod and PersistentVolume.
+macro_rules! lean_obj {
+    ($($t:ty),*) => {$(
+        impl Obj for $t {
+            fn namespace(&self) -> Option<&str> {
+                self.metadata.namespace.as_deref()
+            }
+            fn labels_match(&self, sel: &Selector) -> bool {
+                sel.matches(self.metadata.labels.as_ref())
+            }
+            fn strip(&mut self) {} // lean metadata keeps none of it
+        }
+    )*};
+}
+
+full_obj!(
+    k8s_openapi::api::core::v1::Pod,
+    PersistentVolumeClaim,
+    k8s_openapi::api::core::v1::PersistentVolume
+);
+lean_obj!(
+    crate::lean::Pod,
+    crate::lean::PersistentVolumeClaim,
+    crate::lean::PersistentVolume
+);
+
+/// k8s-openapi's Pod, PersistentVolumeClaim and PersistentVolume.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Full;
 
 impl Flavor for Full {
     type Pod = k8s_openapi::api::core::v1::Pod;
+    type Pvc = PersistentVolumeClaim;
     type Pv = k8s_openapi::api::core::v1::PersistentVolume;
 }
 
-/// The lean Pod and PersistentVolume of [`crate::lean`].
+/// The lean Pod, PersistentVolumeClaim and PersistentVolume of [`crate::lean`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Lean;
 
 impl Flavor for Lean {
     type Pod = crate::lean::Pod;
+    type Pvc = crate::lean::PersistentVolumeClaim;
     type Pv = crate::lean::PersistentVolume;
 }
 
@@ -245,7 +273,7 @@ impl Flavor for Lean {
 #[derive(Debug, Clone)]
 pub struct Snapshot<F: Flavor = Full> {
     pub pods: Vec<F::Pod>,
-    pub pvcs: Vec<PersistentVolumeClaim>,
+    pub pvcs: Vec<F::Pvc>,
     pub pvs: Vec<F::Pv>,
     pub storage_classes: Vec<StorageClass>,
     pub volume_attachments: Vec<VolumeAttachment>,
@@ -307,21 +335,29 @@ impl<F: Flavor> Snapshot<F> {
     fn push(&mut self, obj: Object<F>) {
         let kind = obj.kind();
         self.known.insert(kind);
+        fn full<T: k8s_openapi::Metadata<Ty = ObjectMeta>>(mut o: T) -> T {
+            strip_meta(o.metadata_mut());
+            o
+        }
+        fn lean_or_full<T: Obj>(mut o: T) -> T {
+            o.strip();
+            o
+        }
         match obj {
-            Object::Pod(o) => self.pods.push(*o),
-            Object::Pvc(o) => self.pvcs.push(*o),
-            Object::Pv(o) => self.pvs.push(*o),
-            Object::StorageClass(o) => self.storage_classes.push(*o),
-            Object::VolumeAttachment(o) => self.volume_attachments.push(*o),
-            Object::Node(o) => self.nodes.push(*o),
-            Object::StatefulSet(o) => self.statefulsets.push(*o),
-            Object::Deployment(o) => self.deployments.push(*o),
-            Object::ReplicaSet(o) => self.replicasets.push(*o),
-            Object::Job(o) => self.jobs.push(*o),
-            Object::CronJob(o) => self.cronjobs.push(*o),
-            Object::Event(o) => self.events.push(*o),
-            Object::Service(o) => self.services.push(*o),
-            Object::CSIDriver(o) => self.csi_drivers.push(*o),
+            Object::Pod(o) => self.pods.push(lean_or_full(*o)),
+            Object::Pvc(o) => self.pvcs.push(lean_or_full(*o)),
+            Object::Pv(o) => self.pvs.push(lean_or_full(*o)),
+            Object::StorageClass(o) => self.storage_classes.push(full(*o)),
+            Object::VolumeAttachment(o) => self.volume_attachments.push(full(*o)),
+            Object::Node(o) => self.nodes.push(full(*o)),
+            Object::StatefulSet(o) => self.statefulsets.push(full(*o)),
+            Object::Deployment(o) => self.deployments.push(full(*o)),
+            Object::ReplicaSet(o) => self.replicasets.push(full(*o)),
+            Object::Job(o) => self.jobs.push(full(*o)),
+            Object::CronJob(o) => self.cronjobs.push(full(*o)),
+            Object::Event(o) => self.events.push(full(*o)),
+            Object::Service(o) => self.services.push(full(*o)),
+            Object::CSIDriver(o) => self.csi_drivers.push(full(*o)),
             Object::Dynamic(k, v) => self.dynamic.entry(k).or_default().push(v),
         }
     }
@@ -330,8 +366,9 @@ impl<F: Flavor> Snapshot<F> {
     pub fn retain_scope(&mut self, scope: &Scope) {
         if let Some(ns) = &scope.namespace {
             let keep = |m: &ObjectMeta| m.namespace.as_deref() == Some(ns.as_str());
-            self.pods.retain(|o| keep(o.metadata()));
-            self.pvcs.retain(|o| keep(&o.metadata));
+            let here = |o: Option<&str>| o == Some(ns.as_str());
+            self.pods.retain(|o| here(o.namespace()));
+            self.pvcs.retain(|o| here(o.namespace()));
             self.statefulsets.retain(|o| keep(&o.metadata));
             self.deployments.retain(|o| keep(&o.metadata));
             self.replicasets.retain(|o| keep(&o.metadata));
@@ -344,8 +381,7 @@ impl<F: Flavor> Snapshot<F> {
             }
         }
         if let Some(sel) = &scope.pod_selector {
-            self.pods
-                .retain(|p| sel.matches(p.metadata().labels.as_ref()));
+            self.pods.retain(|p| p.labels_match(sel));
         }
     }
 }
@@ -424,7 +460,7 @@ macro_rules! typed_object {
 #[derive(Debug, Clone)]
 pub enum Object<F: Flavor = Full> {
     Pod(Box<F::Pod>),
-    Pvc(Box<PersistentVolumeClaim>),
+    Pvc(Box<F::Pvc>),
     Pv(Box<F::Pv>),
     StorageClass(Box<StorageClass>),
     VolumeAttachment(Box<VolumeAttachment>),
@@ -697,13 +733,11 @@ fn json_doc<F: Flavor>(
     }
 }
 
-fn json_typed<T>(text: &str, raw: &str) -> std::result::Result<T, JsonErr>
-where
-    T: serde::de::DeserializeOwned + k8s_openapi::Metadata<Ty = ObjectMeta>,
-{
-    let mut o: T = serde_json::from_str(raw).map_err(|e| json_err(text, raw, e))?;
-    strip_meta(o.metadata_mut());
-    Ok(o)
+fn json_typed<T: serde::de::DeserializeOwned>(
+    text: &str,
+    raw: &str,
+) -> std::result::Result<T, JsonErr> {
+    serde_json::from_str(raw).map_err(|e| json_err(text, raw, e))
 }
 
 /// An error inside `raw` (a slice of `text`), with its line in the file. Counting lines is
@@ -972,10 +1006,47 @@ where
     let mut out = Vec::new();
     loop {
         let page = api.list(&lp).await?;
-        out.extend(page.items.into_iter().map(|mut o| {
-            strip_meta(o.metadata_mut());
-            o
-        }));
+        out.extend(page.items);
+        match page.metadata.continue_ {
+            Some(c) if !c.is_empty() => lp = lp.continue_token(&c),
+            _ => break,
+        }
+    }
+    Ok(out)
+}
+
+/// LIST all pages of a core/v1 kind (pods, claims, volumes) straight into `K`, which need not
+/// be a k8s-openapi type: the trace lists its lean objects this way.
+async fn list_raw<K: serde::de::DeserializeOwned>(
+    client: &kube::Client,
+    kind: Kind,
+    scope: &Scope,
+) -> std::result::Result<Vec<K>, kube::Error> {
+    #[derive(Deserialize)]
+    struct Page<K> {
+        #[serde(default)]
+        metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta,
+        #[serde(default = "Vec::new")]
+        items: Vec<K>,
+    }
+    let path = match (&scope.namespace, kind.namespaced()) {
+        (Some(ns), true) => format!("/api/v1/namespaces/{ns}/{}", kind.resource()),
+        _ => format!("/api/v1/{}", kind.resource()),
+    };
+    let mut lp = ListParams::default().limit(PAGE_SIZE);
+    if kind == Kind::Pod
+        && let Some(sel) = &scope.pod_selector
+        && !sel.text.is_empty()
+    {
+        lp = lp.labels(&sel.text);
+    }
+    let mut out = Vec::new();
+    loop {
+        let req = kube::core::Request::new(&path)
+            .list(&lp)
+            .map_err(kube::Error::BuildRequest)?;
+        let page: Page<K> = client.request(req).await?;
+        out.extend(page.items);
         match page.metadata.continue_ {
             Some(c) if !c.is_empty() => lp = lp.continue_token(&c),
             _ => break,
@@ -1028,15 +1099,9 @@ async fn list_kind<F: Flavor>(
     let c = client;
     let s = scope;
     Ok(match kind {
-        Kind::Pod => wrap(
-            list_pages(api_ns::<F::Pod>(c, s), kind, s).await?,
-            Object::Pod,
-        ),
-        Kind::PersistentVolumeClaim => wrap(list_pages(api_ns(c, s), kind, s).await?, Object::Pvc),
-        Kind::PersistentVolume => wrap(
-            list_pages(api_cluster::<F::Pv>(c), kind, s).await?,
-            Object::Pv,
-        ),
+        Kind::Pod => wrap(list_raw(c, kind, s).await?, Object::Pod),
+        Kind::PersistentVolumeClaim => wrap(list_raw(c, kind, s).await?, Object::Pvc),
+        Kind::PersistentVolume => wrap(list_raw(c, kind, s).await?, Object::Pv),
         Kind::StorageClass => wrap(
             list_pages(api_cluster(c), kind, s).await?,
             Object::StorageClass,
@@ -1129,7 +1194,9 @@ pub async fn fetch<F: Flavor>(
 // Index
 // ---------------------------------------------------------------------------------------------
 
-use crate::lean::{PersistentVolume as LeanPv, Pod as LeanPod};
+use crate::lean::{
+    MetaView, PersistentVolume as LeanPv, PersistentVolumeClaim as LeanPvc, Pod as LeanPod,
+};
 
 /// `(namespace, name)` key.
 pub type NsName = (String, String);
@@ -1145,7 +1212,7 @@ pub fn ns_name(meta: &ObjectMeta) -> NsName {
 pub struct Index<'a> {
     pub snap: &'a Snapshot<Lean>,
     pub pods: HashMap<(&'a str, &'a str), &'a LeanPod>,
-    pub pvcs: HashMap<(&'a str, &'a str), &'a PersistentVolumeClaim>,
+    pub pvcs: HashMap<(&'a str, &'a str), &'a LeanPvc>,
     pub pvs: HashMap<&'a str, &'a LeanPv>,
     pub storage_classes: HashMap<&'a str, &'a StorageClass>,
     pub nodes: HashMap<&'a str, &'a Node>,
@@ -1166,11 +1233,8 @@ pub struct Index<'a> {
     pub pvs_by_claim_ref: HashMap<(&'a str, &'a str), Vec<&'a LeanPv>>,
 }
 
-fn key(m: &ObjectMeta) -> (&str, &str) {
-    (
-        m.namespace.as_deref().unwrap_or(""),
-        m.name.as_deref().unwrap_or(""),
-    )
+fn key<M: MetaView>(m: &M) -> (&str, &str) {
+    (m.namespace().unwrap_or(""), m.name().unwrap_or(""))
 }
 
 /// The claim name a pod volume refers to: `persistentVolumeClaim.claimName`, or for a generic

@@ -542,3 +542,57 @@ fn json_schema_header_and_yaml_round_trip() {
     let back: serde_json::Value = serde_saphyr::from_str(&yaml).unwrap();
     assert_eq!(back, json, "YAML and JSON carry the same model");
 }
+
+/// The streamed printer (`-o json` root by root, tables from rows) must write exactly what
+/// rendering the whole report writes, with and without `--problems`, in every namespace scope.
+#[test]
+fn streamed_output_equals_the_whole_report_rendered() {
+    use stateful_core::cli::OutputFormat;
+    use stateful_core::trace::build::retain_problems;
+    use stateful_core::trace::render::{render, write};
+    let s = demo();
+    let namespaces: Vec<Option<String>> = std::iter::once(None)
+        .chain(
+            s.pods
+                .iter()
+                .filter_map(|p| p.metadata.namespace.clone())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .map(Some),
+        )
+        .collect();
+    let mut compared = 0;
+    for ns in &namespaces {
+        let mut scoped = s.clone();
+        if let Some(n) = ns {
+            scoped.retain_scope(&stateful_core::snapshot::Scope {
+                namespace: Some(n.clone()),
+                pod_selector: None,
+            });
+        }
+        let opts = TraceOptions {
+            targets: vec![],
+            namespace: ns.clone(),
+            source: "file".into(),
+        };
+        for problems in [None, Some(Severity::Warning), Some(Severity::Error)] {
+            for format in [OutputFormat::Json, OutputFormat::Table, OutputFormat::Wide] {
+                let mut whole = trace::trace(&scoped, &opts).unwrap();
+                if let Some(min) = problems {
+                    retain_problems(&mut whole, min);
+                }
+                let expected = render(&whole, format).unwrap();
+                let mut out = Vec::new();
+                let tail = write(&mut out, &scoped, &opts, problems, format).unwrap();
+                assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    expected,
+                    "{format:?} problems={problems:?} ns={ns:?}"
+                );
+                assert_eq!(tail.diagnostics, whole.diagnostics);
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared >= 3 * 3 * 3, "{compared}");
+}

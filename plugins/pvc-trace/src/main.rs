@@ -3,7 +3,7 @@
 use clap::Parser;
 use stateful_core::cli::{self, CommonArgs, OutputFormat};
 use stateful_core::snapshot::Source;
-use stateful_core::trace::{self, Severity, Target, TraceOptions, build::retain_problems};
+use stateful_core::trace::{self, Severity, Target, TraceOptions};
 use stateful_core::{ExitCode, Result};
 
 /// Trace pods, claims, volumes, StatefulSets and Deployments down to the storage that holds
@@ -46,26 +46,21 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let default_ns = if all_cluster_scoped { None } else { default_ns };
     let scope = Source::scope(&cli.common, default_ns)?;
     let snap = source.load(&trace::build::KINDS, &scope).await?;
-    let mut report = trace::trace(
+    let default_format = if targets.len() == 1 {
+        OutputFormat::Tree
+    } else {
+        OutputFormat::Table
+    };
+    let report = trace::render::print(
         &snap,
         &TraceOptions {
             targets: targets.clone(),
             namespace: scope.namespace.clone(),
             source: source.name().into(),
         },
+        cli.problems.then_some(Severity::Warning),
+        cli.common.output_or(default_format),
     )?;
-    if cli.problems {
-        retain_problems(&mut report, Severity::Warning);
-    }
-    let default_format = if targets.len() == 1 {
-        OutputFormat::Tree
-    } else {
-        OutputFormat::Table
-    };
-    match cli.common.output_or(default_format) {
-        OutputFormat::Json => stateful_core::render::print_json(&report)?,
-        format => cli::print_out(&trace::render::render(&report, format)?)?,
-    }
     if let Some(min) = cli.fail_on
         && report.diagnostics.iter().any(|d| d.severity >= min)
     {

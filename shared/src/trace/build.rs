@@ -1,23 +1,20 @@
 //! Building the trace graph and its diagnostics from a snapshot. Pure and deterministic.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use k8s_openapi::api::core::v1::{
-    NodeSelectorRequirement, NodeSelectorTerm, PersistentVolumeClaim,
-};
+use k8s_openapi::api::core::v1::{NodeSelectorRequirement, NodeSelectorTerm};
 use k8s_openapi::api::storage::v1::{StorageClass, VolumeAttachment};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::model::*;
 use super::quantity;
 use super::target::Target;
 use crate::error::{Error, Result};
-use crate::lean::{PersistentVolume, Pod, Volume};
+use crate::lean::{MetaView, PersistentVolume, PersistentVolumeClaim, Pod, SmallMap, Volume};
 use crate::snapshot::{Gap, GapReason, Index, Kind, Lean, volume_claim_name};
-
-/// The snapshot the trace reads: lean pods and volumes.
-pub type Snapshot = crate::snapshot::Snapshot<Lean>;
 use crate::storage::decode_pv;
+
+/// The snapshot the trace reads: lean pods, claims and volumes.
+pub type Snapshot = crate::snapshot::Snapshot<Lean>;
 
 pub const ZONE_LABELS: [&str; 2] = [
     "topology.kubernetes.io/zone",
@@ -50,38 +47,77 @@ pub const KINDS: [Kind; 10] = [
 
 /// Trace the targets (or everything in scope) and diagnose.
 pub fn trace(snap: &Snapshot, opts: &TraceOptions) -> Result<Report> {
-    let mut b = Builder::new(snap);
     let mut roots = Vec::new();
+    let mut report = trace_each(snap, opts, None, &mut |r| {
+        roots.push(r);
+        Ok(())
+    })?;
+    report.roots = roots;
+    Ok(report)
+}
+
+/// The trace root by root: each root goes to `emit` as soon as it is built, so that only one
+/// root at a time is in memory (`-A -o json` over 10,000 pods streams). With `problems`, only
+/// roots that show an object with a diagnostic at or above that severity are emitted, and only
+/// their diagnostics at or above it are kept (as [`retain_problems`] does on a whole report).
+/// Targets are all resolved before the first root is emitted, so a missing one fails cleanly.
+/// Returns the report without its roots.
+pub fn trace_each(
+    snap: &Snapshot,
+    opts: &TraceOptions,
+    problems: Option<Severity>,
+    emit: &mut dyn FnMut(Root) -> Result<()>,
+) -> Result<Report> {
+    let mut b = Builder::new(snap);
+    let mut shown: HashSet<ObjectRef> = HashSet::new();
+    let mut out = |b: &mut Builder, root: Root| -> Result<()> {
+        let objs = root_objects(&root);
+        if let Some(min) = problems
+            && !objs
+                .iter()
+                .any(|o| b.worst.get(o).is_some_and(|s| *s >= min))
+        {
+            return Ok(());
+        }
+        shown.extend(objs);
+        emit(root)
+    };
     if opts.targets.is_empty() {
-        roots = b.everything(opts.namespace.is_none());
+        b.everything(opts.namespace.is_none(), &mut out)?;
     } else {
+        let mut roots = Vec::new();
         for t in &opts.targets {
             roots.push(b.target(t, opts.namespace.as_deref())?);
+        }
+        for r in roots {
+            out(&mut b, r)?;
         }
     }
     for gap in &snap.gaps {
         b.gap_diagnostic(gap);
     }
     let mut diagnostics = b.diags;
+    if let Some(min) = problems {
+        diagnostics.retain(|d| d.severity >= min && shown.contains(&d.object));
+    }
     diagnostics.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
             .then_with(|| a.object.cmp(&b.object))
             .then_with(|| a.code.cmp(&b.code))
     });
-    let mut report = Report {
+    let summary = summary_of(shown.iter(), &diagnostics);
+    Ok(Report {
         api_version: API_VERSION,
         kind: KIND,
         source: opts.source.clone(),
         namespace: opts.namespace.clone(),
         targets: opts.targets.iter().map(|t| t.to_string()).collect(),
-        roots,
+        roots: Vec::new(),
         diagnostics,
         unknown: snap.gaps.clone(),
-        summary: Summary::default(),
-    };
-    report.summary = summarize(&report);
-    Ok(report)
+        summary,
+    })
 }
 
 /// Keep only roots that have a diagnostic at or above `min` (for `--problems`).
@@ -107,9 +143,14 @@ pub fn retain_problems(report: &mut Report, min: Severity) {
 }
 
 fn summarize(report: &Report) -> Summary {
+    let objs: HashSet<ObjectRef> = report.roots.iter().flat_map(root_objects).collect();
+    summary_of(objs.iter(), &report.diagnostics)
+}
+
+/// Distinct pods, claims and volumes shown, and diagnostics by severity.
+fn summary_of<'o>(objs: impl Iterator<Item = &'o ObjectRef>, diags: &[Diagnostic]) -> Summary {
     let mut s = Summary::default();
-    let objs: BTreeSet<ObjectRef> = report.roots.iter().flat_map(root_objects).collect();
-    for o in &objs {
+    for o in objs {
         match o.kind.as_str() {
             "Pod" => s.pods += 1,
             "PersistentVolumeClaim" => s.claims += 1,
@@ -117,7 +158,7 @@ fn summarize(report: &Report) -> Summary {
             _ => {}
         }
     }
-    for d in &report.diagnostics {
+    for d in diags {
         match d.severity {
             Severity::Error => s.errors += 1,
             Severity::Warning => s.warnings += 1,
@@ -215,14 +256,19 @@ struct Builder<'a> {
     diags: Vec<Diagnostic>,
     seen: HashSet<(String, ObjectRef)>,
     diagnosed: HashSet<ObjectRef>,
+    /// The worst severity diagnosed so far, per object (for `--problems` while streaming).
+    worst: HashMap<ObjectRef, Severity>,
 }
 
-fn meta_name(m: &ObjectMeta) -> &str {
-    m.name.as_deref().unwrap_or("")
+/// Where `everything` hands each root.
+type Out<'o, 'a> = dyn FnMut(&mut Builder<'a>, Root) -> Result<()> + 'o;
+
+fn meta_name<M: MetaView>(m: &M) -> &str {
+    m.name().unwrap_or("")
 }
 
-fn meta_ns(m: &ObjectMeta) -> &str {
-    m.namespace.as_deref().unwrap_or("")
+fn meta_ns<M: MetaView>(m: &M) -> &str {
+    m.namespace().unwrap_or("")
 }
 
 fn pod_ref(p: &Pod) -> ObjectRef {
@@ -238,7 +284,7 @@ fn pv_ref(name: &str) -> ObjectRef {
 }
 
 fn storage_of(
-    map: Option<&BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>,
+    map: Option<&SmallMap<k8s_openapi::apimachinery::pkg::api::resource::Quantity>>,
 ) -> Option<String> {
     map.and_then(|m| m.get("storage")).map(|q| q.0.clone())
 }
@@ -351,11 +397,14 @@ impl<'a> Builder<'a> {
             diags: Vec::new(),
             seen: HashSet::new(),
             diagnosed: HashSet::new(),
+            worst: HashMap::new(),
         }
     }
 
     fn diag(&mut self, severity: Severity, code: &str, object: ObjectRef, message: String) {
         if self.seen.insert((code.to_string(), object.clone())) {
+            let w = self.worst.entry(object.clone()).or_insert(severity);
+            *w = (*w).max(severity);
             self.diags.push(Diagnostic {
                 severity,
                 code: code.to_string(),
@@ -400,14 +449,14 @@ impl<'a> Builder<'a> {
 
     // ---- lookups ------------------------------------------------------------------------
 
-    fn find_namespaced<T>(
+    fn find_namespaced<T, M: MetaView>(
         &self,
         kind: Kind,
         kind_name: &str,
         name: &str,
         ns: Option<&str>,
         items: impl Iterator<Item = &'a T>,
-        meta: impl Fn(&T) -> &ObjectMeta,
+        meta: impl Fn(&T) -> &M,
     ) -> Result<&'a T>
     where
         T: 'a,
@@ -423,8 +472,8 @@ impl<'a> Builder<'a> {
             });
         }
         let found: Vec<&T> = items
-            .filter(|o| meta(o).name.as_deref() == Some(name))
-            .filter(|o| ns.is_none_or(|ns| meta(o).namespace.as_deref() == Some(ns)))
+            .filter(|o| meta(o).name() == Some(name))
+            .filter(|o| ns.is_none_or(|ns| meta(o).namespace() == Some(ns)))
             .collect();
         match found.as_slice() {
             [one] => Ok(*one),
@@ -515,9 +564,8 @@ impl<'a> Builder<'a> {
         })
     }
 
-    fn everything(&mut self, all_namespaces: bool) -> Vec<Root> {
+    fn everything(&mut self, all_namespaces: bool, out: &mut Out<'_, 'a>) -> Result<()> {
         let snap = self.snap;
-        let mut roots = Vec::new();
         let mut pods: Vec<&Pod> = snap.pods.iter().filter(|p| has_data_volume(p)).collect();
         pods.sort_by_key(|p| (meta_ns(&p.metadata), meta_name(&p.metadata)));
         let mut used: HashSet<(String, String)> = HashSet::new();
@@ -528,7 +576,7 @@ impl<'a> Builder<'a> {
                     used.insert((c.namespace.clone(), c.name.clone()));
                 }
             }
-            roots.push(Root::Pod(node));
+            out(self, Root::Pod(node))?;
         }
         let mut claims: Vec<&PersistentVolumeClaim> = snap
             .pvcs
@@ -542,9 +590,8 @@ impl<'a> Builder<'a> {
             .collect();
         claims.sort_by_key(|c| (meta_ns(&c.metadata), meta_name(&c.metadata)));
         for c in claims {
-            roots.push(Root::Claim(
-                self.claim_node(meta_ns(&c.metadata), meta_name(&c.metadata)),
-            ));
+            let root = Root::Claim(self.claim_node(meta_ns(&c.metadata), meta_name(&c.metadata)));
+            out(self, root)?;
         }
         if all_namespaces {
             let mut pvs: Vec<&PersistentVolume> = snap
@@ -554,10 +601,11 @@ impl<'a> Builder<'a> {
                 .collect();
             pvs.sort_by_key(|pv| meta_name(&pv.metadata));
             for pv in pvs {
-                roots.push(Root::Volume(Box::new(self.reverse_volume(pv))));
+                let root = Root::Volume(Box::new(self.reverse_volume(pv)));
+                out(self, root)?;
             }
         }
-        roots
+        Ok(())
     }
 
     /// Is the PV bound to a claim that exists with the same UID (and is the claim in view)?
@@ -577,14 +625,13 @@ impl<'a> Builder<'a> {
 
     // ---- nodes of the graph ---------------------------------------------------------------
 
-    fn owner_of(&self, meta: &ObjectMeta) -> Option<ObjectRef> {
+    fn owner_of<M: MetaView>(&self, meta: &M) -> Option<ObjectRef> {
         let ns = meta_ns(meta);
-        let o = meta
-            .owner_references
+        let owners = meta.owners();
+        let o = owners
             .iter()
-            .flatten()
             .find(|o| o.controller == Some(true))
-            .or_else(|| meta.owner_references.as_ref().and_then(|v| v.first()))?;
+            .or_else(|| owners.first())?;
         if o.kind == "ReplicaSet"
             && let Some(rs) = self.idx.replicasets_by_uid.get(o.uid.as_str())
             && let Some(dep) = rs
@@ -1557,7 +1604,7 @@ impl<'a> Builder<'a> {
             .unwrap_or(0.0);
         let sel = spec
             .selector
-            .as_ref()
+            .as_deref()
             .map(crate::labels::Selector::from_label_selector);
         let vm = spec.volume_mode.as_deref().unwrap_or("Filesystem");
         let key = (meta_ns(&c.metadata), meta_name(&c.metadata));

@@ -1,11 +1,155 @@
 //! `pvc-trace` renderings: table / wide (one row per chain), tree, json, yaml.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
+use serde::Serialize;
+use serde::ser::{Error as _, SerializeSeq, SerializeStruct};
+
+use super::build::{Snapshot, TraceOptions, retain_problems, trace, trace_each};
 use super::model::*;
 use crate::cli::OutputFormat;
-use crate::error::Result;
-use crate::render::{dash, table, table_text, to_json, to_yaml};
+use crate::error::{Error, Result};
+use crate::render::{dash, table, table_text, to_json, to_yaml, write_json, write_text};
+
+/// Trace and print in one pass. `-o json` streams root by root, `table` and `wide` keep only
+/// their rows: memory stays near the snapshot's size however many roots there are. Targets,
+/// `tree` and `yaml` build the whole report first (a missing target fails before any output).
+/// Returns the report without its roots (its diagnostics decide `--fail-on`).
+pub fn print(
+    snap: &Snapshot,
+    opts: &TraceOptions,
+    problems: Option<Severity>,
+    format: OutputFormat,
+) -> Result<Report> {
+    write(&mut std::io::stdout().lock(), snap, opts, problems, format)
+}
+
+/// [`print`] to `out`.
+pub fn write(
+    out: &mut dyn std::io::Write,
+    snap: &Snapshot,
+    opts: &TraceOptions,
+    problems: Option<Severity>,
+    format: OutputFormat,
+) -> Result<Report> {
+    let streamable = opts.targets.is_empty()
+        && matches!(
+            format,
+            OutputFormat::Json | OutputFormat::Table | OutputFormat::Wide
+        );
+    if !streamable {
+        let mut report = trace(snap, opts)?;
+        if let Some(min) = problems {
+            retain_problems(&mut report, min);
+        }
+        write_text(out, &render(&report, format)?)?;
+        report.roots.clear();
+        return Ok(report);
+    }
+    match format {
+        OutputFormat::Json => {
+            let streamed = Streamed {
+                opts,
+                run: RefCell::new(Some(Box::new(
+                    |emit: &mut dyn FnMut(Root) -> Result<()>| {
+                        trace_each(snap, opts, problems, emit)
+                    },
+                ))),
+                tail: RefCell::new(None),
+                failed: RefCell::new(None),
+            };
+            let printed = write_json(out, &streamed);
+            if let Some(e) = streamed.failed.borrow_mut().take() {
+                return Err(e);
+            }
+            printed?;
+            streamed
+                .tail
+                .into_inner()
+                .ok_or_else(|| Error::Other("the trace did not run".into()))
+        }
+        _ => {
+            let wide = format == OutputFormat::Wide;
+            let mut rows = Vec::new();
+            let report = trace_each(snap, opts, problems, &mut |root| {
+                root_rows(&root, &mut rows);
+                Ok(())
+            })?;
+            write_text(out, &table_of(rows, &report, wide))?;
+            Ok(report)
+        }
+    }
+}
+
+type Run<'s> = Box<dyn FnOnce(&mut dyn FnMut(Root) -> Result<()>) -> Result<Report> + 's>;
+
+/// A [`Report`] whose roots are produced while it is serialised.
+struct Streamed<'s> {
+    opts: &'s TraceOptions,
+    run: RefCell<Option<Run<'s>>>,
+    /// The report without roots, once they have all been written.
+    tail: RefCell<Option<Report>>,
+    /// An error of the trace itself (not of writing), to return as is.
+    failed: RefCell<Option<Error>>,
+}
+
+/// The roots of a [`Streamed`] report, serialised as the trace produces them.
+struct Roots<'a, 's>(&'a Streamed<'s>);
+
+impl Serialize for Roots<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let st = self.0;
+        let run = st
+            .run
+            .borrow_mut()
+            .take()
+            .ok_or_else(|| S::Error::custom("roots serialised twice"))?;
+        let mut seq = s.serialize_seq(None)?;
+        let mut write_err: Option<S::Error> = None;
+        let res = run(&mut |root| {
+            seq.serialize_element(&root).map_err(|e| {
+                let msg = e.to_string();
+                write_err = Some(e);
+                Error::Other(msg)
+            })
+        });
+        if let Some(e) = write_err {
+            return Err(e);
+        }
+        match res {
+            Ok(tail) => *st.tail.borrow_mut() = Some(tail),
+            Err(e) => {
+                let msg = e.to_string();
+                *st.failed.borrow_mut() = Some(e);
+                return Err(S::Error::custom(msg));
+            }
+        }
+        seq.end()
+    }
+}
+
+impl Serialize for Streamed<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        // The same fields, in the same order, as `Report`'s derived Serialize.
+        let mut st = s.serialize_struct("Report", 9)?;
+        st.serialize_field("apiVersion", API_VERSION)?;
+        st.serialize_field("kind", KIND)?;
+        st.serialize_field("source", &self.opts.source)?;
+        st.serialize_field("namespace", &self.opts.namespace)?;
+        let targets: Vec<String> = self.opts.targets.iter().map(|t| t.to_string()).collect();
+        st.serialize_field("targets", &targets)?;
+        st.serialize_field("roots", &Roots(self))?;
+        let tail = self.tail.borrow();
+        let tail = tail
+            .as_ref()
+            .ok_or_else(|| S::Error::custom("the trace did not run"))?;
+        st.serialize_field("diagnostics", &tail.diagnostics)?;
+        st.serialize_field("unknown", &tail.unknown)?;
+        st.serialize_field("summary", &tail.summary)?;
+        st.end()
+    }
+}
 
 pub fn render(report: &Report, format: OutputFormat) -> Result<String> {
     match format {
@@ -183,8 +327,16 @@ fn pod_rows(p: &PodNode, rows: &mut Vec<Row>) {
 fn rows_of(report: &Report) -> Vec<Row> {
     let mut rows = Vec::new();
     for root in &report.roots {
+        root_rows(root, &mut rows);
+    }
+    rows
+}
+
+/// The table rows of one root.
+fn root_rows(root: &Root, rows: &mut Vec<Row>) {
+    {
         match root {
-            Root::Pod(p) => pod_rows(p, &mut rows),
+            Root::Pod(p) => pod_rows(p, rows),
             Root::Claim(c) => rows.push(Row::empty(&c.namespace).with_claim(c)),
             Root::Volume(rv) => {
                 let ns = rv.claim.as_ref().map(|c| c.namespace.clone()).or_else(|| {
@@ -242,7 +394,7 @@ fn rows_of(report: &Report) -> Vec<Row> {
                 }
                 if w.expected_claims.is_empty() {
                     for p in &w.pods {
-                        pod_rows(p, &mut rows);
+                        pod_rows(p, rows);
                     }
                 }
             }
@@ -256,12 +408,11 @@ fn rows_of(report: &Report) -> Vec<Row> {
             }
             Root::Node(n) => {
                 for p in &n.pods {
-                    pod_rows(p, &mut rows);
+                    pod_rows(p, rows);
                 }
             }
         }
     }
-    rows
 }
 
 fn problems_by_object(report: &Report) -> HashMap<&ObjectRef, Vec<&Diagnostic>> {
@@ -273,7 +424,11 @@ fn problems_by_object(report: &Report) -> HashMap<&ObjectRef, Vec<&Diagnostic>> 
 }
 
 fn render_table(report: &Report, wide: bool) -> String {
-    let rows = rows_of(report);
+    table_of(rows_of(report), report, wide)
+}
+
+/// The table of `rows`, with the problems of `report` (whose roots may be empty: streamed).
+fn table_of(rows: Vec<Row>, report: &Report, wide: bool) -> String {
     let by_obj = problems_by_object(report);
     let mut headers = vec!["namespace", "pod"];
     if wide {
@@ -293,7 +448,8 @@ fn render_table(report: &Report, wide: bool) -> String {
     }
     headers.extend(["class", "backend", "problems"]);
     let mut t = table(&headers);
-    for r in &rows {
+    let empty = rows.is_empty();
+    for r in rows {
         let mut codes: Vec<String> = Vec::new();
         for o in &r.objects {
             for d in by_obj.get(o).into_iter().flatten() {
@@ -305,25 +461,25 @@ fn render_table(report: &Report, wide: bool) -> String {
                 }
             }
         }
-        let mut cells = vec![r.namespace.clone(), r.pod.clone()];
+        let mut cells = vec![r.namespace, r.pod];
         if wide {
-            cells.extend([r.node.clone(), r.zone.clone()]);
+            cells.extend([r.node, r.zone]);
         }
-        cells.push(r.volume.clone());
+        cells.push(r.volume);
         if wide {
-            cells.push(r.mounts.clone());
+            cells.push(r.mounts);
         }
-        cells.extend([r.claim.clone(), r.status.clone(), r.size.clone()]);
+        cells.extend([r.claim, r.status, r.size]);
         if wide {
-            cells.push(r.access.clone());
+            cells.push(r.access);
         }
-        cells.push(r.pv.clone());
+        cells.push(r.pv);
         if wide {
-            cells.push(r.reclaim.clone());
+            cells.push(r.reclaim);
         }
         cells.extend([
-            r.class.clone(),
-            r.backend.clone(),
+            r.class,
+            r.backend,
             if codes.is_empty() {
                 "-".into()
             } else {
@@ -332,7 +488,7 @@ fn render_table(report: &Report, wide: bool) -> String {
         ]);
         t.add_row(cells);
     }
-    let mut out = if rows.is_empty() {
+    let mut out = if empty {
         match &report.namespace {
             Some(ns) => format!("No volumes found in namespace {ns}.\n"),
             None => "No volumes found.\n".to_string(),
