@@ -146,7 +146,7 @@ pub struct Meta {
     pub labels: Option<SmallMap<String>>,
     #[serde(default, deserialize_with = "annotations")]
     pub annotations: Option<SmallMap<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "vec")]
     pub owner_references: Option<Vec<OwnerReference>>,
     #[serde(default)]
     pub deletion_timestamp: Option<Time>,
@@ -218,11 +218,11 @@ pub struct Pod {
 pub struct PodSpec {
     #[serde(default)]
     pub node_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "vec")]
     pub volumes: Option<Vec<Volume>>,
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default, deserialize_with = "vec_or_empty")]
     pub containers: Vec<Container>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "vec")]
     pub init_containers: Option<Vec<Container>>,
 }
 
@@ -232,7 +232,7 @@ pub struct PodSpec {
 pub struct Container {
     #[serde(default, deserialize_with = "null_as_default")]
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "vec")]
     pub volume_mounts: Option<Vec<core::VolumeMount>>,
 }
 
@@ -245,7 +245,7 @@ pub struct PodStatus {
     pub reason: Option<String>,
     #[serde(default)]
     pub message: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "vec")]
     pub conditions: Option<Vec<core::PodCondition>>,
 }
 
@@ -271,15 +271,15 @@ pub struct Volume {
     pub persistent_volume_claim: Option<core::PersistentVolumeClaimVolumeSource>,
     /// A generic ephemeral volume (its claim is `<pod>-<volume>`); the template is not kept.
     pub ephemeral: Option<IgnoredAny>,
-    pub empty_dir: Option<core::EmptyDirVolumeSource>,
-    pub host_path: Option<core::HostPathVolumeSource>,
-    pub config_map: Option<ConfigMapRef>,
-    pub secret: Option<SecretRef>,
+    pub empty_dir: Option<Box<core::EmptyDirVolumeSource>>,
+    pub host_path: Option<Box<core::HostPathVolumeSource>>,
+    pub config_map: Option<Box<ConfigMapRef>>,
+    pub secret: Option<Box<SecretRef>>,
     pub projected: Option<IgnoredAny>,
     pub downward_api: Option<IgnoredAny>,
-    pub nfs: Option<core::NFSVolumeSource>,
+    pub nfs: Option<Box<core::NFSVolumeSource>>,
     pub csi: Option<Box<core::CSIVolumeSource>>,
-    pub image: Option<core::ImageVolumeSource>,
+    pub image: Option<Box<core::ImageVolumeSource>>,
     /// Any other source, by its field name (`iscsi`, `rbd`, `gitRepo`, …).
     pub other: Option<String>,
 }
@@ -388,7 +388,7 @@ pub struct PersistentVolumeClaim {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PersistentVolumeClaimSpec {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "vec")]
     pub access_modes: Option<Vec<String>>,
     #[serde(default)]
     pub data_source: Option<Box<core::TypedLocalObjectReference>>,
@@ -419,13 +419,13 @@ pub struct ResourceRequirements {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PersistentVolumeClaimStatus {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "vec")]
     pub access_modes: Option<Vec<String>>,
     #[serde(default)]
     pub allocated_resource_statuses: Option<SmallMap<String>>,
     #[serde(default)]
     pub capacity: Option<SmallMap<Quantity>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "vec")]
     pub conditions: Option<Vec<core::PersistentVolumeClaimCondition>>,
     #[serde(default)]
     pub current_volume_attributes_class_name: Option<String>,
@@ -453,7 +453,7 @@ pub struct PersistentVolume {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PersistentVolumeSpec {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "vec")]
     pub access_modes: Option<Vec<String>>,
     #[serde(default)]
     pub aws_elastic_block_store: Option<Box<core::AWSElasticBlockStoreVolumeSource>>,
@@ -487,7 +487,7 @@ pub struct PersistentVolumeSpec {
     pub iscsi: Option<Box<core::ISCSIPersistentVolumeSource>>,
     #[serde(default)]
     pub local: Option<Box<core::LocalVolumeSource>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "vec")]
     pub mount_options: Option<Vec<String>>,
     #[serde(default)]
     pub nfs: Option<Box<core::NFSVolumeSource>>,
@@ -515,6 +515,28 @@ pub struct PersistentVolumeSpec {
     pub volume_mode: Option<String>,
     #[serde(default)]
     pub vsphere_volume: Option<Box<core::VsphereVirtualDiskVolumeSource>>,
+}
+
+/// A list without the spare capacity of growing it one element at a time (YAML gives no length
+/// up front): a pod's two volumes take two slots, not four.
+fn vec<'de, D, T>(d: D) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    let mut v = Option::<Vec<T>>::deserialize(d)?;
+    if let Some(v) = v.as_mut() {
+        v.shrink_to_fit();
+    }
+    Ok(v)
+}
+
+fn vec_or_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(vec(d)?.unwrap_or_default())
 }
 
 /// `null` (or absent, with `#[serde(default)]`) as the type's default, like k8s-openapi does

@@ -15,5 +15,6 @@ pub mod render;
 pub mod snapshot;
 pub mod storage;
 pub mod trace;
+pub mod yaml_split;
 
 pub use error::{Error, ExitCode, Result};

@@ -362,6 +362,39 @@ impl<F: Flavor> Snapshot<F> {
         }
     }
 
+    /// Move every object of `other` in (after ours), with what it knows and skipped.
+    fn absorb(&mut self, other: Snapshot<F>) {
+        fn append<T>(a: &mut Vec<T>, mut b: Vec<T>) {
+            if a.is_empty() {
+                *a = b;
+            } else {
+                a.append(&mut b);
+            }
+        }
+        append(&mut self.pods, other.pods);
+        append(&mut self.pvcs, other.pvcs);
+        append(&mut self.pvs, other.pvs);
+        append(&mut self.storage_classes, other.storage_classes);
+        append(&mut self.volume_attachments, other.volume_attachments);
+        append(&mut self.nodes, other.nodes);
+        append(&mut self.statefulsets, other.statefulsets);
+        append(&mut self.deployments, other.deployments);
+        append(&mut self.replicasets, other.replicasets);
+        append(&mut self.jobs, other.jobs);
+        append(&mut self.cronjobs, other.cronjobs);
+        append(&mut self.events, other.events);
+        append(&mut self.services, other.services);
+        append(&mut self.csi_drivers, other.csi_drivers);
+        for (k, v) in other.dynamic {
+            append(self.dynamic.entry(k).or_default(), v);
+        }
+        self.known.extend(other.known);
+        self.gaps.extend(other.gaps);
+        for (k, n) in other.skipped {
+            *self.skipped.entry(k).or_default() += n;
+        }
+    }
+
     /// Keep only namespaced objects in `ns` and pods matching `selector`.
     pub fn retain_scope(&mut self, scope: &Scope) {
         if let Some(ns) = &scope.namespace {
@@ -576,11 +609,16 @@ fn strip_meta(meta: &mut ObjectMeta) {
 // ---------------------------------------------------------------------------------------------
 
 /// Read and merge several dump files (`-` = stdin).
+///
+/// A YAML file is read piece by piece (one List item at a time, see [`crate::yaml_split`]), so
+/// its text is never all in memory; whatever the splitter does not handle, or any piece that
+/// does not parse, sends the whole file through the ordinary parser, which also gives the
+/// error message. JSON files, stdin and that fallback parse the whole text.
 pub fn read_dumps<F: Flavor>(files: &[String]) -> Result<Snapshot<F>> {
     let mut snap = Snapshot::default();
     let mut stdin_used = false;
     for f in files {
-        let (path, text) = if f == "-" {
+        if f == "-" {
             if stdin_used {
                 return Err(Error::Usage("--from-file - (stdin) given twice".into()));
             }
@@ -593,22 +631,42 @@ pub fn read_dumps<F: Flavor>(files: &[String]) -> Result<Snapshot<F>> {
                     message: e.to_string(),
                 }
             })?;
-            (PathBuf::from("<stdin>"), s)
-        } else {
-            let p = PathBuf::from(f);
-            let text = std::fs::read(&p).map_err(|e| Error::File {
-                path: p.clone(),
-                line: None,
-                message: e.to_string(),
-            })?;
-            let text = String::from_utf8(text).map_err(|e| Error::File {
-                path: p.clone(),
-                line: None,
-                message: format!("not UTF-8 text: {e}"),
-            })?;
-            (p, text)
+            parse_dump_into(&mut snap, std::path::Path::new("<stdin>"), &s)?;
+            continue;
+        }
+        let p = PathBuf::from(f);
+        let io_err = |e: std::io::Error| Error::File {
+            path: p.clone(),
+            line: None,
+            message: e.to_string(),
         };
-        parse_dump_into(&mut snap, &path, &text)?;
+        let file = std::fs::File::open(&p).map_err(io_err)?;
+        let mut input = std::io::BufReader::with_capacity(1 << 16, file);
+        let json = {
+            let head = std::io::BufRead::fill_buf(&mut input).map_err(io_err)?;
+            matches!(
+                head.iter().find(|b| !b.is_ascii_whitespace()),
+                Some(b'{') | Some(b'[')
+            )
+        };
+        if !json {
+            let mut sink = Sink::<F>::default();
+            if yaml_streamed(&mut sink, input).is_ok() {
+                sink.into_snapshot(&mut snap);
+                continue;
+            }
+        }
+        let text = std::fs::read(&p).map_err(io_err)?;
+        let text = String::from_utf8(text).map_err(|e| Error::File {
+            path: p.clone(),
+            line: None,
+            message: format!("not UTF-8 text: {e}"),
+        })?;
+        if json {
+            parse_dump_into(&mut snap, &p, &text)?;
+        } else {
+            parse_yaml_whole(&mut snap, &p, &text)?;
+        }
     }
     Ok(snap)
 }
@@ -619,40 +677,119 @@ pub fn parse_dump_into<F: Flavor>(
     path: &std::path::Path,
     text: &str,
 ) -> Result<()> {
+    let first = text.trim_start().chars().next();
+    if !matches!(first, Some('{') | Some('[')) {
+        let mut sink = Sink::<F>::default();
+        if yaml_streamed(&mut sink, text.as_bytes()).is_ok() {
+            sink.into_snapshot(snap);
+            return Ok(());
+        }
+        return parse_yaml_whole(snap, path, text);
+    }
     let file_err = |line: Option<usize>, message: String| Error::File {
         path: path.to_path_buf(),
         line,
         message,
     };
     let mut sink = Sink::<F>::default();
-    let first = text.trim_start().chars().next();
-    if matches!(first, Some('{') | Some('[')) {
-        let stream =
-            serde_json::Deserializer::from_str(text).into_iter::<&serde_json::value::RawValue>();
-        for doc in stream {
-            let doc = doc.map_err(|e| {
-                let line = if e.line() > 0 { Some(e.line()) } else { None };
-                file_err(line, e.to_string())
-            })?;
-            json_doc(&mut sink, text, doc).map_err(|(line, msg)| file_err(line, msg))?;
-        }
-    } else {
-        let docs: Vec<DocSink<F>> = serde_saphyr::from_multiple_with_options(text, yaml_options())
-            .map_err(|e| {
-                let (line, msg) = saphyr_error_parts(&e);
-                file_err(line, msg)
-            })?;
-        for d in docs {
-            sink.merge(d.0);
-        }
+    let stream =
+        serde_json::Deserializer::from_str(text).into_iter::<&serde_json::value::RawValue>();
+    for doc in stream {
+        let doc = doc.map_err(|e| {
+            let line = if e.line() > 0 { Some(e.line()) } else { None };
+            file_err(line, e.to_string())
+        })?;
+        json_doc(&mut sink, text, doc).map_err(|(line, msg)| file_err(line, msg))?;
     }
-    for obj in sink.objects {
-        snap.push(obj);
-    }
-    for (k, n) in sink.skipped {
-        *snap.skipped.entry(k).or_default() += n;
-    }
+    sink.into_snapshot(snap);
     Ok(())
+}
+
+/// A YAML dump parsed as one text: the reference path, and the one that names errors.
+fn parse_yaml_whole<F: Flavor>(
+    snap: &mut Snapshot<F>,
+    path: &std::path::Path,
+    text: &str,
+) -> Result<()> {
+    let docs: Vec<DocSink<F>> = serde_saphyr::from_multiple_with_options(text, yaml_options())
+        .map_err(|e| {
+            let (line, message) = saphyr_error_parts(&e);
+            Error::File {
+                path: path.to_path_buf(),
+                line,
+                message,
+            }
+        })?;
+    let mut sink = Sink::<F>::default();
+    for d in docs {
+        sink.merge(d.0);
+    }
+    sink.into_snapshot(snap);
+    Ok(())
+}
+
+/// The streamed read gave up: parse the whole text instead.
+struct Fallback;
+
+/// Read a YAML dump piece by piece into `sink`.
+fn yaml_streamed<F: Flavor, R: std::io::BufRead>(
+    sink: &mut Sink<F>,
+    input: R,
+) -> std::result::Result<(), Fallback> {
+    use crate::yaml_split::{Piece, Splitter};
+    #[derive(Deserialize)]
+    struct Header {
+        kind: Option<String>,
+        #[serde(rename = "apiVersion")]
+        api_version: Option<String>,
+    }
+    let mut split = Splitter::new(input);
+    let mut kindless: Vec<Value> = Vec::new();
+    loop {
+        let piece = match split.next_piece() {
+            Ok(Ok(Some(p))) => p,
+            Ok(Ok(None)) => return Ok(()),
+            _ => return Err(Fallback),
+        };
+        match piece {
+            Piece::Item { text, .. } => yaml_seed(
+                &text,
+                ItemsSeed {
+                    sink: &mut *sink,
+                    kindless: &mut kindless,
+                },
+            )?,
+            Piece::Document { text, .. } => yaml_seed(&text, DocSeed { sink: &mut *sink })?,
+            Piece::ListEnd { header, .. } => {
+                let h: Header = serde_saphyr::from_str_with_options(&header, yaml_options())
+                    .map_err(|_| Fallback)?;
+                let kind = h.kind.unwrap_or_default();
+                if !kind.is_empty() && !kind.ends_with("List") {
+                    return Err(Fallback); // an object with an `items` field, not a List
+                }
+                let item_kind = kind.strip_suffix("List").unwrap_or("");
+                let api = h.api_version.unwrap_or_else(|| "v1".into());
+                for v in kindless.drain(..) {
+                    if item_kind.is_empty() {
+                        return Err(Fallback);
+                    }
+                    sink.take(v, Some((item_kind, &api)))
+                        .map_err(|_| Fallback)?;
+                }
+            }
+        }
+    }
+}
+
+/// One piece through a seed; any error means [`Fallback`].
+fn yaml_seed<'de, S: DeserializeSeed<'de, Value = ()>>(
+    text: &'de str,
+    seed: S,
+) -> std::result::Result<(), Fallback> {
+    serde_saphyr::with_deserializer_from_str_with_options(text, yaml_options(), |d| {
+        seed.deserialize(d)
+    })
+    .map_err(|_| Fallback)
 }
 
 fn yaml_options() -> serde_saphyr::Options {
@@ -772,7 +909,7 @@ fn json_item<F: Flavor>(
             .map_err(|m| (Some(line_of(text, raw)), m));
     };
     let Some(kind) = Kind::from_kind(kind_s, api_s) else {
-        *sink.skipped.entry(kind_s.to_string()).or_default() += 1;
+        sink.skip(kind_s.to_string());
         return Ok(());
     };
     let obj = typed_object!(kind, json_typed(text, raw)?, {
@@ -780,19 +917,21 @@ fn json_item<F: Flavor>(
         strip_noise(&mut v);
         Object::Dynamic(kind, v)
     });
-    sink.objects.push(obj);
+    sink.push(obj);
     Ok(())
 }
 
+/// Where parsing puts objects: straight into a snapshot (no intermediate list, so a big dump's
+/// objects exist once), with the kinds skipped.
 struct Sink<F: Flavor> {
-    objects: Vec<Object<F>>,
+    snap: Snapshot<F>,
     skipped: HashMap<String, usize>,
 }
 
 impl<F: Flavor> Default for Sink<F> {
     fn default() -> Self {
         Sink {
-            objects: Vec::new(),
+            snap: Snapshot::default(),
             skipped: HashMap::new(),
         }
     }
@@ -806,21 +945,37 @@ impl<F: Flavor> Sink<F> {
     ) -> std::result::Result<(), String> {
         let kind = v.get("kind").and_then(Value::as_str).map(str::to_string);
         match Object::from_value(v, default_kind)? {
-            Some(o) => self.objects.push(o),
+            Some(o) => self.snap.push(o),
             None => {
                 let k = kind
                     .or_else(|| default_kind.map(|(k, _)| k.to_string()))
                     .unwrap_or_default();
-                *self.skipped.entry(k).or_default() += 1;
+                self.skip(k);
             }
         }
         Ok(())
     }
 
+    fn push(&mut self, o: Object<F>) {
+        self.snap.push(o);
+    }
+
+    fn skip(&mut self, kind: String) {
+        *self.skipped.entry(kind).or_default() += 1;
+    }
+
     fn merge(&mut self, other: Sink<F>) {
-        self.objects.extend(other.objects);
+        self.snap.absorb(other.snap);
         for (k, n) in other.skipped {
             *self.skipped.entry(k).or_default() += n;
+        }
+    }
+
+    /// Put everything into `snap`.
+    fn into_snapshot(self, snap: &mut Snapshot<F>) {
+        snap.absorb(self.snap);
+        for (k, n) in self.skipped {
+            *snap.skipped.entry(k).or_default() += n;
         }
     }
 }
@@ -949,14 +1104,144 @@ impl<'de, F: Flavor> Visitor<'de> for ItemsSeed<'_, F> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
-        while let Some(v) = seq.next_element::<Value>()? {
-            if v.get("kind").and_then(Value::as_str).is_some() {
-                self.sink.take(v, None).map_err(de::Error::custom)?;
-            } else {
-                self.kindless.push(v);
+        while let Some(()) = seq.next_element_seed(ItemSeed {
+            sink: &mut *self.sink,
+            kindless: &mut *self.kindless,
+        })? {}
+        Ok(())
+    }
+}
+
+/// One List item, deserialized straight into its typed object when `apiVersion` and `kind`
+/// come before its other keys (kubectl sorts keys, so they do); otherwise through a JSON value.
+/// Items without a kind (raw API lists) are kept for the list's kind.
+struct ItemSeed<'a, F: Flavor> {
+    sink: &'a mut Sink<F>,
+    kindless: &'a mut Vec<Value>,
+}
+
+impl<'de, F: Flavor> DeserializeSeed<'de> for ItemSeed<'_, F> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, F: Flavor> Visitor<'de> for ItemSeed<'_, F> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a Kubernetes object")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<(), E> {
+        Err(E::custom("object has no \"kind\""))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        let mut api: Option<Value> = None;
+        let mut kind: Option<Value> = None;
+        let first = loop {
+            match map.next_key::<String>()? {
+                None => break None,
+                Some(k) if k == "apiVersion" && api.is_none() => api = Some(map.next_value()?),
+                Some(k) if k == "kind" && kind.is_none() => kind = Some(map.next_value()?),
+                Some(k) => break Some(k),
+            }
+        };
+        if let (Some(Value::String(k)), Some(Value::String(a)), Some(first)) = (&kind, &api, &first)
+        {
+            let Some(kd) = Kind::from_kind(k, a) else {
+                map.next_value::<de::IgnoredAny>()?;
+                while map
+                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                    .is_some()
+                {}
+                self.sink.skip(k.clone());
+                return Ok(());
+            };
+            let rest = de::value::MapAccessDeserializer::new(Prefixed {
+                pending: [("apiVersion", a.clone()), ("kind", k.clone())].into_iter(),
+                value: None,
+                first: Some(first.clone()),
+                inner: map,
+            });
+            let obj = typed_object!(kd, Deserialize::deserialize(rest)?, {
+                let mut v = Value::deserialize(rest)?;
+                strip_noise(&mut v);
+                Object::Dynamic(kd, v)
+            });
+            self.sink.push(obj);
+            return Ok(());
+        }
+        let mut m = serde_json::Map::new();
+        if let Some(a) = api {
+            m.insert("apiVersion".into(), a);
+        }
+        if let Some(k) = kind {
+            m.insert("kind".into(), k);
+        }
+        if let Some(first) = first {
+            let v: Value = map.next_value()?;
+            m.insert(first, v);
+            while let Some((k, v)) = map.next_entry::<String, Value>()? {
+                m.insert(k, v);
             }
         }
-        Ok(())
+        let v = Value::Object(m);
+        if v.get("kind").and_then(Value::as_str).is_some() {
+            self.sink.take(v, None).map_err(de::Error::custom)
+        } else {
+            self.kindless.push(v);
+            Ok(())
+        }
+    }
+}
+
+/// A map whose first entries (`apiVersion`, `kind`, then the key of the next entry) were
+/// already read: hands them out again, then the rest of the underlying map.
+struct Prefixed<I, A> {
+    pending: I,
+    value: Option<String>,
+    first: Option<String>,
+    inner: A,
+}
+
+impl<'de, I, A> MapAccess<'de> for Prefixed<I, A>
+where
+    I: Iterator<Item = (&'static str, String)>,
+    A: MapAccess<'de>,
+{
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> std::result::Result<Option<K::Value>, A::Error> {
+        use serde::de::IntoDeserializer;
+        if let Some((k, v)) = self.pending.next() {
+            self.value = Some(v);
+            return seed
+                .deserialize(IntoDeserializer::<A::Error>::into_deserializer(k))
+                .map(Some);
+        }
+        if let Some(k) = self.first.take() {
+            return seed
+                .deserialize(IntoDeserializer::<A::Error>::into_deserializer(k))
+                .map(Some);
+        }
+        self.inner.next_key_seed(seed)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> std::result::Result<V::Value, A::Error> {
+        use serde::de::IntoDeserializer;
+        match self.value.take() {
+            Some(v) => seed.deserialize(IntoDeserializer::<A::Error>::into_deserializer(v)),
+            None => self.inner.next_value_seed(seed),
+        }
     }
 }
 
