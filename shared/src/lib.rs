@@ -14,5 +14,6 @@ pub mod render;
 pub mod snapshot;
 pub mod storage;
 pub mod trace;
+pub mod yaml_fast;
 
 pub use error::{Error, ExitCode, Result};
