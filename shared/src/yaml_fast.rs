@@ -111,6 +111,21 @@ pub fn from_str<'de, T: de::Deserialize<'de>>(text: &'de str) -> Result<T> {
     }
 }
 
+const fn byte_set(chars: &[u8]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < chars.len() {
+        t[chars[i] as usize] = true;
+        i += 1;
+    }
+    t
+}
+
+/// First characters that do not start a plain key.
+static KEY_STOP: [bool; 256] = byte_set(b"-?:,[]{}#&*!|>%@`\t \n\0\"'");
+/// First characters of a plain continuation line that we decline.
+static CONT_STOP: [bool; 256] = byte_set(b"-?:,[]{}&*!|>'\"%@`");
+
 /// serde-saphyr's default `max_depth` is 64; stay below it.
 const MAX_DEPTH: usize = 60;
 
@@ -177,27 +192,32 @@ impl<'de> Parser<'de> {
             max_nodes: usize::MAX,
             keys: Vec::new(),
         };
-        // Characters whose treatment we do not replicate: CR, control characters, DEL.
-        if let Some(i) = b
-            .iter()
-            .position(|&c| (c < 0x20 && c != b'\n' && c != b'\t') || c == 0x7f)
-        {
-            p.line = 1 + b[..i].iter().filter(|&&c| c == b'\n').count();
-            return p.decline("control character or carriage return");
-        }
-        // Non-ASCII: BOM, C1 controls, Unicode line separators, non-characters.
-        if b.iter().any(|&c| c >= 0x80) {
-            for (i, ch) in src.char_indices() {
-                let c = ch as u32;
-                if (0x80..=0x9f).contains(&c)
-                    || c == 0xfeff
-                    || c == 0x2028
-                    || c == 0x2029
-                    || c == 0xfffe
-                    || c == 0xffff
-                {
-                    p.line = 1 + b[..i].iter().filter(|&&c| c == b'\n').count();
-                    return p.decline("special unicode character");
+        // Characters whose treatment we do not replicate: CR, control characters, DEL; and
+        // among non-ASCII characters the BOM, C1 controls, Unicode line separators and
+        // non-characters. Branch-free per 64-byte chunk so that it vectorizes.
+        for (k, chunk) in b.chunks(64).enumerate() {
+            let (mut bad, mut high) = (false, false);
+            for &c in chunk {
+                bad |= (c < 0x20) & (c != b'\n') & (c != b'\t') | (c == 0x7f);
+                high |= c >= 0x80;
+            }
+            if !(bad || high) {
+                continue;
+            }
+            let base = k * 64;
+            for (j, &c) in chunk.iter().enumerate() {
+                let i = base + j;
+                let b1 = p.byte(i + 1);
+                let b2 = p.byte(i + 2);
+                let special = ((c < 0x20) & (c != b'\n') & (c != b'\t'))
+                    || c == 0x7f
+                    || (c == 0xc2 && (0x80..=0x9f).contains(&b1))
+                    || (c == 0xef && b1 == 0xbb && b2 == 0xbf)
+                    || (c == 0xe2 && b1 == 0x80 && (b2 == 0xa8 || b2 == 0xa9))
+                    || (c == 0xef && b1 == 0xbf && (b2 == 0xbe || b2 == 0xbf));
+                if special {
+                    p.line = 1 + memchr::memchr_iter(b'\n', &b[..i]).count();
+                    return p.decline("control or special character");
                 }
             }
         }
@@ -549,7 +569,7 @@ impl<'de> Parser<'de> {
             }
             return Ok(Some((key, false, q + 2)));
         }
-        if b"-?:,[]{}#&*!|>%@`\t ".contains(&c) || c == 0 || c == b'\n' {
+        if KEY_STOP[c as usize] {
             return Ok(None);
         }
         let mut i = at;
@@ -664,7 +684,7 @@ impl<'de> Parser<'de> {
                 self.reset(m);
                 break;
             }
-            if b"-?:,[]{}&*!|>'\"%@`".contains(&c) {
+            if CONT_STOP[c as usize] {
                 return self.decline("plain continuation line starts with an indicator");
             }
             let le = self.eol(at);
@@ -1186,6 +1206,21 @@ enum Resolved {
 
 /// What serde-saphyr's `deserialize_any` makes of a plain scalar.
 fn resolve_plain(s: &str) -> Resolved {
+    // Fast answer for the common case: text starting with a letter is a string unless it is
+    // one of the short null or boolean words (no integer starts with a letter, and the only
+    // float spellings that do, `inf`/`nan`, are not finite and stay strings), and text
+    // starting with any other character that cannot begin a number, null or boolean.
+    if let Some(&c) = s.as_bytes().first() {
+        if c.is_ascii_alphabetic() {
+            if s.len() > 5 {
+                return Resolved::Str;
+            }
+        } else if !(c.is_ascii_digit()
+            || matches!(c, b'+' | b'-' | b'.' | b'~' | b' ' | b'\t' | b'\n'))
+        {
+            return Resolved::Str;
+        }
+    }
     if is_nullish(s) {
         return Resolved::Null;
     }
