@@ -285,6 +285,18 @@ impl<'de> Parser<'de> {
         self.pos = np;
     }
 
+    /// Move past the line end at `e` (a `\n` or the end of input) on the current line.
+    #[inline]
+    fn past_eol(&mut self, e: usize) {
+        if e < self.b.len() {
+            self.pos = e + 1;
+            self.line += 1;
+            self.line_start = self.pos;
+        } else {
+            self.pos = self.b.len();
+        }
+    }
+
     /// Move to the start of the next line (or EOF).
     fn next_line(&mut self) {
         let e = self.eol(self.pos);
@@ -472,7 +484,7 @@ impl<'de> Parser<'de> {
         if s == 0 {
             return self.decline("no space after indicator");
         }
-        self.goto(at);
+        self.pos = at; // on the same line
         let is_dash = c == b'-' && is_blank_or_eof(self.byte(at + 1));
         match ctx {
             Ctx::SeqEntry => {
@@ -550,13 +562,15 @@ impl<'de> Parser<'de> {
     /// If a mapping key starts at `at`: the key text, whether it is plain, and the position
     /// just after its `:`. Only single-line keys without escapes are accepted.
     fn scan_key(&self, at: usize) -> Result<Option<(&'de str, bool, usize)>> {
-        let e = self.eol(at);
         let c = self.byte(at);
         if c == b'"' || c == b'\'' {
-            let Some(rel) = self.b.get(at + 1..e).and_then(|s| memchr(c, s)) else {
+            let Some(rel) = self.b.get(at + 1..).and_then(|s| memchr2(c, b'\n', s)) else {
                 return Ok(None);
             };
             let q = at + 1 + rel;
+            if self.b[q] == b'\n' {
+                return Ok(None);
+            }
             if self.byte(q + 1) != b':' || !is_blank_or_eof(self.byte(q + 2)) {
                 return Ok(None);
             }
@@ -574,11 +588,13 @@ impl<'de> Parser<'de> {
         }
         let mut i = at;
         loop {
-            let Some(rel) = self.b.get(i..e).and_then(|s| memchr2(b':', b'#', s)) else {
+            let Some(rel) = self.b.get(i..).and_then(|s| memchr3(b':', b'#', b'\n', s)) else {
                 return Ok(None);
             };
             let j = i + rel;
-            if self.b[j] == b'#' {
+            if self.b[j] == b'\n' {
+                return Ok(None);
+            } else if self.b[j] == b'#' {
                 if self.byte(j - 1) == b' ' {
                     return Ok(None);
                 }
@@ -657,8 +673,7 @@ impl<'de> Parser<'de> {
         let e = self.eol(start);
         let (end, comment) = self.plain_line(start, e)?;
         let first = self.slice(start, end)?;
-        self.goto(e);
-        self.next_line();
+        self.past_eol(e);
         if comment || bound < 0 {
             return Ok(Cow::Borrowed(first));
         }
@@ -1212,9 +1227,15 @@ fn resolve_plain(s: &str) -> Resolved {
     // starting with any other character that cannot begin a number, null or boolean.
     if let Some(&c) = s.as_bytes().first() {
         if c.is_ascii_alphabetic() {
-            if s.len() > 5 {
-                return Resolved::Str;
-            }
+            return if s.len() > 5 {
+                Resolved::Str
+            } else if is_nullish(s) {
+                Resolved::Null
+            } else if let Some(b) = parse_bool(s) {
+                Resolved::Bool(b)
+            } else {
+                Resolved::Str
+            };
         } else if !(c.is_ascii_digit()
             || matches!(c, b'+' | b'-' | b'.' | b'~' | b' ' | b'\t' | b'\n'))
         {
@@ -1679,7 +1700,7 @@ impl<'de> de::MapAccess<'de> for MapAcc<'_, 'de> {
             if i > self.indent {
                 return self.p.decline("unexpected indentation in a mapping");
             }
-            self.p.goto(self.p.pos + i);
+            self.p.pos += i; // on the same line
         }
         self.first = false;
         self.p.count_node()?;
@@ -1693,7 +1714,7 @@ impl<'de> de::MapAccess<'de> for MapAcc<'_, 'de> {
             return self.p.decline("duplicate key");
         }
         self.p.keys.push(key);
-        self.p.goto(after);
+        self.p.pos = after; // on the same line
         seed.deserialize(De {
             p: &mut *self.p,
             node: Node::Str(key, plain),
@@ -1741,7 +1762,7 @@ impl<'de> de::SeqAccess<'de> for SeqAcc<'_, 'de> {
             if i > self.indent {
                 return self.p.decline("unexpected indentation in a sequence");
             }
-            self.p.goto(at);
+            self.p.pos = at; // on the same line
         }
         self.first = false;
         // At the `-`.

@@ -86,7 +86,11 @@ fn check(text: &str) -> bool {
 }
 
 fn accepts(text: &str) {
-    assert!(check(text), "the fast path should accept:\n{text}\n{:?}", yaml_fast::from_multiple::<Value>(text).err());
+    assert!(
+        check(text),
+        "the fast path should accept:\n{text}\n{:?}",
+        yaml_fast::from_multiple::<Value>(text).err()
+    );
 }
 
 fn declines_at(text: &str, line: usize) {
@@ -105,7 +109,10 @@ fn corpus_matches_serde_saphyr() {
         if check(text) {
             accepted += 1;
         } else {
-            eprintln!("declined: {name}: {:?}", yaml_fast::from_multiple::<Value>(text).err());
+            eprintln!(
+                "declined: {name}: {:?}",
+                yaml_fast::from_multiple::<Value>(text).err()
+            );
         }
     }
     assert!(accepted > 0, "{accepted} of {}", corpus.len());
@@ -186,18 +193,27 @@ fn typed_k8s_objects_match_serde_saphyr() {
                 _ => continue,
             };
             if ok {
-                *accepted.entry(match kind {
-                    "Pod" => "Pod",
-                    "PersistentVolume" => "PersistentVolume",
-                    "PersistentVolumeClaim" => "PersistentVolumeClaim",
-                    _ => "StorageClass",
-                })
-                .or_default() += 1;
+                *accepted
+                    .entry(match kind {
+                        "Pod" => "Pod",
+                        "PersistentVolume" => "PersistentVolume",
+                        "PersistentVolumeClaim" => "PersistentVolumeClaim",
+                        _ => "StorageClass",
+                    })
+                    .or_default() += 1;
             }
         }
     }
-    for kind in ["Pod", "PersistentVolume", "PersistentVolumeClaim", "StorageClass"] {
-        assert!(accepted.get(kind).copied().unwrap_or(0) > 0, "no {kind} took the fast path: {accepted:?}");
+    for kind in [
+        "Pod",
+        "PersistentVolume",
+        "PersistentVolumeClaim",
+        "StorageClass",
+    ] {
+        assert!(
+            accepted.get(kind).copied().unwrap_or(0) > 0,
+            "no {kind} took the fast path: {accepted:?}"
+        );
     }
 }
 
@@ -230,7 +246,11 @@ fn check_typed(text: &str) -> bool {
             let r: Typed = serde_saphyr::from_str(text)
                 .unwrap_or_else(|e| panic!("fast typed accepted, saphyr failed ({e}):\n{text}"));
             // Debug, not PartialEq: NaN must compare equal to NaN here.
-            assert_eq!(format!("{v:?}"), format!("{r:?}"), "typed differs on:\n{text}");
+            assert_eq!(
+                format!("{v:?}"),
+                format!("{r:?}"),
+                "typed differs on:\n{text}"
+            );
             true
         }
         Err(_) => false,
@@ -238,16 +258,126 @@ fn check_typed(text: &str) -> bool {
 }
 
 const TRICKY: &[&str] = &[
-    "", "~", "null", "Null", "NULL", "nULL", "yes", "Yes", "YES", "No", "no", "n", "N", "y", "Y", "on", "On", "OFF",
-    "off", "true", "True", "TRUE", "tRuE", "false", "0", "-0", "+0", "00", "0755", "-0755", "+0755", "0x1F", "0X1f",
-    "-0x1F", "0o17", "0b101", "0x", "0x_1", "1_000", "1__0", "_1", "1_", "+12", "-12", "12", "1e3", "1E3", "-1e3",
-    "1.5", "-.5", ".5", "+.5", "5.", "1e999", "-1e999", ".inf", "-.inf", "+.INF", ".nan", ".NaN", "nan", "inf",
-    "infinity", "-inf", "12:30", "1:2:3", "2026-11-20T09:14:03Z", "2026-11-20", "18446744073709551615",
-    "18446744073709551616", "-9223372036854775808", "-9223372036854775809", "170141183460469231731687303715884105728",
-    "\"true\"", "'null'", "\"\"", "''", "\"123\"", "'0x1F'", "a b", "a#b", "a #b", "10Gi", "500m", "1.5Gi", "http://x:80/y",
-    "foo[1]", "a,b", "{}", "[]", "- a", "a: b", "-a", "-", "--", "---", "...", "é", "日本", "x y  z", "'it''s'",
-    "\"a\\tb\"", "\"\\u00e9\\x41\\U0001F600\"", "\"a\\\"b\\\\c\\/d\"", "\"\\0\\a\\b\\e\\f\\r\\v\\N\\_\\L\\P\"",
-    "\"\\q\"", "\"\\ud800\"", "&a x", "*a", "!!str 1", "!t x", "? x", "%x", "@x", "`x", "|", ">", "|-", "c", "ab",
+    "",
+    "~",
+    "null",
+    "Null",
+    "NULL",
+    "nULL",
+    "yes",
+    "Yes",
+    "YES",
+    "No",
+    "no",
+    "n",
+    "N",
+    "y",
+    "Y",
+    "on",
+    "On",
+    "OFF",
+    "off",
+    "true",
+    "True",
+    "TRUE",
+    "tRuE",
+    "false",
+    "0",
+    "-0",
+    "+0",
+    "00",
+    "0755",
+    "-0755",
+    "+0755",
+    "0x1F",
+    "0X1f",
+    "-0x1F",
+    "0o17",
+    "0b101",
+    "0x",
+    "0x_1",
+    "1_000",
+    "1__0",
+    "_1",
+    "1_",
+    "+12",
+    "-12",
+    "12",
+    "1e3",
+    "1E3",
+    "-1e3",
+    "1.5",
+    "-.5",
+    ".5",
+    "+.5",
+    "5.",
+    "1e999",
+    "-1e999",
+    ".inf",
+    "-.inf",
+    "+.INF",
+    ".nan",
+    ".NaN",
+    "nan",
+    "inf",
+    "infinity",
+    "-inf",
+    "12:30",
+    "1:2:3",
+    "2026-11-20T09:14:03Z",
+    "2026-11-20",
+    "18446744073709551615",
+    "18446744073709551616",
+    "-9223372036854775808",
+    "-9223372036854775809",
+    "170141183460469231731687303715884105728",
+    "\"true\"",
+    "'null'",
+    "\"\"",
+    "''",
+    "\"123\"",
+    "'0x1F'",
+    "a b",
+    "a#b",
+    "a #b",
+    "10Gi",
+    "500m",
+    "1.5Gi",
+    "http://x:80/y",
+    "foo[1]",
+    "a,b",
+    "{}",
+    "[]",
+    "- a",
+    "a: b",
+    "-a",
+    "-",
+    "--",
+    "---",
+    "...",
+    "é",
+    "日本",
+    "x y  z",
+    "'it''s'",
+    "\"a\\tb\"",
+    "\"\\u00e9\\x41\\U0001F600\"",
+    "\"a\\\"b\\\\c\\/d\"",
+    "\"\\0\\a\\b\\e\\f\\r\\v\\N\\_\\L\\P\"",
+    "\"\\q\"",
+    "\"\\ud800\"",
+    "&a x",
+    "*a",
+    "!!str 1",
+    "!t x",
+    "? x",
+    "%x",
+    "@x",
+    "`x",
+    "|",
+    ">",
+    "|-",
+    "c",
+    "ab",
 ];
 
 #[test]
@@ -271,18 +401,34 @@ fn tricky_scalars_match_serde_saphyr() {
     }
     assert!(accepted > TRICKY.len() * 3, "{accepted}");
     // Shapes that must take the fast path.
-    for t in ["k: yes\n", "k: 0755\n", "k: 0x1F\n", "k: 1e3\n", "k: '12:30'\n", "k: \"true\"\n", "k: ~\n", "k:\n"] {
+    for t in [
+        "k: yes\n",
+        "k: 0755\n",
+        "k: 0x1F\n",
+        "k: 1e3\n",
+        "k: '12:30'\n",
+        "k: \"true\"\n",
+        "k: ~\n",
+        "k:\n",
+    ] {
         accepts(t);
     }
-    assert!(check_typed("s: 123\ni: \"42\"\nb: yes\nu: 0x1F\nf: .inf\nc: x\nmode: Fast\nunit: ~\nlabels:\n  a: b\n"));
-    assert!(check_typed("s: ''\ni: ~\nb:\nlist: []\nlabels: {}\ninner:\n  s: x\n"));
+    assert!(check_typed(
+        "s: 123\ni: \"42\"\nb: yes\nu: 0x1F\nf: .inf\nc: x\nmode: Fast\nunit: ~\nlabels:\n  a: b\n"
+    ));
+    assert!(check_typed(
+        "s: ''\ni: ~\nb:\nlist: []\nlabels: {}\ninner:\n  s: x\n"
+    ));
     #[derive(Debug, Deserialize)]
     struct Required {
         #[allow(dead_code)]
         s: String,
     }
     for null in ["s: ~\n", "s:\n", "s: null\n"] {
-        assert!(yaml_fast::from_str::<Required>(null).is_err(), "null into String must decline");
+        assert!(
+            yaml_fast::from_str::<Required>(null).is_err(),
+            "null into String must decline"
+        );
         assert!(serde_saphyr::from_str::<Required>(null).is_err());
     }
 }
@@ -410,7 +556,11 @@ fn snippets_match_serde_saphyr() {
             accepted += 1;
         }
     }
-    assert!(accepted > SNIPPETS.len() / 2, "{accepted} of {}", SNIPPETS.len());
+    assert!(
+        accepted > SNIPPETS.len() / 2,
+        "{accepted} of {}",
+        SNIPPETS.len()
+    );
     for must in [
         "items:\n- a\n- b\nnext: 1\n",
         "- name: x\n  path: y\n- name: z\n",
@@ -491,7 +641,13 @@ fn mutate(text: &str, rng: &mut Rng) -> String {
             }
             1 => *line = insert(["a", " ", "0", "é", "\\"][rng.below(5)]),
             2 => *line = format!("  {line}"),
-            3 => *line = line.strip_prefix("  ").or_else(|| line.strip_prefix(' ')).unwrap_or(line).to_string(),
+            3 => {
+                *line = line
+                    .strip_prefix("  ")
+                    .or_else(|| line.strip_prefix(' '))
+                    .unwrap_or(line)
+                    .to_string()
+            }
             4 => {
                 let other = rng.below(lines.len());
                 lines.swap(li, other);
@@ -505,7 +661,9 @@ fn mutate(text: &str, rng: &mut Rng) -> String {
                 let dup = line.clone();
                 lines.insert(li, dup);
             }
-            _ => *line = insert(["|", ">-", "~", "{}", "[]", "---", "\t", "&a ", "?"][rng.below(9)]),
+            _ => {
+                *line = insert(["|", ">-", "~", "{}", "[]", "---", "\t", "&a ", "?"][rng.below(9)])
+            }
         }
     }
     let mut out = lines.join("\n");
