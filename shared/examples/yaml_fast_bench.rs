@@ -36,6 +36,15 @@ fn main() {
         },
     };
 
+    if std::env::args().any(|a| a == "--value-only") {
+        let (t, r) = best(10, || yaml_fast::from_multiple::<serde_json::Value>(&text));
+        println!(
+            "yaml_fast    -> serde_json::Value: {:>8.1} ms ({:?})",
+            t.as_secs_f64() * 1e3,
+            r.map(|d| d.len())
+        );
+        return;
+    }
     if std::env::args().any(|a| a == "--fast-only") {
         let (t, r) = best(20, || yaml_fast::from_multiple::<IgnoredAny>(&text));
         println!(

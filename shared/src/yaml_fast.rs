@@ -542,10 +542,11 @@ impl<'de> Parser<'de> {
             }
             b'[' | b'{' => {
                 let close = if c == b'[' { b']' } else { b'}' };
-                if self.byte(self.pos + 1) != close {
+                let sp = self.spaces_at(self.pos + 1);
+                if self.byte(self.pos + 1 + sp) != close {
                     return self.decline("non-empty flow collection");
                 }
-                self.goto(self.pos + 2);
+                self.pos += 2 + sp; // on the same line
                 self.finish_line()?;
                 Ok(if c == b'[' {
                     Node::EmptySeq
@@ -1049,8 +1050,8 @@ impl<'de> Parser<'de> {
         if !started {
             return self.decline("block scalar without content");
         }
-        if !last_break {
-            return self.decline("block scalar at end of input without line break");
+        if !last_break && chomp == 1 {
+            return self.decline("kept block scalar at end of input without line break");
         }
         match chomp {
             -1 => {}

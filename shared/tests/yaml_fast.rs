@@ -490,6 +490,13 @@ const SNIPPETS: &[&str] = &[
     "k: |\n  tab\there\n",
     "k: |\n  x",
     "- |\n  in seq\n- x\n",
+    "- |2\n   in seq\n- x\n",
+    "- a: |1\n    in map in seq\n  b: 1\n",
+    "k: >+\n  x",
+    "k: |+\n  x",
+    "k: >\n  x",
+    "k: [ ,]\n",
+    "k: { ]\n",
     "- a: |\n    nested\n  b: 1\n",
     // Comments.
     "# head\na: 1 # trailing\n# middle\nb: 2\n  # indented comment\nc: 3\n",
@@ -578,7 +585,9 @@ fn snippets_match_serde_saphyr() {
         "# head\na: 1 # trailing\n# middle\nb: 2\n  # indented comment\nc: 3\n",
         "---\na: 1\n---\nb: 2\n",
         "---\n---\na: 1\n---\n",
-        "a: []\nb: {}\n",
+        "a: []\nb: {}\nc: [ ]\nd: {  }\n",
+        "k: |\n  x",
+        "k: |-\n  x",
     ] {
         accepts(must);
     }
@@ -697,4 +706,24 @@ fn mutants_never_differ_from_serde_saphyr() {
     eprintln!("mutants: {accepted} accepted, {declined} declined");
     assert!(accepted > 500, "accepted {accepted}");
     assert!(declined > 500, "declined {declined}");
+}
+
+#[test]
+#[ignore]
+fn print_declines() {
+    for s in SNIPPETS {
+        let fast = yaml_fast::from_multiple::<Value>(s);
+        let reference = serde_saphyr::from_multiple_with_options::<Value>(s, opts());
+        if let (Err(e), Ok(r)) = (&fast, &reference) {
+            println!("DECLINED but saphyr ok: {s:?} -> {e} ; saphyr: {r:?}");
+        }
+    }
+    for tok in TRICKY {
+        let s = format!("k: {tok}\n");
+        let fast = yaml_fast::from_multiple::<Value>(&s);
+        let reference = serde_saphyr::from_multiple_with_options::<Value>(&s, opts());
+        if let (Err(e), Ok(r)) = (&fast, &reference) {
+            println!("DECLINED but saphyr ok: {s:?} -> {e} ; saphyr: {r:?}");
+        }
+    }
 }
