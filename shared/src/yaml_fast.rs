@@ -974,6 +974,9 @@ impl<'de> Parser<'de> {
                     self.next_line();
                 }
                 b'\t' => return self.decline("tab in block scalar indentation"),
+                0 if self.pos + sp >= self.b.len() && sp > 0 => {
+                    return self.decline("block scalar ending in spaces at end of input");
+                }
                 0 if self.pos + sp >= self.b.len() => break None,
                 _ => break Some(sp),
             }
@@ -989,7 +992,7 @@ impl<'de> Parser<'de> {
             }
             _ => {
                 // No content at all.
-                if empties > 0 {
+                if empties > 0 || chomp == 1 {
                     return self.decline("empty block scalar with blank lines");
                 }
                 return Ok(String::new());

@@ -496,6 +496,10 @@ const SNIPPETS: &[&str] = &[
     "k: |+\n  x",
     "k: >\n  x",
     "k: [ ,]\n",
+    "k: |+\n  ",
+    "k: |+\n",
+    "k: |\n  ",
+    "k: |-\n\nz: 1\n",
     "k: { ]\n",
     "- a: |\n    nested\n  b: 1\n",
     // Comments.
@@ -609,6 +613,57 @@ fn out_of_subset_declines_at_the_right_line() {
     declines_at("a: 1\n<<: {}\n", 2);
 }
 
+/// A Pod as go-yaml prints it: sequences at the key's indentation, wrapped plain scalars,
+/// block scalars, quoted numbers and booleans.
+const GO_YAML_POD: &str = r#"apiVersion: v1
+kind: Pod
+metadata:
+  annotations:
+    description: a long plain value that go-yaml wraps onto a continuation line at
+      about eighty columns
+    script: |
+      #!/bin/sh
+      echo "hello: world"
+
+      exit 0
+    quoted: 'single ''quoted'' value that is long enough to be folded onto the next
+      line'
+    escaped: "tab\there \u00e9 and a folded
+      line"
+  creationTimestamp: "2026-11-20T09:14:03Z"
+  labels:
+    app: web
+  name: web-0
+  namespace: shop
+spec:
+  containers:
+  - args:
+    - --port=8080
+    - "true"
+    image: nginx:1.27
+    name: web
+    ports:
+    - containerPort: 80
+      protocol: TCP
+    resources:
+      limits:
+        cpu: 500m
+        memory: 1Gi
+  securityContext: {}
+  volumes:
+  - name: data
+    persistentVolumeClaim:
+      claimName: data-web-0
+status:
+  phase: Running
+"#;
+
+#[test]
+fn go_yaml_pod_matches_serde_saphyr() {
+    accepts(GO_YAML_POD);
+    assert!(typed_one::<Pod>(GO_YAML_POD));
+}
+
 /// A tiny deterministic PRNG (xorshift64*).
 struct Rng(u64);
 
@@ -690,13 +745,30 @@ fn mutants_never_differ_from_serde_saphyr() {
         .flat_map(|(_, t)| documents(&t))
         .collect();
     seeds.extend(SNIPPETS.iter().map(|s| s.to_string()));
+    seeds.extend(objects());
+    seeds.push(GO_YAML_POD.to_string());
     assert!(seeds.len() > 20);
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    // YAML_FAST_MUTANTS / YAML_FAST_SEED run a longer or different campaign by hand.
+    let count: usize = std::env::var("YAML_FAST_MUTANTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(6000);
+    let seed: u64 = std::env::var("YAML_FAST_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x9E37_79B9_7F4A_7C15);
+    let mut rng = Rng(seed);
     let (mut accepted, mut declined) = (0usize, 0usize);
-    for _ in 0..6000 {
+    for _ in 0..count {
         let seed = &seeds[rng.below(seeds.len())];
         let text = mutate(seed, &mut rng);
-        let r = std::panic::catch_unwind(|| check(&text));
+        let r = std::panic::catch_unwind(|| {
+            // Typed targets too: whatever the fast path accepts must equal serde-saphyr's.
+            typed_one::<Pod>(&text);
+            typed_one::<PersistentVolume>(&text);
+            check_typed(&text);
+            check(&text)
+        });
         match r {
             Ok(true) => accepted += 1,
             Ok(false) => declined += 1,
@@ -726,4 +798,23 @@ fn print_declines() {
             println!("DECLINED but saphyr ok: {s:?} -> {e} ; saphyr: {r:?}");
         }
     }
+}
+
+#[test]
+fn nesting_depth_stays_inside_serde_saphyr_limit() {
+    let nested = |depth: usize| -> String {
+        let mut s = String::new();
+        for d in 0..depth {
+            s.push_str(&" ".repeat(d));
+            s.push_str("k:\n");
+        }
+        s.push_str(&" ".repeat(depth));
+        s.push_str("v: 1\n");
+        s
+    };
+    accepts(&nested(50));
+    for depth in [60, 63, 64, 65, 70, 200] {
+        check(&nested(depth));
+    }
+    assert!(yaml_fast::from_multiple::<Value>(&nested(200)).is_err());
 }
