@@ -1621,7 +1621,30 @@ impl<'de> de::Deserializer<'de> for De<'_, 'de> {
                 }
                 visitor.visit_enum(UnitEnum { variant: s })
             }
-            _ => self.decline("enum that is not a plain variant name"),
+            // `Variant: value`, a mapping with a single key.
+            Node::Map(indent) => {
+                use de::MapAccess;
+                self.enter()?;
+                let start = self.p.keys.len();
+                let mut acc = MapAcc {
+                    p: &mut *self.p,
+                    indent,
+                    first: true,
+                    done: false,
+                    keys_start: start,
+                };
+                let v = visitor.visit_enum(MapEnum { acc: &mut acc })?;
+                if acc
+                    .next_key_seed(std::marker::PhantomData::<de::IgnoredAny>)?
+                    .is_some()
+                {
+                    return self.decline("enum mapping with more than one key");
+                }
+                self.p.keys.truncate(start);
+                self.p.depth -= 1;
+                Ok(v)
+            }
+            _ => self.decline("enum that is neither a variant name nor a single-key mapping"),
         }
     }
 
@@ -1674,6 +1697,66 @@ impl<'de> de::VariantAccess<'de> for UnitOnly {
         _visitor: V,
     ) -> Result<V::Value> {
         Err(de::Error::custom("struct variant from a scalar"))
+    }
+}
+
+struct MapEnum<'b, 'a, 'de> {
+    acc: &'b mut MapAcc<'a, 'de>,
+}
+
+impl<'de> de::EnumAccess<'de> for MapEnum<'_, '_, 'de> {
+    type Error = Declined;
+    type Variant = Self;
+
+    fn variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<(S::Value, Self)> {
+        use de::MapAccess;
+        match self.acc.next_key_seed(seed)? {
+            Some(v) => Ok((v, self)),
+            None => self.acc.p.decline("empty enum mapping"),
+        }
+    }
+}
+
+impl<'de> de::VariantAccess<'de> for MapEnum<'_, '_, 'de> {
+    type Error = Declined;
+
+    fn unit_variant(self) -> Result<()> {
+        let node = self.acc.p.classify_value(self.acc.indent, Ctx::MapValue)?;
+        let mut d = De {
+            p: &mut *self.acc.p,
+            node,
+        };
+        if d.peek_null()? {
+            Ok(())
+        } else {
+            d.decline("unit variant with a value")
+        }
+    }
+
+    fn newtype_variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<S::Value> {
+        use de::MapAccess;
+        self.acc.next_value_seed(seed)
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, _visitor: V) -> Result<V::Value> {
+        self.acc.p.decline("tuple variant")
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        let node = self.acc.p.classify_value(self.acc.indent, Ctx::MapValue)?;
+        de::Deserializer::deserialize_struct(
+            De {
+                p: &mut *self.acc.p,
+                node,
+            },
+            "",
+            fields,
+            visitor,
+        )
     }
 }
 

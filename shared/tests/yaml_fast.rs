@@ -818,3 +818,46 @@ fn nesting_depth_stays_inside_serde_saphyr_limit() {
     }
     assert!(yaml_fast::from_multiple::<Value>(&nested(200)).is_err());
 }
+
+#[test]
+fn enums_match_serde_saphyr() {
+    #[derive(Debug, PartialEq, Deserialize)]
+    enum E {
+        Unit,
+        Newtype(String),
+        Struct { a: i32, b: Option<String> },
+        Tuple(i32, i32),
+    }
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct W {
+        e: E,
+        list: Option<Vec<E>>,
+    }
+    let mut accepted = 0;
+    for text in [
+        "e: Unit\n",
+        "e: 'Unit'\n",
+        "e: Newtype\n",
+        "e: Other\n",
+        "e: ~\n",
+        "e:\n  Unit:\n",
+        "e:\n  Unit: ~\n",
+        "e:\n  Unit: 1\n",
+        "e:\n  Newtype: x\n",
+        "e:\n  Newtype: 1\n",
+        "e:\n  Struct:\n    a: 1\n",
+        "e:\n  Struct:\n    a: 1\n    b: x\n",
+        "e:\n  Struct:\n    a: x\n",
+        "e:\n  Newtype: x\n  Unit:\n",
+        "e:\n  Tuple:\n  - 1\n  - 2\n",
+        "e: Unit\nlist:\n- Unit\n- Newtype: y\n- Struct:\n    a: 2\n",
+    ] {
+        if let Ok(v) = yaml_fast::from_str::<W>(text) {
+            let r: W = serde_saphyr::from_str(text)
+                .unwrap_or_else(|e| panic!("fast accepted, saphyr failed ({e}):\n{text}"));
+            assert_eq!(v, r, "{text}");
+            accepted += 1;
+        }
+    }
+    assert!(accepted >= 6, "{accepted}");
+}
