@@ -17,14 +17,20 @@
 //!
 //! Supported: block mappings and sequences by indentation (including go-yaml's `key:\n- item`
 //! style, compact `- key: v` mappings and `- - a` nested sequences), multi-document streams with
-//! `---` and `...` (null documents are skipped, as serde-saphyr does), plain scalars (also
+//! `---` and `...` (empty documents are skipped, as serde-saphyr does), plain scalars (also
 //! folded over several lines), single- and double-quoted scalars with every YAML escape and
 //! line folding, literal and folded block scalars with chomping and indentation indicators,
 //! empty flow collections `{}` and `[]`, and comments. Plain scalars resolve like
-//! serde-saphyr's `deserialize_any` (YAML 1.1 booleans, YAML 1.2 integers and floats).
+//! serde-saphyr's `deserialize_any` (YAML 1.1 booleans such as `yes`/`off`, YAML 1.2
+//! integers with `0x`/`0o`/`0b` and `_`, floats; `0755` is the float 755.0 there too), and
+//! typed targets get serde-saphyr's conversions (`"123"` into an `i32`, `yes` into a `bool`,
+//! null-like plain scalars into `None`, enums from a variant name or a single-key mapping).
 //!
-//! Scalars without escapes or folding are handed to visitors borrowed from the input; the
-//! structure itself is parsed in one forward pass without per-line allocation.
+//! Scalars without escapes or folding are handed to visitors borrowed from the input (only
+//! escaped, folded and block scalars allocate); the structure itself is parsed in one forward
+//! pass over the bytes (memchr scans), without per-line or per-node allocation, and
+//! `deserialize_ignored_any` checks skipped values without building them. [`from_str`] also
+//! declines inputs that could exceed serde-saphyr's default budget (nodes, scalar bytes).
 //!
 //! Equality with serde-saphyr is tested differentially (`shared/tests/yaml_fast.rs` and the
 //! tests below): the project's YAML corpus and hand-written snippets for every scalar style are
@@ -1797,7 +1803,10 @@ impl<'de> de::MapAccess<'de> for MapAcc<'_, 'de> {
         if plain && (key == "<<" || !matches!(resolve_plain(key), Resolved::Str)) {
             return self.p.decline("key that is not a plain string");
         }
-        if self.p.keys[self.keys_start..].contains(&key) {
+        let Some(seen) = self.p.keys.get(self.keys_start..) else {
+            return self.p.decline("internal: key stack");
+        };
+        if seen.contains(&key) {
             return self.p.decline("duplicate key");
         }
         self.p.keys.push(key);
