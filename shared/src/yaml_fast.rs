@@ -129,8 +129,6 @@ const fn byte_set(chars: &[u8]) -> [bool; 256] {
 
 /// First characters that do not start a plain key.
 static KEY_STOP: [bool; 256] = byte_set(b"-?:,[]{}#&*!|>%@`\t \n\0\"'");
-/// First characters of a plain continuation line that we decline.
-static CONT_STOP: [bool; 256] = byte_set(b"-?:,[]{}&*!|>'\"%@`");
 
 /// serde-saphyr's default `max_depth` is 64; stay below it.
 const MAX_DEPTH: usize = 60;
@@ -706,7 +704,9 @@ impl<'de> Parser<'de> {
                 self.reset(m);
                 break;
             }
-            if CONT_STOP[c as usize] {
+            // Indicators are ordinary text on a continuation line (checked against
+            // serde-saphyr); a `- ` entry shape is declined to stay clear of sequences.
+            if c == b'-' && is_blank_or_eof(self.byte(at + 1)) {
                 return self.decline("plain continuation line starts with an indicator");
             }
             let le = self.eol(at);

@@ -659,6 +659,26 @@ status:
 "#;
 
 #[test]
+fn plain_continuations_starting_with_indicators() {
+    for c in [
+        "-", "?", ":", ",", "[", "]", "{", "}", "&", "*", "!", "|", ">", "'", "\"", "%", "@", "`",
+    ] {
+        for text in [
+            format!("k: a\n  {c}x\n"),
+            format!("k: a\n  {c} x\nz: 1\n"),
+            format!("- a\n  {c}x\n"),
+            format!("k: a\n  {c}\n"),
+            format!("k: a\n  b\n  {c}x y\n"),
+        ] {
+            check(&text);
+        }
+        if c != "-" {
+            accepts(&format!("k: a\n  {c}x\n"));
+        }
+    }
+}
+
+#[test]
 fn go_yaml_pod_matches_serde_saphyr() {
     accepts(GO_YAML_POD);
     assert!(typed_one::<Pod>(GO_YAML_POD));
