@@ -16,5 +16,6 @@ pub mod snapshot;
 pub mod storage;
 pub mod trace;
 pub mod yaml_split;
+pub mod yaml_fast;
 
 pub use error::{Error, ExitCode, Result};
