@@ -23,6 +23,7 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 /// The annotation kubectl apply leaves, often the biggest string of an object.
+#[cfg(test)]
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// A small map: pairs sorted by key (as a `BTreeMap` iterates), looked up by binary search.
@@ -190,13 +191,125 @@ impl MetaView for k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
     }
 }
 
-/// Annotations without the last-applied configuration.
+/// The annotations analysis reads; the others (often large: last-applied configuration, Helm
+/// and Argo bookkeeping) are skipped without being stored.
+pub const KEPT_ANNOTATIONS: [&str; 7] = [
+    "volume.kubernetes.io/selected-node",
+    "pv.kubernetes.io/provisioned-by",
+    "volume.alpha.kubernetes.io/node-affinity",
+    "volume.beta.kubernetes.io/storage-class",
+    "volume.kubernetes.io/storage-provisioner",
+    "volume.beta.kubernetes.io/storage-provisioner",
+    "storageclass.kubernetes.io/is-default-class",
+];
+
 fn annotations<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SmallMap<String>>, D::Error> {
-    let mut a = Option::<SmallMap<String>>::deserialize(d)?;
-    if let Some(a) = a.as_mut() {
-        a.remove(LAST_APPLIED);
+    struct Key;
+    impl<'de> de::DeserializeSeed<'de> for Key {
+        type Value = Option<&'static str>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+    impl Visitor<'_> for Key {
+        type Value = Option<&'static str>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an annotation key")
+        }
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+            Ok(KEPT_ANNOTATIONS.iter().find(|k| **k == s).copied())
+        }
+    }
+    struct M;
+    impl<'de> Visitor<'de> for M {
+        type Value = Option<SmallMap<String>>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("annotations")
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut kept = Vec::new();
+            while let Some(k) = map.next_key_seed(Key)? {
+                match k {
+                    Some(k) => kept.push((k.to_string(), map.next_value::<String>()?)),
+                    None => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(Some(kept.into_iter().collect()))
+        }
+    }
+    d.deserialize_option(M)
+}
+
+/// Shrink every list of a node affinity to its length.
+fn node_affinity<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<core::VolumeNodeAffinity>, D::Error> {
+    let mut a = Option::<core::VolumeNodeAffinity>::deserialize(d)?;
+    if let Some(req) = a.as_mut().and_then(|a| a.required.as_mut()) {
+        req.node_selector_terms.shrink_to_fit();
+        for t in &mut req.node_selector_terms {
+            for reqs in [t.match_expressions.as_mut(), t.match_fields.as_mut()]
+                .into_iter()
+                .flatten()
+            {
+                reqs.shrink_to_fit();
+                for r in reqs {
+                    if let Some(v) = r.values.as_mut() {
+                        v.shrink_to_fit();
+                    }
+                }
+            }
+        }
     }
     Ok(a)
+}
+
+/// A PV's `claimRef`: which claim it is (or was) bound to.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct ClaimRef {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub uid: Option<String>,
+}
+
+/// k8s-openapi's `CSIPersistentVolumeSource` with its attributes in a [`SmallMap`].
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CsiSource {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub driver: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub volume_handle: String,
+    #[serde(default)]
+    pub fs_type: Option<String>,
+    #[serde(default)]
+    pub read_only: Option<bool>,
+    #[serde(default)]
+    pub volume_attributes: Option<SmallMap<String>>,
+    #[serde(default)]
+    pub node_stage_secret_ref: Option<Box<core::SecretReference>>,
+    #[serde(default)]
+    pub node_publish_secret_ref: Option<Box<core::SecretReference>>,
+    #[serde(default)]
+    pub controller_publish_secret_ref: Option<Box<core::SecretReference>>,
+    #[serde(default)]
+    pub controller_expand_secret_ref: Option<Box<core::SecretReference>>,
+    #[serde(default)]
+    pub node_expand_secret_ref: Option<Box<core::SecretReference>>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -450,7 +563,7 @@ pub struct PersistentVolume {
 }
 
 /// k8s-openapi's `PersistentVolumeSpec` with every source boxed.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PersistentVolumeSpec {
     #[serde(default, deserialize_with = "vec")]
@@ -468,9 +581,9 @@ pub struct PersistentVolumeSpec {
     #[serde(default)]
     pub cinder: Option<Box<core::CinderPersistentVolumeSource>>,
     #[serde(default)]
-    pub claim_ref: Option<Box<core::ObjectReference>>,
+    pub claim_ref: Option<ClaimRef>,
     #[serde(default)]
-    pub csi: Option<Box<core::CSIPersistentVolumeSource>>,
+    pub csi: Option<Box<CsiSource>>,
     #[serde(default)]
     pub fc: Option<Box<core::FCVolumeSource>>,
     #[serde(default)]
@@ -491,7 +604,7 @@ pub struct PersistentVolumeSpec {
     pub mount_options: Option<Vec<String>>,
     #[serde(default)]
     pub nfs: Option<Box<core::NFSVolumeSource>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "node_affinity")]
     pub node_affinity: Option<core::VolumeNodeAffinity>,
     #[serde(default)]
     pub persistent_volume_reclaim_policy: Option<String>,
@@ -554,6 +667,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn small_maps_sort_keys_and_keep_the_last_of_a_repeated_key() {
+        let m: SmallMap<u32> = [
+            ("b".to_string(), 1),
+            ("a".to_string(), 2),
+            ("b".to_string(), 3),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(m.keys().map(String::as_str).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(m.get("b"), Some(&3));
+        assert_eq!(m.get("c"), None);
+        let from_yaml: SmallMap<String> = serde_saphyr::from_str("z: 1\ny: 2\n").unwrap();
+        assert_eq!(from_yaml.iter().next().map(|(k, _)| k.as_str()), Some("y"));
+    }
+
+    #[test]
     fn lean_types_are_small() {
         assert!(
             std::mem::size_of::<Pod>() < 700,
@@ -578,7 +707,8 @@ mod tests {
             "apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": "db-0", "namespace": "prod", "resourceVersion": "9",
                 "managedFields": [{"manager": "x"}],
-                "annotations": {LAST_APPLIED: "{}", "keep": "me"},
+                "annotations": {LAST_APPLIED: "{}", "helm.sh/chart": "db-1.0",
+                    "volume.kubernetes.io/selected-node": "n1"},
                 "ownerReferences": [{"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "db", "uid": "u1"}]},
             "spec": {"nodeName": "n1",
                 "containers": [{"name": "pg", "image": "postgres", "env": [{"name": "A", "value": "b"}],
@@ -595,7 +725,12 @@ mod tests {
         .unwrap();
         assert_eq!(p.metadata.name.as_deref(), Some("db-0"));
         let ann = p.metadata.annotations.as_ref().unwrap();
-        assert!(!ann.contains_key(LAST_APPLIED) && ann.contains_key("keep"));
+        assert_eq!(ann.len(), 1, "only the annotations analysis reads: {ann:?}");
+        assert_eq!(
+            ann.get("volume.kubernetes.io/selected-node")
+                .map(String::as_str),
+            Some("n1")
+        );
         assert_eq!(p.metadata.owner_references.as_ref().unwrap()[0].name, "db");
         let spec = p.spec.as_ref().unwrap();
         assert_eq!(spec.node_name.as_deref(), Some("n1"));

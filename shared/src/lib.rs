@@ -15,7 +15,7 @@ pub mod render;
 pub mod snapshot;
 pub mod storage;
 pub mod trace;
-pub mod yaml_split;
 pub mod yaml_fast;
+pub mod yaml_split;
 
 pub use error::{Error, ExitCode, Result};

@@ -752,14 +752,8 @@ fn yaml_streamed<F: Flavor, R: std::io::BufRead>(
             _ => return Err(Fallback),
         };
         match piece {
-            Piece::Item { text, .. } => yaml_seed(
-                &text,
-                ItemsSeed {
-                    sink: &mut *sink,
-                    kindless: &mut kindless,
-                },
-            )?,
-            Piece::Document { text, .. } => yaml_seed(&text, DocSeed { sink: &mut *sink })?,
+            Piece::Item { text, .. } => yaml_piece(sink, &mut kindless, &text, false)?,
+            Piece::Document { text, .. } => yaml_piece(sink, &mut kindless, &text, true)?,
             Piece::ListEnd { header, .. } => {
                 let h: Header = serde_saphyr::from_str_with_options(&header, yaml_options())
                     .map_err(|_| Fallback)?;
@@ -781,15 +775,44 @@ fn yaml_streamed<F: Flavor, R: std::io::BufRead>(
     }
 }
 
-/// One piece through a seed; any error means [`Fallback`].
-fn yaml_seed<'de, S: DeserializeSeed<'de, Value = ()>>(
-    text: &'de str,
-    seed: S,
+/// One piece into `sink`: through the fast path for the block YAML kubectl writes
+/// ([`crate::yaml_fast`]), into a scratch sink so that a decline halfway leaves nothing
+/// behind, else through serde-saphyr. Any error means [`Fallback`].
+fn yaml_piece<F: Flavor>(
+    sink: &mut Sink<F>,
+    kindless: &mut Vec<Value>,
+    text: &str,
+    document: bool,
 ) -> std::result::Result<(), Fallback> {
-    serde_saphyr::with_deserializer_from_str_with_options(text, yaml_options(), |d| {
-        seed.deserialize(d)
-    })
-    .map_err(|_| Fallback)
+    let mut scratch = Sink::<F>::default();
+    let mut scratch_kindless = Vec::new();
+    let fast = if document {
+        crate::yaml_fast::from_str_seed(text, DocSeed { sink: &mut scratch })
+    } else {
+        crate::yaml_fast::from_str_seed(
+            text,
+            ItemsSeed {
+                sink: &mut scratch,
+                kindless: &mut scratch_kindless,
+            },
+        )
+    };
+    if fast.is_ok() {
+        sink.merge(scratch);
+        kindless.append(&mut scratch_kindless);
+        return Ok(());
+    }
+    drop(scratch);
+    let res = if document {
+        serde_saphyr::with_deserializer_from_str_with_options(text, yaml_options(), |d| {
+            DocSeed { sink }.deserialize(d)
+        })
+    } else {
+        serde_saphyr::with_deserializer_from_str_with_options(text, yaml_options(), |d| {
+            ItemsSeed { sink, kindless }.deserialize(d)
+        })
+    };
+    res.map_err(|_| Fallback)
 }
 
 fn yaml_options() -> serde_saphyr::Options {

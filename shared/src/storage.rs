@@ -21,9 +21,12 @@
 use std::collections::BTreeMap;
 
 use indexmap::IndexMap;
-use k8s_openapi::api::core::v1::{CSIPersistentVolumeSource, NodeAffinity, NodeSelector};
+use k8s_openapi::api::core::v1::{NodeAffinity, NodeSelector};
 
-use crate::lean::{PersistentVolume, PersistentVolumeSpec};
+use crate::lean::{CsiSource, PersistentVolume, PersistentVolumeSpec, SmallMap};
+
+/// A CSI volume's attributes.
+pub type Attrs = SmallMap<String>;
 use serde::Serialize;
 
 /// The annotation the PV controller / external-provisioner sets to the provisioner's name.
@@ -85,7 +88,7 @@ pub fn decode_pv(pv: &PersistentVolume) -> Backend {
 
 /// Decode a CSI volume from its driver, handle and volume attributes alone (no PV context:
 /// no node affinity, mount options or annotations).
-pub fn decode_csi(driver: &str, handle: &str, attrs: &BTreeMap<String, String>) -> Backend {
+pub fn decode_csi(driver: &str, handle: &str, attrs: &Attrs) -> Backend {
     let ctx = Ctx::default();
     finish(csi_driver(driver, handle, attrs, &ctx), &ctx)
 }
@@ -836,17 +839,20 @@ fn vsphere_datastore(path: &str) -> Option<&str> {
 // ---------------------------------------------------------------------------------------------
 
 /// A volume attribute by any of `names`, compared case-insensitively; empty values are skipped.
-fn attr<'a>(attrs: &'a BTreeMap<String, String>, names: &[&str]) -> Option<&'a str> {
+fn attr<'a, M>(attrs: &'a M, names: &[&str]) -> Option<&'a str>
+where
+    &'a M: IntoIterator<Item = (&'a String, &'a String)>,
+{
     names.iter().find_map(|name| {
         attrs
-            .iter()
+            .into_iter()
             .find(|(k, v)| k.eq_ignore_ascii_case(name) && !v.trim().is_empty())
             .map(|(_, v)| v.trim())
     })
 }
 
-fn csi_source(s: &CSIPersistentVolumeSource, ctx: &Ctx) -> Decoded {
-    let empty = BTreeMap::new();
+fn csi_source(s: &CsiSource, ctx: &Ctx) -> Decoded {
+    let empty = Attrs::default();
     let attrs = s.volume_attributes.as_ref().unwrap_or(&empty);
     let mut d = csi_driver(&s.driver, &s.volume_handle, attrs, ctx);
     d.fs_type(s.fs_type.as_ref());
@@ -854,7 +860,7 @@ fn csi_source(s: &CSIPersistentVolumeSource, ctx: &Ctx) -> Decoded {
     d
 }
 
-fn csi_driver(driver: &str, handle: &str, attrs: &BTreeMap<String, String>, ctx: &Ctx) -> Decoded {
+fn csi_driver(driver: &str, handle: &str, attrs: &Attrs, ctx: &Ctx) -> Decoded {
     let drv = driver.trim();
     let h = handle.trim();
     let mut d = match drv {
@@ -912,7 +918,7 @@ fn simple(driver: &str, handle: &str, key: &str, label: &str) -> Decoded {
     d
 }
 
-fn unknown_csi(driver: &str, handle: &str, attrs: &BTreeMap<String, String>) -> Decoded {
+fn unknown_csi(driver: &str, handle: &str, attrs: &Attrs) -> Decoded {
     let mut d = Decoded::csi(driver);
     d.set("handle", handle);
     for (k, v) in attrs {
@@ -926,7 +932,7 @@ fn unknown_csi(driver: &str, handle: &str, attrs: &BTreeMap<String, String>) -> 
     d
 }
 
-fn ebs(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded {
+fn ebs(driver: &str, h: &str, attrs: &Attrs) -> Decoded {
     let mut d = Decoded::csi(driver);
     if let Some(dev) = h.strip_prefix("local-ebs://") {
         let device = format!("/{}", dev.trim_start_matches('/'));
@@ -950,7 +956,7 @@ fn ebs(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded {
 
 /// EFS handles: `[efs:|s3files:]fs-…[:subpath[:fsap-…]]`; the access point may also be in the
 /// mount options (`accesspoint=fsap-…`).
-fn efs(driver: &str, h: &str, attrs: &BTreeMap<String, String>, ctx: &Ctx) -> Decoded {
+fn efs(driver: &str, h: &str, attrs: &Attrs, ctx: &Ctx) -> Decoded {
     let mut d = Decoded::csi(driver);
     let (label, rest) = if let Some(r) = h.strip_prefix("s3files:") {
         ("AWS S3 Files", r)
@@ -988,7 +994,7 @@ fn efs(driver: &str, h: &str, attrs: &BTreeMap<String, String>, ctx: &Ctx) -> De
     d
 }
 
-fn fsx_lustre(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded {
+fn fsx_lustre(driver: &str, h: &str, attrs: &Attrs) -> Decoded {
     let mut d = Decoded::csi(driver);
     let dns = attr(attrs, &["dnsname"]);
     let mount = attr(attrs, &["mountname"]);
@@ -1003,7 +1009,7 @@ fn fsx_lustre(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decode
     d
 }
 
-fn fsx_openzfs(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded {
+fn fsx_openzfs(driver: &str, h: &str, attrs: &Attrs) -> Decoded {
     let mut d = Decoded::csi(driver);
     let key = if h.starts_with("fsvol-") {
         "volumeId"
@@ -1027,7 +1033,7 @@ fn fsx_openzfs(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decod
 }
 
 /// Mountpoint for S3: bucket in `bucketName`; prefix and region in the mount options.
-fn s3(driver: &str, h: &str, attrs: &BTreeMap<String, String>, ctx: &Ctx) -> Decoded {
+fn s3(driver: &str, h: &str, attrs: &Attrs, ctx: &Ctx) -> Decoded {
     let mut d = Decoded::csi(driver);
     let bucket = attr(attrs, &["bucketName"]);
     let prefix = ctx.mount_option("prefix");
@@ -1074,7 +1080,7 @@ fn gce_pd(driver: &str, h: &str) -> Decoded {
 }
 
 /// `modeInstance/<location>/<instance>/<share>`; attributes `ip` and `volume`.
-fn filestore(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded {
+fn filestore(driver: &str, h: &str, attrs: &Attrs) -> Decoded {
     let mut d = Decoded::csi(driver);
     let parts: Vec<&str> = h.split('/').collect();
     if let [mode, location, instance, share] = parts.as_slice() {
@@ -1099,7 +1105,7 @@ fn filestore(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded
 }
 
 /// Cloud Storage FUSE: the handle is the bucket (`_` = every bucket the identity can see).
-fn gcsfuse(driver: &str, h: &str, attrs: &BTreeMap<String, String>, ctx: &Ctx) -> Decoded {
+fn gcsfuse(driver: &str, h: &str, attrs: &Attrs, ctx: &Ctx) -> Decoded {
     let mut d = Decoded::csi(driver);
     let bucket = attr(attrs, &["bucketName"]).unwrap_or(h);
     let only_dir = ctx.mount_option("only-dir");
@@ -1117,7 +1123,7 @@ fn gcsfuse(driver: &str, h: &str, attrs: &BTreeMap<String, String>, ctx: &Ctx) -
 }
 
 /// `/subscriptions/<s>/resourceGroups/<rg>/providers/Microsoft.Compute/disks/<d>`.
-fn azure_disk(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded {
+fn azure_disk(driver: &str, h: &str, attrs: &Attrs) -> Decoded {
     let mut d = Decoded::csi(driver);
     let name = azure_id_part(h, "disks")
         .or_else(|| h.rsplit('/').next())
@@ -1135,13 +1141,7 @@ fn azure_disk(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decode
 }
 
 /// Azure File and Blob: handle `<rg>#<account>#<share|container>#…`; attributes win.
-fn azure_share(
-    driver: &str,
-    h: &str,
-    attrs: &BTreeMap<String, String>,
-    share_key: &str,
-    share_attr: &str,
-) -> Decoded {
+fn azure_share(driver: &str, h: &str, attrs: &Attrs, share_key: &str, share_attr: &str) -> Decoded {
     let mut d = Decoded::csi(driver);
     let mut parts = h.split('#');
     let rg = parts.next().unwrap_or("");
@@ -1162,7 +1162,7 @@ fn azure_share(
     d
 }
 
-fn azure_file(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded {
+fn azure_file(driver: &str, h: &str, attrs: &Attrs) -> Decoded {
     let mut d = azure_share(driver, h, attrs, "share", "shareName");
     let share = d.get("share").unwrap_or("");
     let mut what = match d.get("storageAccount") {
@@ -1176,7 +1176,7 @@ fn azure_file(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decode
     d
 }
 
-fn azure_blob(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded {
+fn azure_blob(driver: &str, h: &str, attrs: &Attrs) -> Decoded {
     let mut d = azure_share(driver, h, attrs, "container", "containerName");
     let container = d.get("container").unwrap_or("");
     let mut what = match d.get("storageAccount") {
@@ -1191,7 +1191,7 @@ fn azure_blob(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decode
 }
 
 /// `nfs.manila.csi.openstack.org`, `cephfs.manila.csi.openstack.org`, …
-fn manila(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded {
+fn manila(driver: &str, h: &str, attrs: &Attrs) -> Decoded {
     let mut d = Decoded::csi(driver);
     let protocol = driver
         .strip_suffix(".manila.csi.openstack.org")
@@ -1216,7 +1216,7 @@ fn manila(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded {
 }
 
 /// Block: the First Class Disk id; file: `file:<vSAN file share id>`.
-fn vsphere(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded {
+fn vsphere(driver: &str, h: &str, attrs: &Attrs) -> Decoded {
     let mut d = Decoded::csi(driver);
     if let Some(id) = h.strip_prefix("file:") {
         d.set("fileShareId", id);
@@ -1231,7 +1231,7 @@ fn vsphere(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded {
 }
 
 /// csi-driver-nfs: attributes `server`, `share`, `subdir`; handle `server#share#subdir#…`.
-fn csi_nfs(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded {
+fn csi_nfs(driver: &str, h: &str, attrs: &Attrs) -> Decoded {
     let mut d = Decoded::csi(driver);
     let mut parts = h.split('#');
     let mut server = parts.next().unwrap_or("").trim().to_string();
@@ -1262,7 +1262,7 @@ fn csi_nfs(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded {
 }
 
 /// csi-driver-smb: attribute `source` = `//server/share`, `subDir`; handle `server/share#…`.
-fn csi_smb(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded {
+fn csi_smb(driver: &str, h: &str, attrs: &Attrs) -> Decoded {
     let mut d = Decoded::csi(driver);
     let source = match attr(attrs, &["source"]) {
         Some(s) => s.to_string(),
@@ -1293,7 +1293,7 @@ fn csi_smb(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded {
     d
 }
 
-fn csi_iscsi(driver: &str, attrs: &BTreeMap<String, String>) -> Decoded {
+fn csi_iscsi(driver: &str, attrs: &Attrs) -> Decoded {
     let mut d = Decoded::csi(driver);
     let portal = attr(attrs, &["targetPortal"]).unwrap_or("");
     let portals = attr(attrs, &["portals"])
@@ -1308,7 +1308,7 @@ fn csi_iscsi(driver: &str, attrs: &BTreeMap<String, String>) -> Decoded {
 }
 
 /// NVMe over Fabrics: any driver whose attributes carry an NQN.
-fn nvmeof(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded {
+fn nvmeof(driver: &str, h: &str, attrs: &Attrs) -> Decoded {
     let mut d = Decoded::csi(driver);
     let nqn = attr(attrs, &["nqn", "subnqn", "targetNqn"]).unwrap_or("");
     let nsid = attr(attrs, &["nsid", "namespaceId"]);
@@ -1335,7 +1335,7 @@ fn nvmeof(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded {
 }
 
 /// democratic-csi: `node_attach_driver` says how the node attaches (nfs, smb, iscsi, nvmeof, …).
-fn democratic(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded {
+fn democratic(driver: &str, h: &str, attrs: &Attrs) -> Decoded {
     let attach = attr(attrs, &["node_attach_driver"]).unwrap_or("");
     let mut d = match attach {
         "nfs" => {
@@ -1417,7 +1417,7 @@ fn is_true(v: Option<&str>) -> bool {
 
 /// ceph-csi RBD: attributes `pool`, `imageName`, `clusterID`, `radosNamespace`; a static volume's
 /// handle is the image name.
-fn ceph_rbd(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded {
+fn ceph_rbd(driver: &str, h: &str, attrs: &Attrs) -> Decoded {
     let mut d = Decoded::csi(driver);
     let parsed = parse_ceph_csi_handle(h);
     let is_static = is_true(attr(attrs, &["staticVolume"])) || parsed.is_none();
@@ -1460,7 +1460,7 @@ fn ceph_rbd(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded 
 }
 
 /// ceph-csi CephFS: `fsName`, `subvolumeName`, `subvolumePath`; static volumes: `rootPath`.
-fn ceph_fs(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded {
+fn ceph_fs(driver: &str, h: &str, attrs: &Attrs) -> Decoded {
     let mut d = Decoded::csi(driver);
     let parsed = parse_ceph_csi_handle(h);
     let fs = attr(attrs, &["fsName"]);
@@ -1491,7 +1491,7 @@ fn ceph_fs(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded {
 }
 
 /// ceph-csi NFS (NFS-Ganesha exports of CephFS): `server`, `share`, `fsName`.
-fn ceph_nfs(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded {
+fn ceph_nfs(driver: &str, h: &str, attrs: &Attrs) -> Decoded {
     let mut d = Decoded::csi(driver);
     let server = attr(attrs, &["server"]).unwrap_or("");
     let share = attr(attrs, &["share"]).unwrap_or("");
@@ -1508,7 +1508,7 @@ fn ceph_nfs(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded 
     d
 }
 
-fn longhorn(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded {
+fn longhorn(driver: &str, h: &str, attrs: &Attrs) -> Decoded {
     let mut d = Decoded::csi(driver);
     let replicas = attr(attrs, &["numberOfReplicas"]);
     d.set("volume", h);
@@ -1523,7 +1523,7 @@ fn longhorn(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded 
 }
 
 /// TopoLVM: the handle is the LV name; device class in `topolvm.io/device-class`.
-fn topolvm(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded {
+fn topolvm(driver: &str, h: &str, attrs: &Attrs) -> Decoded {
     let mut d = Decoded::csi(driver);
     let class = attr(
         attrs,
@@ -1539,7 +1539,7 @@ fn topolvm(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded {
 }
 
 /// OpenEBS ZFS LocalPV: dataset `<openebs.io/poolname>/<handle>`.
-fn openebs_zfs(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded {
+fn openebs_zfs(driver: &str, h: &str, attrs: &Attrs) -> Decoded {
     let mut d = Decoded::csi(driver);
     let pool = attr(attrs, &["openebs.io/poolname", "poolname"]);
     let dataset = match pool {
@@ -1553,7 +1553,7 @@ fn openebs_zfs(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decod
 }
 
 /// OpenEBS LVM LocalPV: LV `<openebs.io/volgroup>/<handle>`.
-fn openebs_lvm(driver: &str, h: &str, attrs: &BTreeMap<String, String>) -> Decoded {
+fn openebs_lvm(driver: &str, h: &str, attrs: &Attrs) -> Decoded {
     let mut d = Decoded::csi(driver);
     let vg = attr(attrs, &["openebs.io/volgroup", "volgroup"]);
     d.set_opt("volumeGroup", vg);
@@ -2777,12 +2777,15 @@ spec:
 
     #[test]
     fn decode_csi_without_pv() {
-        let mut attrs = BTreeMap::new();
-        attrs.insert("pool".to_string(), "kube".to_string());
-        attrs.insert("imageName".to_string(), "img".to_string());
+        let attrs: Attrs = [
+            ("pool".to_string(), "kube".to_string()),
+            ("imageName".to_string(), "img".to_string()),
+        ]
+        .into_iter()
+        .collect();
         let b = decode_csi("rbd.csi.ceph.com", "img", &attrs);
         check(&b, "csi", "Ceph RBD kube/img", &[("image", "img")]);
-        let b = decode_csi("", "", &BTreeMap::new());
+        let b = decode_csi("", "", &Attrs::default());
         assert_eq!(b.kind, "csi");
         assert!(!b.summary.is_empty());
         assert_eq!(b.driver, None);
@@ -2832,13 +2835,16 @@ spec:
             "é#ü/ß",
             "0001-ffff-",
         ];
-        let mut attrs = BTreeMap::new();
-        attrs.insert("node_attach_driver".to_string(), "iscsi".to_string());
-        attrs.insert("source".to_string(), "//".to_string());
-        attrs.insert("nqn".to_string(), String::new());
+        let attrs: Attrs = [
+            ("node_attach_driver".to_string(), "iscsi".to_string()),
+            ("source".to_string(), "//".to_string()),
+            ("nqn".to_string(), String::new()),
+        ]
+        .into_iter()
+        .collect();
         for d in drivers {
             for h in handles {
-                for a in [&BTreeMap::new(), &attrs] {
+                for a in [&Attrs::default(), &attrs] {
                     let b = decode_csi(d, h, a);
                     assert_eq!(b.kind, "csi");
                     assert!(!b.summary.trim().is_empty(), "{d} {h}");

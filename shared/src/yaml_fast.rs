@@ -85,6 +85,34 @@ pub fn from_multiple<'de, T: de::Deserialize<'de>>(text: &'de str) -> Result<Vec
     Ok(out)
 }
 
+/// One document through a seed, like `serde_saphyr::with_deserializer_from_str_with_options`
+/// with the raised budget of [`from_multiple`] (the dump reader parses each List item this way).
+pub fn from_str_seed<'de, S: de::DeserializeSeed<'de>>(
+    text: &'de str,
+    seed: S,
+) -> Result<S::Value> {
+    let mut p = Parser::new(text)?;
+    let mut seed = Some(seed);
+    let mut out: Option<S::Value> = None;
+    p.documents(|p, node| {
+        let (Some(node), Some(seed)) = (node, seed.take()) else {
+            return p.decline("not exactly one document");
+        };
+        let r = seed.deserialize(De { p: &mut *p, node });
+        out = Some(r.map_err(|mut e| {
+            if e.line == 0 {
+                e.line = p.line;
+            }
+            e
+        })?);
+        Ok(())
+    })?;
+    match out {
+        Some(v) => Ok(v),
+        None => p.decline("no document"),
+    }
+}
+
 /// One document, like `serde_saphyr::from_str` (with its default budget).
 pub fn from_str<'de, T: de::Deserialize<'de>>(text: &'de str) -> Result<T> {
     // serde-saphyr's default budget: stay well inside it, decline beyond.

@@ -1,7 +1,9 @@
 //! Generate a big `kubectl get -o yaml`-style dump for the benchmark:
 //! `cargo run --release -p kubectl-pvc-trace --example gen_dump -- N OUT.yaml`
 //! writes N pods, N claims and N volumes across 20 namespaces, 3 zones, CSI (EBS) volumes,
-//! a few problems sprinkled in (1% Pending with a missing class, 1% Released volumes).
+//! a few problems sprinkled in (1% Pending with a missing class, 1% Released volumes). Nodes
+//! carry the EBS CSI topology label, as the driver's node plugin registers it, so healthy
+//! volumes are healthy.
 
 use std::io::Write;
 
@@ -19,7 +21,7 @@ fn main() -> std::io::Result<()> {
     for (i, z) in zones.iter().enumerate() {
         write!(
             w,
-            "- apiVersion: v1\n  kind: Node\n  metadata:\n    name: node-{i}\n    labels:\n      kubernetes.io/hostname: node-{i}\n      topology.kubernetes.io/zone: {z}\n  status:\n    conditions:\n    - type: Ready\n      status: \"True\"\n"
+            "- apiVersion: v1\n  kind: Node\n  metadata:\n    name: node-{i}\n    labels:\n      kubernetes.io/hostname: node-{i}\n      topology.kubernetes.io/zone: {z}\n      topology.ebs.csi.aws.com/zone: {z}\n  status:\n    conditions:\n    - type: Ready\n      status: \"True\"\n"
         )?;
     }
     write!(

@@ -722,11 +722,19 @@ impl<'a> Builder<'a> {
 
     /// The class a claim uses: its storageClassName, else the default class.
     fn claim_class(&self, c: &PersistentVolumeClaim) -> Option<String> {
-        match c
+        // The field, else the beta annotation that Kubernetes still honours in its place.
+        let named = c
             .spec
             .as_ref()
             .and_then(|s| s.storage_class_name.as_deref())
-        {
+            .or_else(|| {
+                c.metadata
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get("volume.beta.kubernetes.io/storage-class"))
+                    .map(String::as_str)
+            });
+        match named {
             Some("") => None,
             Some(n) => Some(n.to_string()),
             None => self
