@@ -48,7 +48,7 @@ pub const KINDS: [Kind; 10] = [
 /// Trace the targets (or everything in scope) and diagnose.
 pub fn trace(snap: &Snapshot, opts: &TraceOptions) -> Result<Report> {
     let mut roots = Vec::new();
-    let mut report = trace_each(snap, opts, None, &mut |r| {
+    let mut report = trace_each(snap, opts, None, &mut |r, _| {
         roots.push(r);
         Ok(())
     })?;
@@ -66,21 +66,25 @@ pub fn trace_each(
     snap: &Snapshot,
     opts: &TraceOptions,
     problems: Option<Severity>,
-    emit: &mut dyn FnMut(Root) -> Result<()>,
+    emit: &mut dyn FnMut(Root, &Diagnosed<'_>) -> Result<()>,
 ) -> Result<Report> {
     let mut b = Builder::new(snap);
     let mut shown: HashSet<ObjectRef> = HashSet::new();
     let mut out = |b: &mut Builder, root: Root| -> Result<()> {
         let objs = root_objects(&root);
+        let diagnosed = Diagnosed {
+            diags: &b.diags,
+            by_object: &b.by_object,
+        };
         if let Some(min) = problems
             && !objs
                 .iter()
-                .any(|o| b.worst.get(o).is_some_and(|s| *s >= min))
+                .any(|o| diagnosed.of(o).any(|d| d.severity >= min))
         {
             return Ok(());
         }
         shown.extend(objs);
-        emit(root)
+        emit(root, &diagnosed)
     };
     if opts.targets.is_empty() {
         b.everything(opts.namespace.is_none(), &mut out)?;
@@ -256,8 +260,26 @@ struct Builder<'a> {
     diags: Vec<Diagnostic>,
     seen: HashSet<(String, ObjectRef)>,
     diagnosed: HashSet<ObjectRef>,
-    /// The worst severity diagnosed so far, per object (for `--problems` while streaming).
-    worst: HashMap<ObjectRef, Severity>,
+    /// The diagnostics so far, by object (indices into `diags`), for streaming.
+    by_object: HashMap<ObjectRef, Vec<usize>>,
+}
+
+/// The diagnostics found so far, while roots stream: when a root is emitted, every diagnostic
+/// about its objects is known (objects are diagnosed on their first visit).
+pub struct Diagnosed<'b> {
+    diags: &'b [Diagnostic],
+    by_object: &'b HashMap<ObjectRef, Vec<usize>>,
+}
+
+impl Diagnosed<'_> {
+    /// The diagnostics about `o`, in the order found.
+    pub fn of(&self, o: &ObjectRef) -> impl Iterator<Item = &Diagnostic> {
+        self.by_object
+            .get(o)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.diags.get(i))
+    }
 }
 
 /// Where `everything` hands each root.
@@ -397,14 +419,16 @@ impl<'a> Builder<'a> {
             diags: Vec::new(),
             seen: HashSet::new(),
             diagnosed: HashSet::new(),
-            worst: HashMap::new(),
+            by_object: HashMap::new(),
         }
     }
 
     fn diag(&mut self, severity: Severity, code: &str, object: ObjectRef, message: String) {
         if self.seen.insert((code.to_string(), object.clone())) {
-            let w = self.worst.entry(object.clone()).or_insert(severity);
-            *w = (*w).max(severity);
+            self.by_object
+                .entry(object.clone())
+                .or_default()
+                .push(self.diags.len());
             self.diags.push(Diagnostic {
                 severity,
                 code: code.to_string(),

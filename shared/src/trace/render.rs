@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde::ser::{Error as _, SerializeSeq, SerializeStruct};
 
-use super::build::{Snapshot, TraceOptions, retain_problems, trace, trace_each};
+use super::build::{Diagnosed, Snapshot, TraceOptions, retain_problems, trace, trace_each};
 use super::model::*;
 use crate::cli::OutputFormat;
 use crate::error::{Error, Result};
-use crate::render::{dash, table, table_text, to_json, to_yaml, write_json, write_text};
+use crate::render::{dash, table, to_json, to_yaml, write_json, write_text};
 
 /// Trace and print in one pass. `-o json` streams root by root, `table` and `wide` keep only
 /// their rows: memory stays near the snapshot's size however many roots there are. Targets,
@@ -51,11 +51,9 @@ pub fn write(
         OutputFormat::Json => {
             let streamed = Streamed {
                 opts,
-                run: RefCell::new(Some(Box::new(
-                    |emit: &mut dyn FnMut(Root) -> Result<()>| {
-                        trace_each(snap, opts, problems, emit)
-                    },
-                ))),
+                run: RefCell::new(Some(Box::new(|emit: &mut Emit<'_>| {
+                    trace_each(snap, opts, problems, emit)
+                }))),
                 tail: RefCell::new(None),
                 failed: RefCell::new(None),
             };
@@ -72,17 +70,24 @@ pub fn write(
         _ => {
             let wide = format == OutputFormat::Wide;
             let mut rows = Vec::new();
-            let report = trace_each(snap, opts, problems, &mut |root| {
+            let report = trace_each(snap, opts, problems, &mut |root, diagnosed| {
+                let first = rows.len();
                 root_rows(&root, &mut rows);
+                // Settle each row's problems now, and drop the objects that found them.
+                for r in &mut rows[first..] {
+                    r.problems = Some(problem_codes(&r.objects, |o| diagnosed.of(o).collect()));
+                    r.objects = Vec::new();
+                }
                 Ok(())
             })?;
-            write_text(out, &table_of(rows, &report, wide))?;
+            write_table(out, rows, &report, wide)?;
             Ok(report)
         }
     }
 }
 
-type Run<'s> = Box<dyn FnOnce(&mut dyn FnMut(Root) -> Result<()>) -> Result<Report> + 's>;
+type Emit<'e> = dyn FnMut(Root, &Diagnosed<'_>) -> Result<()> + 'e;
+type Run<'s> = Box<dyn FnOnce(&mut Emit<'_>) -> Result<Report> + 's>;
 
 /// A [`Report`] whose roots are produced while it is serialised.
 struct Streamed<'s> {
@@ -107,7 +112,7 @@ impl Serialize for Roots<'_, '_> {
             .ok_or_else(|| S::Error::custom("roots serialised twice"))?;
         let mut seq = s.serialize_seq(None)?;
         let mut write_err: Option<S::Error> = None;
-        let res = run(&mut |root| {
+        let res = run(&mut |root, _| {
             seq.serialize_element(&root).map_err(|e| {
                 let msg = e.to_string();
                 write_err = Some(e);
@@ -177,6 +182,8 @@ struct Row {
     class: String,
     backend: String,
     objects: Vec<ObjectRef>,
+    /// The problems column, once settled (streaming); else found from `objects`.
+    problems: Option<String>,
 }
 
 impl Row {
@@ -197,6 +204,7 @@ impl Row {
             class: "-".into(),
             backend: "-".into(),
             objects: vec![],
+            problems: None,
         }
     }
 
@@ -415,6 +423,32 @@ fn root_rows(root: &Root, rows: &mut Vec<Row>) {
     }
 }
 
+/// The problems column: `severity:code` of each warning or error about the row's objects.
+fn problem_codes<'d>(
+    objects: &[ObjectRef],
+    diags_of: impl Fn(&ObjectRef) -> Vec<&'d Diagnostic>,
+) -> String {
+    let mut codes: Vec<String> = Vec::new();
+    for o in objects {
+        // In report order (severity, then code), however they were found.
+        let mut ds = diags_of(o);
+        ds.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.code.cmp(&b.code)));
+        for d in ds {
+            if d.severity >= Severity::Warning {
+                let c = format!("{}:{}", d.severity, d.code);
+                if !codes.contains(&c) {
+                    codes.push(c);
+                }
+            }
+        }
+    }
+    if codes.is_empty() {
+        "-".into()
+    } else {
+        codes.join(",")
+    }
+}
+
 fn problems_by_object(report: &Report) -> HashMap<&ObjectRef, Vec<&Diagnostic>> {
     let mut m: HashMap<&ObjectRef, Vec<&Diagnostic>> = HashMap::new();
     for d in &report.diagnostics {
@@ -424,11 +458,49 @@ fn problems_by_object(report: &Report) -> HashMap<&ObjectRef, Vec<&Diagnostic>> 
 }
 
 fn render_table(report: &Report, wide: bool) -> String {
-    table_of(rows_of(report), report, wide)
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = write_table(&mut out, rows_of(report), report, wide);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The table of `rows`, with the problems of `report` (whose roots may be empty: streamed).
-fn table_of(rows: Vec<Row>, report: &Report, wide: bool) -> String {
+/// The table of `rows`, with the problems of `report` (whose roots may be empty: streamed),
+/// line by line to `out` (no copy of the whole text). A closed pipe ends quietly.
+fn write_table(
+    out: &mut dyn std::io::Write,
+    rows: Vec<Row>,
+    report: &Report,
+    wide: bool,
+) -> Result<()> {
+    use std::io::Write;
+    let text = table_of(rows, report, wide);
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
+    let res = (|| {
+        match &text {
+            TableText::Empty(msg) => w.write_all(msg.as_bytes())?,
+            TableText::Table(t) => {
+                for line in t.lines() {
+                    w.write_all(line.trim_end().as_bytes())?;
+                    w.write_all(b"\n")?;
+                }
+            }
+        }
+        w.write_all(footer(report, Severity::Warning).as_bytes())?;
+        w.flush()
+    })();
+    match res {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::Other(format!("writing output: {e}"))),
+    }
+}
+
+enum TableText {
+    Table(comfy_table::Table),
+    Empty(String),
+}
+
+fn table_of(rows: Vec<Row>, report: &Report, wide: bool) -> TableText {
     let by_obj = problems_by_object(report);
     let mut headers = vec!["namespace", "pod"];
     if wide {
@@ -450,17 +522,12 @@ fn table_of(rows: Vec<Row>, report: &Report, wide: bool) -> String {
     let mut t = table(&headers);
     let empty = rows.is_empty();
     for r in rows {
-        let mut codes: Vec<String> = Vec::new();
-        for o in &r.objects {
-            for d in by_obj.get(o).into_iter().flatten() {
-                if d.severity >= Severity::Warning {
-                    let c = format!("{}:{}", d.severity, d.code);
-                    if !codes.contains(&c) {
-                        codes.push(c);
-                    }
-                }
-            }
-        }
+        let problems = match r.problems {
+            Some(p) => p,
+            None => problem_codes(&r.objects, |o| {
+                by_obj.get(o).map(|v| v.to_vec()).unwrap_or_default()
+            }),
+        };
         let mut cells = vec![r.namespace, r.pod];
         if wide {
             cells.extend([r.node, r.zone]);
@@ -480,24 +547,18 @@ fn table_of(rows: Vec<Row>, report: &Report, wide: bool) -> String {
         cells.extend([
             r.class,
             r.backend,
-            if codes.is_empty() {
-                "-".into()
-            } else {
-                codes.join(",")
-            },
+            problems,
         ]);
         t.add_row(cells);
     }
-    let mut out = if empty {
-        match &report.namespace {
+    if empty {
+        TableText::Empty(match &report.namespace {
             Some(ns) => format!("No volumes found in namespace {ns}.\n"),
             None => "No volumes found.\n".to_string(),
-        }
+        })
     } else {
-        table_text(&t)
-    };
-    out.push_str(&footer(report, Severity::Warning));
-    out
+        TableText::Table(t)
+    }
 }
 
 /// Problems (at or above `min`), one per line, then the unknowns.
