@@ -346,7 +346,36 @@ pub struct Container {
     #[serde(default, deserialize_with = "null_as_default")]
     pub name: String,
     #[serde(default, deserialize_with = "vec")]
-    pub volume_mounts: Option<Vec<core::VolumeMount>>,
+    pub volume_mounts: Option<Vec<VolumeMount>>,
+}
+
+/// Where a container mounts a volume.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeMount {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub name: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub mount_path: String,
+    #[serde(default)]
+    pub read_only: Option<bool>,
+    #[serde(default)]
+    pub sub_path: Option<String>,
+    #[serde(default)]
+    pub sub_path_expr: Option<String>,
+}
+
+/// A pod condition.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct PodCondition {
+    #[serde(default, rename = "type", deserialize_with = "null_as_default")]
+    pub type_: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub status: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -359,7 +388,7 @@ pub struct PodStatus {
     #[serde(default)]
     pub message: Option<String>,
     #[serde(default, deserialize_with = "vec")]
-    pub conditions: Option<Vec<core::PodCondition>>,
+    pub conditions: Option<Vec<PodCondition>>,
 }
 
 /// `configMap` volume: the ConfigMap's name.

@@ -69,7 +69,7 @@ pub fn trace_each(
     emit: &mut dyn FnMut(Root, &Diagnosed<'_>) -> Result<()>,
 ) -> Result<Report> {
     let mut b = Builder::new(snap);
-    let mut shown: HashSet<ObjectRef> = HashSet::new();
+    let mut shown: HashSet<ObjKey> = HashSet::new();
     let mut out = |b: &mut Builder, root: Root| -> Result<()> {
         let objs = root_objects(&root);
         let diagnosed = Diagnosed {
@@ -83,7 +83,7 @@ pub fn trace_each(
         {
             return Ok(());
         }
-        shown.extend(objs);
+        shown.extend(objs.iter().map(ObjKey::of));
         emit(root, &diagnosed)
     };
     if opts.targets.is_empty() {
@@ -102,7 +102,7 @@ pub fn trace_each(
     }
     let mut diagnostics = b.diags;
     if let Some(min) = problems {
-        diagnostics.retain(|d| d.severity >= min && shown.contains(&d.object));
+        diagnostics.retain(|d| d.severity >= min && shown.contains(&ObjKey::of(&d.object)));
     }
     diagnostics.sort_by(|a, b| {
         b.severity
@@ -110,7 +110,7 @@ pub fn trace_each(
             .then_with(|| a.object.cmp(&b.object))
             .then_with(|| a.code.cmp(&b.code))
     });
-    let summary = summary_of(shown.iter(), &diagnostics);
+    let summary = summary_of(shown.iter().map(ObjKey::kind), &diagnostics);
     Ok(Report {
         api_version: API_VERSION,
         kind: KIND,
@@ -148,14 +148,14 @@ pub fn retain_problems(report: &mut Report, min: Severity) {
 
 fn summarize(report: &Report) -> Summary {
     let objs: HashSet<ObjectRef> = report.roots.iter().flat_map(root_objects).collect();
-    summary_of(objs.iter(), &report.diagnostics)
+    summary_of(objs.iter().map(|o| o.kind.as_str()), &report.diagnostics)
 }
 
 /// Distinct pods, claims and volumes shown, and diagnostics by severity.
-fn summary_of<'o>(objs: impl Iterator<Item = &'o ObjectRef>, diags: &[Diagnostic]) -> Summary {
+fn summary_of<'o>(kinds: impl Iterator<Item = &'o str>, diags: &[Diagnostic]) -> Summary {
     let mut s = Summary::default();
-    for o in objs {
-        match o.kind.as_str() {
+    for kind in kinds {
+        match kind {
             "Pod" => s.pods += 1,
             "PersistentVolumeClaim" => s.claims += 1,
             "PersistentVolume" => s.volumes += 1,
@@ -259,7 +259,7 @@ struct Builder<'a> {
     idx: Index<'a>,
     diags: Vec<Diagnostic>,
     seen: HashSet<(String, ObjectRef)>,
-    diagnosed: HashSet<ObjectRef>,
+    diagnosed: HashSet<ObjKey>,
     /// The diagnostics so far, by object (indices into `diags`), for streaming.
     by_object: HashMap<ObjectRef, Vec<usize>>,
 }
@@ -279,6 +279,29 @@ impl Diagnosed<'_> {
             .into_iter()
             .flatten()
             .filter_map(|&i| self.diags.get(i))
+    }
+}
+
+/// An [`ObjectRef`] as one exact-size string (`kind`, namespace and name joined by NUL, which
+/// no name contains): the sets of objects seen while tracing 10,000 pods hold tens of thousands
+/// of these, at a third of an `ObjectRef`'s memory.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ObjKey(Box<str>);
+
+impl ObjKey {
+    fn of(o: &ObjectRef) -> ObjKey {
+        let ns = o.namespace.as_deref().unwrap_or("");
+        let mut s = String::with_capacity(o.kind.len() + ns.len() + o.name.len() + 2);
+        s.push_str(&o.kind);
+        s.push('\0');
+        s.push_str(ns);
+        s.push('\0');
+        s.push_str(&o.name);
+        ObjKey(s.into_boxed_str())
+    }
+
+    fn kind(&self) -> &str {
+        self.0.split('\0').next().unwrap_or("")
     }
 }
 
@@ -440,7 +463,7 @@ impl<'a> Builder<'a> {
 
     /// Run `f` once per object (diagnostics are about objects, not about paths to them).
     fn first_visit(&mut self, o: &ObjectRef) -> bool {
-        self.diagnosed.insert(o.clone())
+        self.diagnosed.insert(ObjKey::of(o))
     }
 
     fn gap_diagnostic(&mut self, gap: &Gap) {

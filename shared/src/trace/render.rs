@@ -71,16 +71,16 @@ pub fn write(
             let wide = format == OutputFormat::Wide;
             let mut rows = Vec::new();
             let report = trace_each(snap, opts, problems, &mut |root, diagnosed| {
-                let first = rows.len();
-                root_rows(&root, &mut rows);
-                // Settle each row's problems now, and drop the objects that found them.
-                for r in &mut rows[first..] {
-                    r.problems = Some(problem_codes(&r.objects, |o| diagnosed.of(o).collect()));
-                    r.objects = Vec::new();
+                let mut rs = Vec::new();
+                root_rows(&root, &mut rs);
+                // Settle each row's problems now: only its cells are kept.
+                for r in rs {
+                    let problems = problem_codes(&r.objects, |o| diagnosed.of(o).collect());
+                    rows.push(row_cells(r, problems, wide));
                 }
                 Ok(())
             })?;
-            write_table(out, rows, &report, wide)?;
+            write_table(out, rows, &report, wide, TABLE_BATCH)?;
             Ok(report)
         }
     }
@@ -182,8 +182,6 @@ struct Row {
     class: String,
     backend: String,
     objects: Vec<ObjectRef>,
-    /// The problems column, once settled (streaming); else found from `objects`.
-    problems: Option<String>,
 }
 
 impl Row {
@@ -204,7 +202,6 @@ impl Row {
             class: "-".into(),
             backend: "-".into(),
             objects: vec![],
-            problems: None,
         }
     }
 
@@ -432,7 +429,11 @@ fn problem_codes<'d>(
     for o in objects {
         // In report order (severity, then code), however they were found.
         let mut ds = diags_of(o);
-        ds.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.code.cmp(&b.code)));
+        ds.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.code.cmp(&b.code))
+        });
         for d in ds {
             if d.severity >= Severity::Warning {
                 let c = format!("{}:{}", d.severity, d.code);
@@ -458,50 +459,27 @@ fn problems_by_object(report: &Report) -> HashMap<&ObjectRef, Vec<&Diagnostic>> 
 }
 
 fn render_table(report: &Report, wide: bool) -> String {
+    let by_obj = problems_by_object(report);
+    let cells = rows_of(report)
+        .into_iter()
+        .map(|r| {
+            let problems = problem_codes(&r.objects, |o| {
+                by_obj.get(o).map(|v| v.to_vec()).unwrap_or_default()
+            });
+            row_cells(r, problems, wide)
+        })
+        .collect();
     let mut out = Vec::new();
     // Writing to a Vec cannot fail.
-    let _ = write_table(&mut out, rows_of(report), report, wide);
+    let _ = write_table(&mut out, cells, report, wide, TABLE_BATCH);
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The table of `rows`, with the problems of `report` (whose roots may be empty: streamed),
-/// line by line to `out` (no copy of the whole text). A closed pipe ends quietly.
-fn write_table(
-    out: &mut dyn std::io::Write,
-    rows: Vec<Row>,
-    report: &Report,
-    wide: bool,
-) -> Result<()> {
-    use std::io::Write;
-    let text = table_of(rows, report, wide);
-    let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
-    let res = (|| {
-        match &text {
-            TableText::Empty(msg) => w.write_all(msg.as_bytes())?,
-            TableText::Table(t) => {
-                for line in t.lines() {
-                    w.write_all(line.trim_end().as_bytes())?;
-                    w.write_all(b"\n")?;
-                }
-            }
-        }
-        w.write_all(footer(report, Severity::Warning).as_bytes())?;
-        w.flush()
-    })();
-    match res {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::Other(format!("writing output: {e}"))),
-    }
-}
+/// Rows per comfy-table batch: a 10,000-row table is formatted a thousand rows at a time, with
+/// the column widths of the whole table, so its formatted text never exists all at once.
+const TABLE_BATCH: usize = 1000;
 
-enum TableText {
-    Table(comfy_table::Table),
-    Empty(String),
-}
-
-fn table_of(rows: Vec<Row>, report: &Report, wide: bool) -> TableText {
-    let by_obj = problems_by_object(report);
+fn headers(wide: bool) -> Vec<&'static str> {
     let mut headers = vec!["namespace", "pod"];
     if wide {
         headers.extend(["node", "zone"]);
@@ -519,45 +497,98 @@ fn table_of(rows: Vec<Row>, report: &Report, wide: bool) -> TableText {
         headers.push("reclaim");
     }
     headers.extend(["class", "backend", "problems"]);
-    let mut t = table(&headers);
-    let empty = rows.is_empty();
-    for r in rows {
-        let problems = match r.problems {
-            Some(p) => p,
-            None => problem_codes(&r.objects, |o| {
-                by_obj.get(o).map(|v| v.to_vec()).unwrap_or_default()
-            }),
-        };
-        let mut cells = vec![r.namespace, r.pod];
-        if wide {
-            cells.extend([r.node, r.zone]);
-        }
-        cells.push(r.volume);
-        if wide {
-            cells.push(r.mounts);
-        }
-        cells.extend([r.claim, r.status, r.size]);
-        if wide {
-            cells.push(r.access);
-        }
-        cells.push(r.pv);
-        if wide {
-            cells.push(r.reclaim);
-        }
-        cells.extend([
-            r.class,
-            r.backend,
-            problems,
-        ]);
-        t.add_row(cells);
+    headers
+}
+
+/// A row's cells, in the order of [`headers`].
+fn row_cells(r: Row, problems: String, wide: bool) -> Vec<String> {
+    let mut cells = vec![r.namespace, r.pod];
+    if wide {
+        cells.extend([r.node, r.zone]);
     }
-    if empty {
-        TableText::Empty(match &report.namespace {
-            Some(ns) => format!("No volumes found in namespace {ns}.\n"),
-            None => "No volumes found.\n".to_string(),
-        })
-    } else {
-        TableText::Table(t)
+    cells.push(r.volume);
+    if wide {
+        cells.push(r.mounts);
+    }
+    cells.extend([r.claim, r.status, r.size]);
+    if wide {
+        cells.push(r.access);
+    }
+    cells.push(r.pv);
+    if wide {
+        cells.push(r.reclaim);
+    }
+    cells.extend([r.class, r.backend, problems]);
+    cells
+}
+
+/// The table (or "No volumes found"), then the problems footer, line by line to `out`.
+/// comfy-table formats `batch` rows at a time; every batch gets the widths of the whole
+/// table (measured by comfy-table itself), so the text is the same as one table's. A closed
+/// pipe ends quietly.
+fn write_table(
+    out: &mut dyn std::io::Write,
+    rows: Vec<Vec<String>>,
+    report: &Report,
+    wide: bool,
+    batch: usize,
+) -> Result<()> {
+    use comfy_table::{ColumnConstraint, Width};
+    use std::io::Write;
+    let headers = headers(wide);
+    let batch = batch.max(1);
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
+    let res = (|| {
+        if rows.is_empty() {
+            w.write_all(
+                match &report.namespace {
+                    Some(ns) => format!("No volumes found in namespace {ns}.\n"),
+                    None => "No volumes found.\n".to_string(),
+                }
+                .as_bytes(),
+            )?;
+        } else {
+            let mut widths = table(&headers).column_max_content_widths();
+            for chunk in rows.chunks(batch) {
+                let mut t = comfy_table::Table::new();
+                for r in chunk {
+                    t.add_row(r.clone());
+                }
+                for (w, c) in widths.iter_mut().zip(t.column_max_content_widths()) {
+                    *w = (*w).max(c);
+                }
+            }
+            for (i, chunk) in rows.chunks(batch).enumerate() {
+                let mut t = if i == 0 {
+                    table(&headers)
+                } else {
+                    let mut t = comfy_table::Table::new();
+                    t.load_style(comfy_table::presets::NOTHING)
+                        .set_content_arrangement(comfy_table::ContentArrangement::Disabled);
+                    t
+                };
+                for r in chunk {
+                    t.add_row(r.clone());
+                }
+                for (c, width) in t.column_iter_mut().zip(&widths) {
+                    c.set_padding((0, 3));
+                    c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(
+                        width.saturating_add(3),
+                    )));
+                }
+                for line in t.lines() {
+                    w.write_all(line.trim_end().as_bytes())?;
+                    w.write_all(b"\n")?;
+                }
+            }
+        }
+        w.write_all(footer(report, Severity::Warning).as_bytes())?;
+        w.flush()
+    })();
+    match res {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::Other(format!("writing output: {e}"))),
     }
 }
 
@@ -1057,4 +1088,49 @@ pub fn render_tree(report: &Report) -> String {
         }
     }
     t.out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Formatting the table in batches gives the text of one table, whatever the batch size.
+    #[test]
+    fn batched_tables_equal_one_table() {
+        let mut snap = Snapshot::default();
+        crate::snapshot::parse_dump_into(
+            &mut snap,
+            std::path::Path::new("demo-cluster.yaml"),
+            include_str!("../../../examples/demo-cluster.yaml"),
+        )
+        .unwrap();
+        let report = trace(&snap, &TraceOptions::default()).unwrap();
+        for wide in [false, true] {
+            let cells = || {
+                let by_obj = problems_by_object(&report);
+                rows_of(&report)
+                    .into_iter()
+                    .map(|r| {
+                        let p = problem_codes(&r.objects, |o| {
+                            by_obj.get(o).map(|v| v.to_vec()).unwrap_or_default()
+                        });
+                        row_cells(r, p, wide)
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let rows = cells().len();
+            assert!(rows > 10, "{rows}");
+            let mut whole = Vec::new();
+            write_table(&mut whole, cells(), &report, wide, usize::MAX).unwrap();
+            for batch in [1, 2, 7] {
+                let mut batched = Vec::new();
+                write_table(&mut batched, cells(), &report, wide, batch).unwrap();
+                assert_eq!(
+                    String::from_utf8(batched).unwrap(),
+                    String::from_utf8(whole.clone()).unwrap(),
+                    "batch {batch}, wide {wide}"
+                );
+            }
+        }
+    }
 }
