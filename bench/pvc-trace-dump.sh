@@ -11,28 +11,32 @@ cargo build --release -q -p kubectl-pvc-trace --bin kubectl-pvc_trace --example 
 dump="$out/big-$n.yaml"
 [ -f "$dump" ] || ./target/release/examples/gen_dump "$n" "$dump"
 json="$out/big-$n.json"
-# The same objects as JSON (kubectl get -o json), converted by the tool itself is not possible,
-# so time YAML (the issue's case) and report the JSON-input figure when python3 is present.
+# The same objects as JSON, indented like `kubectl get -o json`: time YAML (the issue's case)
+# and report the JSON-input figure too when python3 with PyYAML is present.
 if command -v python3 >/dev/null && [ ! -f "$json" ] && python3 -c 'import yaml' 2>/dev/null; then
-  python3 -c 'import sys,yaml,json; json.dump(yaml.load(open(sys.argv[1]),Loader=yaml.CSafeLoader if hasattr(yaml,"CSafeLoader") else yaml.SafeLoader),open(sys.argv[2],"w"))' "$dump" "$json" || rm -f "$json"
+  python3 -c 'import sys,yaml,json; json.dump(yaml.load(open(sys.argv[1]),Loader=yaml.CSafeLoader if hasattr(yaml,"CSafeLoader") else yaml.SafeLoader),open(sys.argv[2],"w"),indent=4)' "$dump" "$json" || rm -f "$json"
 fi
 size=$(stat -c %s "$dump")
 echo "dump: $dump ($((size / 1024 / 1024)) MiB, $n pods / claims / volumes)"
-measure() { # label, args...
-  local label=$1; shift
-  local best=999999 rss=0
+measure() { # label, file, args...
+  local label=$1 file=$2; shift 2
+  local size best=999999 rss=0
+  size=$(stat -c %s "$file")
   for _ in 1 2 3 4 5; do
     /usr/bin/time -f "%e %M" -o "$out/time.txt" ./target/release/kubectl-pvc_trace "$@" >/dev/null || [ $? -eq 5 ]
     read -r secs kb < "$out/time.txt"
     best=$(awk -v a="$best" -v b="$secs" 'BEGIN{print (b<a)?b:a}')
-    rss=$kb
+    rss=$(( kb > rss ? kb : rss ))
   done
   local ratio
   ratio=$(awk -v r="$rss" -v s="$size" 'BEGIN{printf "%.2f", r*1024/s}')
-  printf '%-34s best of 5: %6.2f s   peak RSS: %6d MiB (%sx dump size)\n' "$label" "$best" "$((rss / 1024))" "$ratio"
+  printf '%-34s best of 5: %6.2f s   peak RSS (worst of 5): %6.1f MiB = %sx the dump (%d MiB)\n' \
+    "$label" "$best" "$(awk -v r="$rss" 'BEGIN{print r/1024}')" "$ratio" "$((size / 1024 / 1024))"
 }
-measure "-A -o json  (yaml dump)" --from-file "$dump" -A -o json
-measure "-A -o table (yaml dump)" --from-file "$dump" -A -o table
+measure "-A -o json  (yaml dump)" "$dump" --from-file "$dump" -A -o json
+measure "-A -o table (yaml dump)" "$dump" --from-file "$dump" -A -o table
+measure "-A -o wide  (yaml dump)" "$dump" --from-file "$dump" -A -o wide
 if [ -f "$json" ]; then
-  measure "-A -o json  (json dump)" --from-file "$json" -A -o json
+  measure "-A -o json  (json dump)" "$json" --from-file "$json" -A -o json
+  measure "-A -o table (json dump)" "$json" --from-file "$json" -A -o table
 fi

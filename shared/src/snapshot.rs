@@ -1757,6 +1757,52 @@ metadata:
         assert_eq!(s.storage_classes.len(), 1);
     }
 
+    /// Every way through the dump reader gives the same snapshot: pieces through the fast path,
+    /// a piece the fast path declines (an anchor) through serde-saphyr, a file the splitter
+    /// does not split (a directive) parsed whole, and items whose keys are not in kubectl's
+    /// order (through a JSON value).
+    #[test]
+    fn every_yaml_path_gives_the_same_objects() {
+        let pv = |name: &str| {
+            format!(
+                "- apiVersion: v1\n  kind: PersistentVolume\n  metadata:\n    name: {name}\n    labels: {{a: b}}\n  spec:\n    capacity:\n      storage: 1Gi\n    csi:\n      driver: ebs.csi.aws.com\n      volumeHandle: vol-{name}\n"
+            )
+        };
+        let plain = format!("apiVersion: v1\nitems:\n{}{}kind: List\n", pv("a"), pv("b"));
+        let anchored = plain.replace("labels: {a: b}", "labels: &l {a: b}");
+        let reordered = plain.replace(
+            "- apiVersion: v1\n  kind: PersistentVolume\n  metadata:\n    name: b\n    labels: {a: b}\n",
+            "- metadata:\n    name: b\n    labels: {a: b}\n  kind: PersistentVolume\n  apiVersion: v1\n",
+        );
+        let directive = format!("%YAML 1.2\n---\n{plain}");
+        let lean = |text: &str| {
+            let mut s = Snapshot::<Lean>::default();
+            parse_dump_into(&mut s, std::path::Path::new("d.yaml"), text).unwrap();
+            s
+        };
+        let whole = {
+            let mut s = Snapshot::<Lean>::default();
+            parse_yaml_whole(&mut s, std::path::Path::new("d.yaml"), &plain).unwrap();
+            s
+        };
+        assert_eq!(whole.pvs.len(), 2);
+        for text in [&plain, &anchored, &reordered, &directive] {
+            let s = lean(text);
+            assert_eq!(s.pvs, whole.pvs, "{text}");
+            assert!(s.knows(Kind::PersistentVolume));
+        }
+        // The reader's own fallback: a piece that fails sends the whole text to serde-saphyr,
+        // whose error names the line.
+        let broken = plain.replace("      storage: 1Gi\n", "      storage: \"1Gi\n");
+        let streamed = parse(&broken).unwrap_err().to_string();
+        let mut s = Snapshot::<Full>::default();
+        let whole = parse_yaml_whole(&mut s, std::path::Path::new("dump.yaml"), &broken)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(streamed, whole);
+        assert!(streamed.contains("dump.yaml:21"), "{streamed}");
+    }
+
     #[test]
     fn raw_api_list_items_take_the_list_kind() {
         let json = r#"{"apiVersion":"v1","kind":"PodList","items":[{"metadata":{"name":"a","namespace":"x"},"spec":{"containers":[]}}]}"#;

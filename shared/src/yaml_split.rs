@@ -44,6 +44,8 @@ pub struct Splitter<R> {
     queue: VecDeque<Piece>,
     doc: Doc,
     done: bool,
+    /// The line being read (one buffer for all lines).
+    line: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -80,6 +82,7 @@ impl<R: BufRead> Splitter<R> {
             queue: VecDeque::new(),
             doc: Doc::default(),
             done: false,
+            line: String::new(),
         }
     }
 
@@ -92,20 +95,23 @@ impl<R: BufRead> Splitter<R> {
             if self.done {
                 return Ok(Ok(None));
             }
-            let mut line = String::new();
+            let mut line = std::mem::take(&mut self.line);
+            line.clear();
             if self.input.read_line(&mut line)? == 0 {
                 self.finish_doc();
                 self.done = true;
                 continue;
             }
             self.line_no += 1;
-            if let Err(u) = self.feed(line) {
+            let fed = self.feed(&line);
+            self.line = line;
+            if let Err(u) = fed {
                 return Ok(Err(u));
             }
         }
     }
 
-    fn feed(&mut self, line: String) -> Result<(), Unsplittable> {
+    fn feed(&mut self, line: &str) -> Result<(), Unsplittable> {
         let n = self.line_no;
         let unsplittable = |reason| Err(Unsplittable { line: n, reason });
         let bare = line.trim_end_matches(['\n', '\r']);
@@ -138,12 +144,12 @@ impl<R: BufRead> Splitter<R> {
                     doc.header_line = n;
                 }
                 doc.any |= !blank;
-                doc.header.push_str(&line);
+                doc.header.push_str(line);
                 return Ok(());
             }
             Items::Expect | Items::In(_) if blank => {
                 if !doc.item.is_empty() {
-                    doc.item.push_str(&line);
+                    doc.item.push_str(line);
                 }
                 return Ok(());
             }
@@ -163,7 +169,8 @@ impl<R: BufRead> Splitter<R> {
             None => return unsplittable("items that are not a block sequence"),
         };
         if entry && ind == indent {
-            let done = std::mem::replace(&mut doc.item, line);
+            let done = std::mem::take(&mut doc.item);
+            doc.item.push_str(line);
             let done_line = std::mem::replace(&mut doc.item_line, n);
             if !done.is_empty() {
                 self.queue.push_back(Piece::Item {
@@ -175,7 +182,7 @@ impl<R: BufRead> Splitter<R> {
             if doc.item.is_empty() {
                 return unsplittable("indented content before the first item");
             }
-            doc.item.push_str(&line);
+            doc.item.push_str(line);
         } else if ind == 0 {
             // A top-level key after the items: the rest of the document is header.
             let done = std::mem::take(&mut doc.item);
@@ -189,7 +196,7 @@ impl<R: BufRead> Splitter<R> {
             if doc.header.is_empty() {
                 doc.header_line = n;
             }
-            doc.header.push_str(&line);
+            doc.header.push_str(line);
         } else {
             return unsplittable("a line less indented than the items");
         }

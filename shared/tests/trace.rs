@@ -213,6 +213,15 @@ kind: PersistentVolumeClaim
 metadata: {name: wffc, namespace: ns}
 spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 5Gi}}}
 status: {phase: Pending}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: beta-annotated
+  namespace: ns
+  annotations: {volume.beta.kubernetes.io/storage-class: gold}
+spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 5Gi}}}
+status: {phase: Pending}
 "#
     );
     let s = snap(&yaml);
@@ -236,6 +245,12 @@ status: {phase: Pending}
         .find(|d| d.object.name == "wffc")
         .unwrap();
     assert_eq!(wffc.severity, Severity::Info);
+    // The beta annotation names the class in place of the field, as Kubernetes still honours.
+    assert!(
+        has(&r, "StorageClassNotFound", "beta-annotated"),
+        "{:#?}",
+        codes(&r)
+    );
 }
 
 #[test]

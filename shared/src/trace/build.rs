@@ -430,6 +430,21 @@ fn describe_term(t: &NodeSelectorTerm) -> String {
     parts.join(", ")
 }
 
+/// The class a claim names: its `storageClassName`, else the beta annotation that Kubernetes
+/// still honours in its place. None: the default class applies.
+fn explicit_class(c: &PersistentVolumeClaim) -> Option<&str> {
+    c.spec
+        .as_ref()
+        .and_then(|s| s.storage_class_name.as_deref())
+        .or_else(|| {
+            c.metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get("volume.beta.kubernetes.io/storage-class"))
+                .map(String::as_str)
+        })
+}
+
 fn has_mode(modes: &[String], m: &str) -> bool {
     modes.iter().any(|x| x == m)
 }
@@ -769,19 +784,7 @@ impl<'a> Builder<'a> {
 
     /// The class a claim uses: its storageClassName, else the default class.
     fn claim_class(&self, c: &PersistentVolumeClaim) -> Option<String> {
-        // The field, else the beta annotation that Kubernetes still honours in its place.
-        let named = c
-            .spec
-            .as_ref()
-            .and_then(|s| s.storage_class_name.as_deref())
-            .or_else(|| {
-                c.metadata
-                    .annotations
-                    .as_ref()
-                    .and_then(|a| a.get("volume.beta.kubernetes.io/storage-class"))
-                    .map(String::as_str)
-            });
-        match named {
+        match explicit_class(c) {
             Some("") => None,
             Some(n) => Some(n.to_string()),
             None => self
@@ -1498,7 +1501,7 @@ impl<'a> Builder<'a> {
         let spec = c.spec.as_ref();
         let uid = c.metadata.uid.as_deref();
         let sc_known = self.snap.knows(Kind::StorageClass);
-        let explicit = spec.and_then(|s| s.storage_class_name.as_deref());
+        let explicit = explicit_class(c);
 
         // Named class that does not exist.
         if let Some(cn) = explicit.filter(|s| !s.is_empty())
