@@ -611,3 +611,45 @@ fn streamed_output_equals_the_whole_report_rendered() {
     }
     assert!(compared >= 3 * 3 * 3, "{compared}");
 }
+
+/// A reader that goes away (`| head`): output stops quietly, and the trace still completes so
+/// that its diagnostics decide `--fail-on`.
+#[test]
+fn a_closed_pipe_stops_output_but_not_the_diagnosis() {
+    use stateful_core::cli::OutputFormat;
+    use stateful_core::trace::render::write;
+    struct Closes(usize);
+    impl std::io::Write for Closes {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.0 == 0 {
+                return Err(std::io::ErrorKind::BrokenPipe.into());
+            }
+            let n = buf.len().min(self.0);
+            self.0 -= n;
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let s = demo();
+    let opts = TraceOptions {
+        targets: vec![],
+        namespace: None,
+        source: "file".into(),
+    };
+    let whole = trace::trace(&s, &opts).unwrap();
+    assert!(
+        whole
+            .diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+    );
+    for format in [OutputFormat::Json, OutputFormat::Table, OutputFormat::Wide] {
+        for room in [0, 10, 5000] {
+            let tail = write(&mut Closes(room), &s, &opts, None, format)
+                .unwrap_or_else(|e| panic!("{format:?} after {room} bytes: {e}"));
+            assert_eq!(tail.diagnostics, whole.diagnostics, "{format:?} {room}");
+        }
+    }
+}

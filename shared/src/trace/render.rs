@@ -112,16 +112,16 @@ impl Serialize for Roots<'_, '_> {
             .ok_or_else(|| S::Error::custom("roots serialised twice"))?;
         let mut seq = s.serialize_seq(None)?;
         let mut write_err: Option<S::Error> = None;
+        // Once writing fails (a closed pipe: `| head`), the trace still runs to the end
+        // without writing, so that its diagnostics still decide `--fail-on`.
         let res = run(&mut |root, _| {
-            seq.serialize_element(&root).map_err(|e| {
-                let msg = e.to_string();
+            if write_err.is_none()
+                && let Err(e) = seq.serialize_element(&root)
+            {
                 write_err = Some(e);
-                Error::Other(msg)
-            })
+            }
+            Ok(())
         });
-        if let Some(e) = write_err {
-            return Err(e);
-        }
         match res {
             Ok(tail) => *st.tail.borrow_mut() = Some(tail),
             Err(e) => {
@@ -129,6 +129,9 @@ impl Serialize for Roots<'_, '_> {
                 *st.failed.borrow_mut() = Some(e);
                 return Err(S::Error::custom(msg));
             }
+        }
+        if let Some(e) = write_err {
+            return Err(e);
         }
         seq.end()
     }
