@@ -650,9 +650,9 @@ pub fn read_dumps<F: Flavor>(files: &[String]) -> Result<Snapshot<F>> {
             )
         };
         if !json {
-            let mut sink = Sink::<F>::default();
+            let mut sink = Snapshot::<F>::default();
             if yaml_streamed(&mut sink, input).is_ok() {
-                sink.into_snapshot(&mut snap);
+                snap.absorb(sink);
                 continue;
             }
         }
@@ -679,9 +679,9 @@ pub fn parse_dump_into<F: Flavor>(
 ) -> Result<()> {
     let first = text.trim_start().chars().next();
     if !matches!(first, Some('{') | Some('[')) {
-        let mut sink = Sink::<F>::default();
+        let mut sink = Snapshot::<F>::default();
         if yaml_streamed(&mut sink, text.as_bytes()).is_ok() {
-            sink.into_snapshot(snap);
+            snap.absorb(sink);
             return Ok(());
         }
         return parse_yaml_whole(snap, path, text);
@@ -691,7 +691,7 @@ pub fn parse_dump_into<F: Flavor>(
         line,
         message,
     };
-    let mut sink = Sink::<F>::default();
+    let mut sink = Snapshot::<F>::default();
     let stream =
         serde_json::Deserializer::from_str(text).into_iter::<&serde_json::value::RawValue>();
     for doc in stream {
@@ -701,7 +701,7 @@ pub fn parse_dump_into<F: Flavor>(
         })?;
         json_doc(&mut sink, text, doc).map_err(|(line, msg)| file_err(line, msg))?;
     }
-    sink.into_snapshot(snap);
+    snap.absorb(sink);
     Ok(())
 }
 
@@ -720,11 +720,9 @@ fn parse_yaml_whole<F: Flavor>(
                 message,
             }
         })?;
-    let mut sink = Sink::<F>::default();
     for d in docs {
-        sink.merge(d.0);
+        snap.absorb(d.0);
     }
-    sink.into_snapshot(snap);
     Ok(())
 }
 
@@ -733,7 +731,7 @@ struct Fallback;
 
 /// Read a YAML dump piece by piece into `sink`.
 fn yaml_streamed<F: Flavor, R: std::io::BufRead>(
-    sink: &mut Sink<F>,
+    sink: &mut Snapshot<F>,
     input: R,
 ) -> std::result::Result<(), Fallback> {
     use crate::yaml_split::{Piece, Splitter};
@@ -779,12 +777,12 @@ fn yaml_streamed<F: Flavor, R: std::io::BufRead>(
 /// ([`crate::yaml_fast`]), into a scratch sink so that a decline halfway leaves nothing
 /// behind, else through serde-saphyr. Any error means [`Fallback`].
 fn yaml_piece<F: Flavor>(
-    sink: &mut Sink<F>,
+    sink: &mut Snapshot<F>,
     kindless: &mut Vec<Value>,
     text: &str,
     document: bool,
 ) -> std::result::Result<(), Fallback> {
-    let mut scratch = Sink::<F>::default();
+    let mut scratch = Snapshot::<F>::default();
     let mut scratch_kindless = Vec::new();
     let fast = if document {
         crate::yaml_fast::from_str_seed(text, DocSeed { sink: &mut scratch })
@@ -798,7 +796,7 @@ fn yaml_piece<F: Flavor>(
         )
     };
     if fast.is_ok() {
-        sink.merge(scratch);
+        sink.absorb(scratch);
         kindless.append(&mut scratch_kindless);
         return Ok(());
     }
@@ -851,7 +849,7 @@ type JsonErr = (Option<usize>, String);
 /// One JSON document: a List (items deserialized one by one straight into typed objects,
 /// no JSON tree), a bare array, or one object.
 fn json_doc<F: Flavor>(
-    sink: &mut Sink<F>,
+    sink: &mut Snapshot<F>,
     text: &str,
     doc: &serde_json::value::RawValue,
 ) -> std::result::Result<(), JsonErr> {
@@ -910,7 +908,7 @@ fn json_err(text: &str, raw: &str, e: serde_json::Error) -> JsonErr {
 }
 
 fn json_item<F: Flavor>(
-    sink: &mut Sink<F>,
+    sink: &mut Snapshot<F>,
     text: &str,
     item: &serde_json::value::RawValue,
     default_kind: Option<(&str, &str)>,
@@ -944,23 +942,10 @@ fn json_item<F: Flavor>(
     Ok(())
 }
 
-/// Where parsing puts objects: straight into a snapshot (no intermediate list, so a big dump's
-/// objects exist once), with the kinds skipped.
-struct Sink<F: Flavor> {
-    snap: Snapshot<F>,
-    skipped: HashMap<String, usize>,
-}
-
-impl<F: Flavor> Default for Sink<F> {
-    fn default() -> Self {
-        Sink {
-            snap: Snapshot::default(),
-            skipped: HashMap::new(),
-        }
-    }
-}
-
-impl<F: Flavor> Sink<F> {
+/// Parsing puts objects straight into a snapshot (no intermediate list, so a big dump's
+/// objects exist once).
+impl<F: Flavor> Snapshot<F> {
+    /// A JSON object by its kind; a kind we do not use is counted as skipped.
     fn take(
         &mut self,
         v: Value,
@@ -968,7 +953,7 @@ impl<F: Flavor> Sink<F> {
     ) -> std::result::Result<(), String> {
         let kind = v.get("kind").and_then(Value::as_str).map(str::to_string);
         match Object::from_value(v, default_kind)? {
-            Some(o) => self.snap.push(o),
+            Some(o) => self.push(o),
             None => {
                 let k = kind
                     .or_else(|| default_kind.map(|(k, _)| k.to_string()))
@@ -979,44 +964,25 @@ impl<F: Flavor> Sink<F> {
         Ok(())
     }
 
-    fn push(&mut self, o: Object<F>) {
-        self.snap.push(o);
-    }
-
     fn skip(&mut self, kind: String) {
         *self.skipped.entry(kind).or_default() += 1;
-    }
-
-    fn merge(&mut self, other: Sink<F>) {
-        self.snap.absorb(other.snap);
-        for (k, n) in other.skipped {
-            *self.skipped.entry(k).or_default() += n;
-        }
-    }
-
-    /// Put everything into `snap`.
-    fn into_snapshot(self, snap: &mut Snapshot<F>) {
-        snap.absorb(self.snap);
-        for (k, n) in self.skipped {
-            *snap.skipped.entry(k).or_default() += n;
-        }
     }
 }
 
 /// One YAML document, deserialized straight into objects (a List's items are converted one by
 /// one, so a huge List never exists as one JSON tree in memory).
-struct DocSink<F: Flavor>(Sink<F>);
+struct DocSink<F: Flavor>(Snapshot<F>);
 
 impl<'de, F: Flavor> Deserialize<'de> for DocSink<F> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let mut sink = Sink::default();
+        let mut sink = Snapshot::default();
         DocSeed { sink: &mut sink }.deserialize(d)?;
         Ok(DocSink(sink))
     }
 }
 
 struct DocSeed<'a, F: Flavor> {
-    sink: &'a mut Sink<F>,
+    sink: &'a mut Snapshot<F>,
 }
 
 impl<'de, F: Flavor> DeserializeSeed<'de> for DocSeed<'_, F> {
@@ -1100,7 +1066,7 @@ impl<'de, F: Flavor> Visitor<'de> for DocSeed<'_, F> {
 }
 
 struct ItemsSeed<'a, F: Flavor> {
-    sink: &'a mut Sink<F>,
+    sink: &'a mut Snapshot<F>,
     kindless: &'a mut Vec<Value>,
 }
 
@@ -1139,7 +1105,7 @@ impl<'de, F: Flavor> Visitor<'de> for ItemsSeed<'_, F> {
 /// come before its other keys (kubectl sorts keys, so they do); otherwise through a JSON value.
 /// Items without a kind (raw API lists) are kept for the list's kind.
 struct ItemSeed<'a, F: Flavor> {
-    sink: &'a mut Sink<F>,
+    sink: &'a mut Snapshot<F>,
     kindless: &'a mut Vec<Value>,
 }
 
