@@ -26,16 +26,17 @@ pub fn write_json<T: Serialize>(out: &mut dyn std::io::Write, v: &T) -> Result<(
         .map_err(std::io::Error::from)
         .and_then(|_| out.write_all(b"\n"))
         .and_then(|_| out.flush());
-    match res {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::Other(format!("writing output: {e}"))),
-    }
+    written(res)
 }
 
 /// Text to `out`. A closed pipe ends quietly.
 pub fn write_text(out: &mut dyn std::io::Write, text: &str) -> Result<()> {
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+    written(out.write_all(text.as_bytes()).and_then(|_| out.flush()))
+}
+
+/// The outcome of writing output: a closed pipe (`| head`) is not an error.
+pub fn written(res: std::io::Result<()>) -> Result<()> {
+    match res {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(Error::Other(format!("writing output: {e}"))),
@@ -49,13 +50,19 @@ pub fn to_yaml<T: Serialize>(v: &T) -> Result<String> {
 
 /// A kubectl-looking table: upper-case headers, no borders, columns three spaces apart.
 pub fn table(headers: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_style(presets::NOTHING)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(headers.iter().map(|h| h.to_uppercase()));
+    let mut t = bare_table();
+    t.set_header(headers.iter().map(|h| h.to_uppercase()));
     for c in t.column_iter_mut() {
         c.set_padding((0, 3));
     }
+    t
+}
+
+/// The kubectl look without a header (rows to add to an already printed table).
+pub fn bare_table() -> Table {
+    let mut t = Table::new();
+    t.load_style(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled);
     t
 }
 

@@ -258,9 +258,9 @@ struct Builder<'a> {
     snap: &'a Snapshot,
     idx: Index<'a>,
     diags: Vec<Diagnostic>,
-    seen: HashSet<(String, ObjectRef)>,
     diagnosed: HashSet<ObjKey>,
-    /// The diagnostics so far, by object (indices into `diags`), for streaming.
+    /// The diagnostics so far, by object (indices into `diags`): for streaming, and to keep
+    /// one per object and code.
     by_object: HashMap<ObjectRef, Vec<usize>>,
 }
 
@@ -455,25 +455,27 @@ impl<'a> Builder<'a> {
             snap,
             idx: Index::new(snap),
             diags: Vec::new(),
-            seen: HashSet::new(),
             diagnosed: HashSet::new(),
             by_object: HashMap::new(),
         }
     }
 
     fn diag(&mut self, severity: Severity, code: &str, object: ObjectRef, message: String) {
-        if self.seen.insert((code.to_string(), object.clone())) {
-            self.by_object
-                .entry(object.clone())
-                .or_default()
-                .push(self.diags.len());
-            self.diags.push(Diagnostic {
-                severity,
-                code: code.to_string(),
-                object,
-                message,
-            });
+        // One diagnostic per (object, code): the first found stands.
+        let found = self.by_object.entry(object.clone()).or_default();
+        if found
+            .iter()
+            .any(|&i| self.diags.get(i).is_some_and(|d| d.code == code))
+        {
+            return;
         }
+        found.push(self.diags.len());
+        self.diags.push(Diagnostic {
+            severity,
+            code: code.to_string(),
+            object,
+            message,
+        });
     }
 
     /// Run `f` once per object (diagnostics are about objects, not about paths to them).

@@ -10,7 +10,7 @@ use super::build::{Diagnosed, Snapshot, TraceOptions, retain_problems, trace, tr
 use super::model::*;
 use crate::cli::OutputFormat;
 use crate::error::{Error, Result};
-use crate::render::{dash, table, to_json, to_yaml, write_json, write_text};
+use crate::render::{bare_table, dash, table, to_json, to_yaml, write_json, write_text, written};
 
 /// Trace and print in one pass. `-o json` streams root by root, `table` and `wide` keep only
 /// their rows: memory stays near the snapshot's size however many roots there are. Targets,
@@ -342,82 +342,80 @@ fn rows_of(report: &Report) -> Vec<Row> {
 
 /// The table rows of one root.
 fn root_rows(root: &Root, rows: &mut Vec<Row>) {
-    {
-        match root {
-            Root::Pod(p) => pod_rows(p, rows),
-            Root::Claim(c) => rows.push(Row::empty(&c.namespace).with_claim(c)),
-            Root::Volume(rv) => {
-                let ns = rv.claim.as_ref().map(|c| c.namespace.clone()).or_else(|| {
-                    rv.volume
-                        .claim_ref
-                        .as_ref()
-                        .and_then(|r| r.namespace.clone())
+    match root {
+        Root::Pod(p) => pod_rows(p, rows),
+        Root::Claim(c) => rows.push(Row::empty(&c.namespace).with_claim(c)),
+        Root::Volume(rv) => {
+            let ns = rv.claim.as_ref().map(|c| c.namespace.clone()).or_else(|| {
+                rv.volume
+                    .claim_ref
+                    .as_ref()
+                    .and_then(|r| r.namespace.clone())
+            });
+            let mut row = Row::empty(ns.as_deref().unwrap_or("-"));
+            if let Some(c) = &rv.claim {
+                row = row.with_claim(c);
+            } else if let Some(cr) = &rv.volume.claim_ref {
+                row.claim = format!("{} ({})", cr.name, rv.claim_status);
+            }
+            row = row.with_pv(&rv.volume);
+            if let Some(p) = rv.pods.first() {
+                row.pod = p.name.clone();
+                row.node = dash(p.node.as_deref());
+            }
+            rows.push(row);
+        }
+        Root::Workload(w) => {
+            for e in &w.expected_claims {
+                let pod = w.pods.iter().find(|p| {
+                    p.volumes
+                        .iter()
+                        .any(|v| v.claim.as_ref().is_some_and(|c| c.name == e.name))
                 });
-                let mut row = Row::empty(ns.as_deref().unwrap_or("-"));
-                if let Some(c) = &rv.claim {
-                    row = row.with_claim(c);
-                } else if let Some(cr) = &rv.volume.claim_ref {
-                    row.claim = format!("{} ({})", cr.name, rv.claim_status);
+                let mut row = Row::empty(&w.namespace);
+                if let Some(p) = pod {
+                    row = row.with_pod(p);
                 }
-                row = row.with_pv(&rv.volume);
-                if let Some(p) = rv.pods.first() {
-                    row.pod = p.name.clone();
-                    row.node = dash(p.node.as_deref());
+                row = match &e.claim {
+                    Some(c) => row.with_claim(c),
+                    None => {
+                        row.claim = e.name.clone();
+                        row.status = "Missing".into();
+                        row.objects.push(ObjectRef::new(
+                            "PersistentVolumeClaim",
+                            Some(&w.namespace),
+                            &e.name,
+                        ));
+                        row
+                    }
+                };
+                if !e.template.is_empty() {
+                    row.volume = e.template.clone();
                 }
                 rows.push(row);
             }
-            Root::Workload(w) => {
-                for e in &w.expected_claims {
-                    let pod = w.pods.iter().find(|p| {
-                        p.volumes
-                            .iter()
-                            .any(|v| v.claim.as_ref().is_some_and(|c| c.name == e.name))
-                    });
-                    let mut row = Row::empty(&w.namespace);
-                    if let Some(p) = pod {
-                        row = row.with_pod(p);
-                    }
-                    row = match &e.claim {
-                        Some(c) => row.with_claim(c),
-                        None => {
-                            row.claim = e.name.clone();
-                            row.status = "Missing".into();
-                            row.objects.push(ObjectRef::new(
-                                "PersistentVolumeClaim",
-                                Some(&w.namespace),
-                                &e.name,
-                            ));
-                            row
-                        }
-                    };
-                    if !e.template.is_empty() {
-                        row.volume = e.template.clone();
-                    }
-                    rows.push(row);
-                }
-                for c in &w.leftover_claims {
-                    let mut row = Row::empty(&w.namespace).with_claim(c);
-                    row.pod = "(scaled down)".into();
-                    rows.push(row);
-                }
-                if w.expected_claims.is_empty() {
-                    for p in &w.pods {
-                        pod_rows(p, rows);
-                    }
-                }
+            for c in &w.leftover_claims {
+                let mut row = Row::empty(&w.namespace).with_claim(c);
+                row.pod = "(scaled down)".into();
+                rows.push(row);
             }
-            Root::StorageClass(v) => {
-                for c in &v.claims {
-                    rows.push(Row::empty(&c.namespace).with_claim(c));
-                }
-                for pv in &v.unclaimed_volumes {
-                    rows.push(Row::empty("-").with_pv(pv));
-                }
-            }
-            Root::Node(n) => {
-                for p in &n.pods {
+            if w.expected_claims.is_empty() {
+                for p in &w.pods {
                     pod_rows(p, rows);
                 }
+            }
+        }
+        Root::StorageClass(v) => {
+            for c in &v.claims {
+                rows.push(Row::empty(&c.namespace).with_claim(c));
+            }
+            for pv in &v.unclaimed_volumes {
+                rows.push(Row::empty("-").with_pv(pv));
+            }
+        }
+        Root::Node(n) => {
+            for p in &n.pods {
+                pod_rows(p, rows);
             }
         }
     }
@@ -565,10 +563,7 @@ fn write_table(
                 let mut t = if i == 0 {
                     table(&headers)
                 } else {
-                    let mut t = comfy_table::Table::new();
-                    t.load_style(comfy_table::presets::NOTHING)
-                        .set_content_arrangement(comfy_table::ContentArrangement::Disabled);
-                    t
+                    bare_table()
                 };
                 for r in chunk {
                     t.add_row(r.clone());
@@ -588,11 +583,7 @@ fn write_table(
         w.write_all(footer(report, Severity::Warning).as_bytes())?;
         w.flush()
     })();
-    match res {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::Other(format!("writing output: {e}"))),
-    }
+    written(res)
 }
 
 /// Problems (at or above `min`), one per line, then the unknowns.
