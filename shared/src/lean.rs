@@ -135,21 +135,16 @@ impl Lookup for SmallMap<String> {
 
 /// Object metadata: what analysis reads of `ObjectMeta`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct Meta {
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub namespace: Option<String>,
-    #[serde(default)]
     pub uid: Option<String>,
-    #[serde(default)]
     pub labels: Option<SmallMap<String>>,
-    #[serde(default, deserialize_with = "annotations")]
+    #[serde(deserialize_with = "annotations")]
     pub annotations: Option<SmallMap<String>>,
-    #[serde(default, deserialize_with = "vec")]
+    #[serde(deserialize_with = "vec")]
     pub owner_references: Option<Vec<OwnerReference>>,
-    #[serde(default)]
     pub deletion_timestamp: Option<Time>,
 }
 
@@ -277,38 +272,28 @@ fn node_affinity<'de, D: Deserializer<'de>>(
 
 /// A PV's `claimRef`: which claim it is (or was) bound to.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
 pub struct ClaimRef {
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub namespace: Option<String>,
-    #[serde(default)]
     pub uid: Option<String>,
 }
 
 /// k8s-openapi's `CSIPersistentVolumeSource` with its attributes in a [`SmallMap`].
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct CsiSource {
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub driver: String,
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub volume_handle: String,
-    #[serde(default)]
     pub fs_type: Option<String>,
-    #[serde(default)]
     pub read_only: Option<bool>,
-    #[serde(default)]
     pub volume_attributes: Option<SmallMap<String>>,
-    #[serde(default)]
     pub node_stage_secret_ref: Option<Box<core::SecretReference>>,
-    #[serde(default)]
     pub node_publish_secret_ref: Option<Box<core::SecretReference>>,
-    #[serde(default)]
     pub controller_publish_secret_ref: Option<Box<core::SecretReference>>,
-    #[serde(default)]
     pub controller_expand_secret_ref: Option<Box<core::SecretReference>>,
-    #[serde(default)]
     pub node_expand_secret_ref: Option<Box<core::SecretReference>>,
 }
 
@@ -317,92 +302,82 @@ pub struct CsiSource {
 // ---------------------------------------------------------------------------------------------
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
 pub struct Pod {
-    #[serde(default)]
     pub metadata: Meta,
-    #[serde(default)]
     pub spec: Option<PodSpec>,
-    #[serde(default)]
     pub status: Option<PodStatus>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct PodSpec {
-    #[serde(default)]
     pub node_name: Option<String>,
-    #[serde(default, deserialize_with = "vec")]
+    #[serde(deserialize_with = "vec")]
     pub volumes: Option<Vec<Volume>>,
-    #[serde(default, deserialize_with = "vec_or_empty")]
+    #[serde(deserialize_with = "vec_or_empty")]
     pub containers: Vec<Container>,
-    #[serde(default, deserialize_with = "vec")]
+    #[serde(deserialize_with = "vec")]
     pub init_containers: Option<Vec<Container>>,
 }
 
 /// A container's name and volume mounts.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct Container {
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub name: String,
-    #[serde(default, deserialize_with = "vec")]
+    #[serde(deserialize_with = "vec")]
     pub volume_mounts: Option<Vec<VolumeMount>>,
 }
 
 /// Where a container mounts a volume.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct VolumeMount {
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub name: String,
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub mount_path: String,
-    #[serde(default)]
     pub read_only: Option<bool>,
-    #[serde(default)]
     pub sub_path: Option<String>,
-    #[serde(default)]
     pub sub_path_expr: Option<String>,
 }
 
 /// A pod condition.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
 pub struct PodCondition {
-    #[serde(default, rename = "type", deserialize_with = "null_as_default")]
+    #[serde(rename = "type", deserialize_with = "null_as_default")]
     pub type_: String,
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub status: String,
-    #[serde(default)]
     pub reason: Option<String>,
-    #[serde(default)]
     pub message: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct PodStatus {
-    #[serde(default)]
     pub phase: Option<String>,
-    #[serde(default)]
     pub reason: Option<String>,
-    #[serde(default)]
     pub message: Option<String>,
-    #[serde(default, deserialize_with = "vec")]
+    #[serde(deserialize_with = "vec")]
     pub conditions: Option<Vec<PodCondition>>,
 }
 
 /// `configMap` volume: the ConfigMap's name.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
 pub struct ConfigMapRef {
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub name: String,
 }
 
 /// `secret` volume: the Secret's name.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct SecretRef {
-    #[serde(default)]
     pub secret_name: Option<String>,
 }
 
@@ -518,62 +493,46 @@ impl<'de> Deserialize<'de> for VolumeKey {
 // ---------------------------------------------------------------------------------------------
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
 pub struct PersistentVolumeClaim {
-    #[serde(default)]
     pub metadata: Meta,
-    #[serde(default)]
     pub spec: Option<PersistentVolumeClaimSpec>,
-    #[serde(default)]
     pub status: Option<PersistentVolumeClaimStatus>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct PersistentVolumeClaimSpec {
-    #[serde(default, deserialize_with = "vec")]
+    #[serde(deserialize_with = "vec")]
     pub access_modes: Option<Vec<String>>,
-    #[serde(default)]
     pub data_source: Option<Box<core::TypedLocalObjectReference>>,
-    #[serde(default)]
     pub data_source_ref: Option<Box<core::TypedObjectReference>>,
-    #[serde(default)]
     pub resources: Option<ResourceRequirements>,
-    #[serde(default)]
     pub selector: Option<Box<LabelSelector>>,
-    #[serde(default)]
     pub storage_class_name: Option<String>,
-    #[serde(default)]
     pub volume_attributes_class_name: Option<String>,
-    #[serde(default)]
     pub volume_mode: Option<String>,
-    #[serde(default)]
     pub volume_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
 pub struct ResourceRequirements {
-    #[serde(default)]
     pub limits: Option<SmallMap<Quantity>>,
-    #[serde(default)]
     pub requests: Option<SmallMap<Quantity>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct PersistentVolumeClaimStatus {
-    #[serde(default, deserialize_with = "vec")]
+    #[serde(deserialize_with = "vec")]
     pub access_modes: Option<Vec<String>>,
-    #[serde(default)]
     pub allocated_resource_statuses: Option<SmallMap<String>>,
-    #[serde(default)]
     pub capacity: Option<SmallMap<Quantity>>,
-    #[serde(default, deserialize_with = "vec")]
+    #[serde(deserialize_with = "vec")]
     pub conditions: Option<Vec<core::PersistentVolumeClaimCondition>>,
-    #[serde(default)]
     pub current_volume_attributes_class_name: Option<String>,
-    #[serde(default)]
     pub modify_volume_status: Option<core::ModifyVolumeStatus>,
-    #[serde(default)]
     pub phase: Option<String>,
 }
 
@@ -582,80 +541,51 @@ pub struct PersistentVolumeClaimStatus {
 // ---------------------------------------------------------------------------------------------
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
 pub struct PersistentVolume {
-    #[serde(default)]
     pub metadata: Meta,
-    #[serde(default)]
     pub spec: Option<PersistentVolumeSpec>,
-    #[serde(default)]
     pub status: Option<core::PersistentVolumeStatus>,
 }
 
 /// k8s-openapi's `PersistentVolumeSpec` with every source boxed.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct PersistentVolumeSpec {
-    #[serde(default, deserialize_with = "vec")]
+    #[serde(deserialize_with = "vec")]
     pub access_modes: Option<Vec<String>>,
-    #[serde(default)]
     pub aws_elastic_block_store: Option<Box<core::AWSElasticBlockStoreVolumeSource>>,
-    #[serde(default)]
     pub azure_disk: Option<Box<core::AzureDiskVolumeSource>>,
-    #[serde(default)]
     pub azure_file: Option<Box<core::AzureFilePersistentVolumeSource>>,
-    #[serde(default)]
     pub capacity: Option<SmallMap<Quantity>>,
-    #[serde(default)]
     pub cephfs: Option<Box<core::CephFSPersistentVolumeSource>>,
-    #[serde(default)]
     pub cinder: Option<Box<core::CinderPersistentVolumeSource>>,
-    #[serde(default)]
     pub claim_ref: Option<ClaimRef>,
-    #[serde(default)]
     pub csi: Option<Box<CsiSource>>,
-    #[serde(default)]
     pub fc: Option<Box<core::FCVolumeSource>>,
-    #[serde(default)]
     pub flex_volume: Option<Box<core::FlexPersistentVolumeSource>>,
-    #[serde(default)]
     pub flocker: Option<Box<core::FlockerVolumeSource>>,
-    #[serde(default)]
     pub gce_persistent_disk: Option<Box<core::GCEPersistentDiskVolumeSource>>,
-    #[serde(default)]
     pub glusterfs: Option<Box<core::GlusterfsPersistentVolumeSource>>,
-    #[serde(default)]
     pub host_path: Option<Box<core::HostPathVolumeSource>>,
-    #[serde(default)]
     pub iscsi: Option<Box<core::ISCSIPersistentVolumeSource>>,
-    #[serde(default)]
     pub local: Option<Box<core::LocalVolumeSource>>,
-    #[serde(default, deserialize_with = "vec")]
+    #[serde(deserialize_with = "vec")]
     pub mount_options: Option<Vec<String>>,
-    #[serde(default)]
     pub nfs: Option<Box<core::NFSVolumeSource>>,
-    #[serde(default, deserialize_with = "node_affinity")]
+    #[serde(deserialize_with = "node_affinity")]
     pub node_affinity: Option<core::VolumeNodeAffinity>,
-    #[serde(default)]
     pub persistent_volume_reclaim_policy: Option<String>,
-    #[serde(default)]
     pub photon_persistent_disk: Option<Box<core::PhotonPersistentDiskVolumeSource>>,
-    #[serde(default)]
     pub portworx_volume: Option<Box<core::PortworxVolumeSource>>,
-    #[serde(default)]
     pub quobyte: Option<Box<core::QuobyteVolumeSource>>,
-    #[serde(default)]
     pub rbd: Option<Box<core::RBDPersistentVolumeSource>>,
-    #[serde(default, rename = "scaleIO")]
+    #[serde(rename = "scaleIO")]
     pub scale_io: Option<Box<core::ScaleIOPersistentVolumeSource>>,
-    #[serde(default)]
     pub storage_class_name: Option<String>,
-    #[serde(default)]
     pub storageos: Option<Box<core::StorageOSPersistentVolumeSource>>,
-    #[serde(default)]
     pub volume_attributes_class_name: Option<String>,
-    #[serde(default)]
     pub volume_mode: Option<String>,
-    #[serde(default)]
     pub vsphere_volume: Option<Box<core::VsphereVirtualDiskVolumeSource>>,
 }
 
