@@ -31,6 +31,8 @@
 //! `KWOK_EXEC=true`; [`TestNs::set_pod_exec`] gives one pod its own env and workDir.
 //! `kubectl logs` prints a placeholder line unless [`TestNs::set_pod_logs`] set the pod's lines.
 
+#![allow(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

@@ -324,6 +324,7 @@ fn streaming(fleet: &Fleet) -> Result<Vec<String>> {
 }
 
 #[tokio::test]
+#[allow(clippy::too_many_lines)] // one scenario, told in order
 async fn postgres_fresh_rerun_scale_up_wipe_and_no_exec_permission() -> Result<()> {
     if pg_bin().is_none()
         || !have("psql")

@@ -1,16 +1,22 @@
 //! kubectl backup: one-off backups now, from a CronJob, from the database itself, or as a
 //! volume snapshot; waits with logs streamed; exit codes a script can trust.
 
+// The binary is where output and the exit code happen.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::process::ExitCode as ProcessExit;
+use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
-use stateful_core::backup::engine::{Engine, SourcePref};
-use stateful_core::backup::plan::{self, CreateRequest};
-use stateful_core::backup::run::{self, Outcome};
-use stateful_core::backup::{Method, Target, list};
-use stateful_core::cli::{self, CommonArgs, OutputFormat};
-use stateful_core::snapshot::{Kind, Source};
-use stateful_core::{Error, ExitCode, Result};
+use backup::engine::{Engine, SourcePref};
+use backup::plan::{self, CreateRequest};
+use backup::run::{self, OnProgress, Outcome, Progress};
+use backup::{Method, Target, list};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use stateful_core::kinds::Kind;
+use stateful_core::snapshot::Source;
+use stateful_core::{Error, ExitCode, Result, output};
+use stateful_flags::{AllNamespacesArg, FromFileArg, KubeArgs, Settings, duration};
 
 const EXIT_HELP: &str = "Exit codes: 0 succeeded, 1 error, 2 usage, 3 not found, 4 forbidden, 5 backup failed (or refused: a run of a Forbid CronJob is active), 6 timed out waiting, 130 interrupted (the backup goes on).";
 
@@ -25,7 +31,52 @@ struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
     #[command(flatten)]
-    common: CommonArgs,
+    kube: KubeArgs,
+    #[command(flatten)]
+    from: FromFileArg,
+}
+
+/// What the objects of `create --dry-run` are printed as.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum CreateOutput {
+    Yaml,
+    Json,
+}
+
+/// `list`'s formats.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum ListOutput {
+    Table,
+    Json,
+}
+
+/// `--engine`: every engine the dump Job knows.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum EngineArg {
+    Postgres,
+    Mongodb,
+    /// MySQL and MariaDB.
+    Mysql,
+    Redis,
+}
+
+impl From<EngineArg> for Engine {
+    fn from(e: EngineArg) -> Engine {
+        match e {
+            EngineArg::Postgres => Engine::Postgres,
+            EngineArg::Mongodb => Engine::MongoDb,
+            EngineArg::Mysql => Engine::MySql,
+            EngineArg::Redis => Engine::Redis,
+        }
+    }
+}
+
+/// `--source`.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum SourceArg {
+    /// A replica when one exists, else the primary.
+    Replica,
+    Primary,
 }
 
 #[derive(Subcommand, Debug)]
@@ -44,6 +95,11 @@ enum Cmd {
         /// Only the backups of this target (cronjob/NAME, sts/NAME, pvc/NAME…).
         #[arg(value_name = "TARGET")]
         target: Option<String>,
+        #[command(flatten)]
+        all: AllNamespacesArg,
+        /// Output format.
+        #[arg(short = 'o', long, value_enum, default_value = "table")]
+        output: ListOutput,
     },
     /// The logs of a backup Job.
     Logs {
@@ -75,7 +131,7 @@ struct CreateArgs {
     class: Option<String>,
     /// The database engine (default: detected from the workload's images).
     #[arg(long, value_enum)]
-    engine: Option<Engine>,
+    engine: Option<EngineArg>,
     /// The dump image (default: the workload's own, so client and server versions match).
     #[arg(long)]
     image: Option<String>,
@@ -84,7 +140,7 @@ struct CreateArgs {
     container: Option<String>,
     /// Where to read from: a replica when one exists, or the primary.
     #[arg(long, value_enum, default_value = "replica")]
-    source: SourcePref,
+    source: SourceArg,
     /// Write the dump to this existing claim (pvc/NAME).
     #[arg(long, value_name = "pvc/NAME")]
     to: Option<String>,
@@ -95,8 +151,8 @@ struct CreateArgs {
     #[arg(long, value_name = "NAME")]
     storage_class: Option<String>,
     /// Deadline: the Job's activeDeadlineSeconds and how long to wait.
-    #[arg(long, default_value = "1h")]
-    timeout: String,
+    #[arg(long, default_value = "1h", value_parser = duration)]
+    timeout: Duration,
     /// Do not wait; print the backup's name.
     #[arg(long, conflicts_with = "wait")]
     no_wait: bool,
@@ -107,22 +163,47 @@ struct CreateArgs {
     /// them without creating them (server).
     #[arg(long, num_args = 0..=1, default_missing_value = "client", value_parser = ["client", "server", "none"])]
     dry_run: Option<String>,
+    /// Output format of the objects printed by --dry-run.
+    #[arg(short = 'o', long, value_enum, default_value = "yaml")]
+    output: CreateOutput,
 }
 
-async fn create(common: &CommonArgs, a: CreateArgs) -> Result<ExitCode> {
+/// Progress to stderr, as kubectl plugins report: state changes prefixed, log lines as they are.
+fn progress() -> OnProgress {
+    Arc::new(|p: Progress<'_>| match p {
+        Progress::Status(s) => eprintln!("kubectl-backup: {s}"),
+        Progress::Log(l) => eprintln!("{l}"),
+    })
+}
+
+/// Ctrl-C: stop waiting (the backup goes on).
+async fn interrupted() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await
+    }
+}
+
+/// Text to stdout; a closed pipe ends quietly.
+fn print(text: &str) -> Result<()> {
+    output::write_text(&mut std::io::stdout().lock(), text)
+}
+
+async fn create(settings: &Settings, a: CreateArgs) -> Result<ExitCode> {
     let target = Target::parse(&a.target)?;
-    let timeout = cli::parse_duration(&a.timeout)
-        .map_err(|e| Error::Usage(format!("--timeout {:?}: {e}", a.timeout)))?;
+    let timeout = a.timeout;
     let req = CreateRequest {
         target: target.clone(),
         name: a.name,
         force: a.force,
         snapshot: a.snapshot,
         class: a.class,
-        engine: a.engine,
+        engine: a.engine.map(Engine::from),
         image: a.image,
         container: a.container,
-        source: a.source,
+        source: match a.source {
+            SourceArg::Replica => SourcePref::Replica,
+            SourceArg::Primary => SourcePref::Primary,
+        },
         to: a.to,
         to_new_pvc: a.to_new_pvc,
         storage_class: a.storage_class,
@@ -130,17 +211,13 @@ async fn create(common: &CommonArgs, a: CreateArgs) -> Result<ExitCode> {
     };
     req.validate()?;
     let dry_run = a.dry_run.as_deref().filter(|d| *d != "none");
-    if common.kube.all_namespaces {
-        return Err(Error::Usage("create takes one namespace, not -A".into()));
-    }
-    if !common.from_file.is_empty() && dry_run != Some("client") {
+    if !settings.from_files.is_empty() && dry_run != Some("client") {
         return Err(Error::Usage(
             "--from-file works with --dry-run (client) only".into(),
         ));
     }
-    let (source, default_ns) = Source::from_args(common).await?;
-    let mut scope = Source::scope(common, default_ns)?;
-    scope.pod_selector = None;
+    let (source, default_ns) = settings.open().await?;
+    let scope = settings.scope(default_ns);
     let snap = source.load(&req.kinds(), &scope).await?;
     let ns = scope
         .namespace
@@ -152,17 +229,17 @@ async fn create(common: &CommonArgs, a: CreateArgs) -> Result<ExitCode> {
     for w in &p.warnings {
         eprintln!("kubectl-backup: warning: {w}");
     }
-    let json = common.output == Some(OutputFormat::Json);
+    let json = a.output == CreateOutput::Json;
     let conn = match (&source, dry_run) {
         (_, Some("client")) | (Source::Dump(_), _) => {
-            cli::print_out(&plan::render_objects(&p.objects, json)?)?;
+            print(&plan::render_objects(&p.objects, json)?)?;
             return Ok(ExitCode::Success);
         }
         (Source::Cluster(conn), _) => conn,
     };
     if dry_run == Some("server") {
         run::create_dry_run(&conn.client, &ns, &p.objects).await?;
-        cli::print_out(&plan::render_objects(&p.objects, json)?)?;
+        print(&plan::render_objects(&p.objects, json)?)?;
         return Ok(ExitCode::Success);
     }
     eprintln!("kubectl-backup: creating {}", p.summary);
@@ -173,11 +250,19 @@ async fn create(common: &CommonArgs, a: CreateArgs) -> Result<ExitCode> {
         "job"
     };
     if a.no_wait {
-        cli::print_out(&format!("{}\n", p.name))?;
+        print(&format!("{}\n", p.name))?;
         return Ok(ExitCode::Success);
     }
     let outcome = if p.method == Method::Snapshot {
-        run::wait_snapshot(&conn.client, &ns, &p.name, timeout).await?
+        run::wait_snapshot(
+            &conn.client,
+            &ns,
+            &p.name,
+            timeout,
+            progress(),
+            interrupted(),
+        )
+        .await?
     } else {
         // Dump Jobs end by their own activeDeadlineSeconds; leave the controller time to say so.
         let grace = if p.method == Method::Dump {
@@ -185,7 +270,15 @@ async fn create(common: &CommonArgs, a: CreateArgs) -> Result<ExitCode> {
         } else {
             Duration::ZERO
         };
-        run::wait_job(&conn.client, &ns, &p.name, timeout + grace).await?
+        run::wait_job(
+            &conn.client,
+            &ns,
+            &p.name,
+            timeout + grace,
+            progress(),
+            interrupted(),
+        )
+        .await?
     };
     let follow = format!(
         "kubectl backup describe {} -n {ns}  (logs: kubectl backup logs {} -n {ns} -f)",
@@ -194,7 +287,7 @@ async fn create(common: &CommonArgs, a: CreateArgs) -> Result<ExitCode> {
     match outcome {
         Outcome::Succeeded(msg) => {
             eprintln!("kubectl-backup: {msg}");
-            cli::print_out(&format!("{}\n", p.name))?;
+            print(&format!("{}\n", p.name))?;
             Ok(ExitCode::Success)
         }
         Outcome::Failed(msg) => Err(Error::Failed(format!("{msg}\n  see: {follow}"))),
@@ -207,20 +300,25 @@ async fn create(common: &CommonArgs, a: CreateArgs) -> Result<ExitCode> {
                 "kubectl-backup: stopped waiting; {kind} {} goes on. Follow it: {follow}",
                 p.name
             );
-            std::process::exit(130)
+            Ok(ExitCode::Interrupted)
         }
     }
 }
 
 async fn run_cli(cli: Cli) -> Result<ExitCode> {
-    cli.common.validate()?;
-    let json = cli.common.output == Some(OutputFormat::Json);
+    let settings = Settings::resolve(&cli.kube).with_from_files(&cli.from);
     match cli.cmd {
-        Cmd::Create(a) => create(&cli.common, *a).await,
-        Cmd::List { target } => {
+        Cmd::Create(a) => create(&settings, *a).await,
+        Cmd::List {
+            target,
+            all,
+            output,
+        } => {
+            let settings = settings.with_all_namespaces(all)?;
+            let json = output == ListOutput::Json;
             let target = target.as_deref().map(Target::parse).transpose()?;
-            let (source, default_ns) = Source::from_args(&cli.common).await?;
-            let scope = Source::scope(&cli.common, default_ns)?;
+            let (source, default_ns) = settings.open().await?;
+            let scope = settings.scope(default_ns);
             let snap = source
                 .load(&[Kind::Job, Kind::VolumeSnapshot], &scope)
                 .await?;
@@ -228,14 +326,13 @@ async fn run_cli(cli: Cli) -> Result<ExitCode> {
             if l.items.is_empty() && !json {
                 eprintln!("No backups found.");
             }
-            cli::print_out(&list::render_list(&l, scope.namespace.is_none(), json)?)?;
+            print(&list::render_list(&l, scope.namespace.is_none(), json)?)?;
             Ok(ExitCode::Success)
         }
         Cmd::Describe { name } => {
-            stateful_core::backup::validate_name(&name)?;
-            let (source, default_ns) = Source::from_args(&cli.common).await?;
-            let mut scope = Source::scope(&cli.common, default_ns)?;
-            scope.pod_selector = None;
+            backup::validate_name(&name)?;
+            let (source, default_ns) = settings.open().await?;
+            let scope = settings.scope(default_ns);
             let snap = source
                 .load(
                     &[Kind::Job, Kind::Pod, Kind::Event, Kind::VolumeSnapshot],
@@ -243,29 +340,42 @@ async fn run_cli(cli: Cli) -> Result<ExitCode> {
                 )
                 .await?;
             let ns = scope.namespace.clone().unwrap_or_else(|| "default".into());
-            cli::print_out(&list::describe(&snap, &ns, &name, jiff::Timestamp::now())?)?;
+            print(&list::describe(&snap, &ns, &name, jiff::Timestamp::now())?)?;
             Ok(ExitCode::Success)
         }
         Cmd::Logs { name, follow } => {
-            stateful_core::backup::validate_name(&name)?;
-            let (source, default_ns) = Source::from_args(&cli.common).await?;
+            backup::validate_name(&name)?;
+            let (source, default_ns) = settings.open().await?;
             let Source::Cluster(conn) = source else {
                 return Err(Error::Usage("logs needs a cluster, not --from-file".into()));
             };
-            let ns = cli
-                .common
-                .kube
+            let ns = settings
+                .connect
                 .namespace
                 .clone()
                 .or(default_ns)
                 .unwrap_or_else(|| "default".into());
-            run::job_logs(&conn.client, &ns, &name, follow).await?;
+            run::job_logs(
+                &conn.client,
+                &ns,
+                &name,
+                follow,
+                &mut std::io::stdout().lock(),
+                progress(),
+            )
+            .await?;
             Ok(ExitCode::Success)
         }
     }
 }
 
-fn main() {
-    let cli: Cli = cli::parse_args();
-    cli::run("kubectl backup", run_cli(cli))
+fn main() -> ProcessExit {
+    let cli = Cli::parse();
+    match stateful_flags::block_on(run_cli(cli)) {
+        Ok(code) => code.into(),
+        Err(e) => {
+            eprintln!("kubectl backup: error: {e}");
+            e.exit_code().into()
+        }
+    }
 }

@@ -12,10 +12,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use backup::Target;
+use backup::engine::{Engine, SourcePref};
+use backup::plan::{CreateRequest, plan};
 use k8s_openapi::api::batch::v1::Job;
-use stateful_core::backup::Target;
-use stateful_core::backup::engine::{Engine, SourcePref};
-use stateful_core::backup::plan::{CreateRequest, plan};
 use stateful_core::snapshot::{Snapshot, parse_dump_into};
 
 const PASSWORD: &str = "s3cret'pw\"x";

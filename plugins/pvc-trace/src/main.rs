@@ -1,10 +1,16 @@
-//! kubectl pvc-trace: where does this pod's data actually live?
+//! kubectl pvc-trace: where does this pod's data actually live? Flags, then the library, then
+//! the terminal.
 
-use clap::Parser;
-use stateful_core::cli::{self, CommonArgs, OutputFormat};
-use stateful_core::snapshot::Source;
-use stateful_core::trace::{self, Severity, Target, TraceOptions};
-use stateful_core::{ExitCode, Result};
+// The binary is where output and the exit code happen.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::process::ExitCode;
+
+use clap::{Parser, ValueEnum};
+use pvc_trace::render::{self, Format};
+use pvc_trace::{KINDS, Severity, Target, TraceOptions};
+use stateful_core::Result;
+use stateful_flags::{AllNamespacesArg, FromFileArg, KubeArgs, SelectorArg, Settings};
 
 /// Trace pods, claims, volumes, StatefulSets and Deployments down to the storage that holds
 /// their data, and say what is wrong.
@@ -22,7 +28,17 @@ struct Cli {
     targets: Vec<String>,
 
     #[command(flatten)]
-    common: CommonArgs,
+    kube: KubeArgs,
+    #[command(flatten)]
+    all: AllNamespacesArg,
+    #[command(flatten)]
+    selector: SelectorArg,
+    #[command(flatten)]
+    from: FromFileArg,
+
+    /// Output format (default: tree for one target, table otherwise).
+    #[arg(short = 'o', long, value_enum)]
+    output: Option<Output>,
 
     /// Show only chains with a warning or an error.
     #[arg(long)]
@@ -30,46 +46,80 @@ struct Cli {
 
     /// Exit with code 5 when a diagnostic of this severity or worse is found.
     #[arg(long, value_enum, value_name = "SEVERITY")]
-    fail_on: Option<Severity>,
+    fail_on: Option<FailOn>,
 }
 
-async fn run(cli: Cli) -> Result<ExitCode> {
-    cli.common.validate()?;
+#[derive(ValueEnum, Debug, Clone, Copy)]
+enum Output {
+    Table,
+    Wide,
+    Json,
+    Yaml,
+    Tree,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
+enum FailOn {
+    Info,
+    Warning,
+    Error,
+}
+
+async fn run(cli: Cli) -> Result<stateful_core::ExitCode> {
+    let settings = Settings::resolve(&cli.kube)
+        .with_all_namespaces(cli.all)?
+        .with_selector(&cli.selector)
+        .with_from_files(&cli.from);
     let targets = cli
         .targets
         .iter()
         .map(|t| Target::parse(t))
         .collect::<Result<Vec<_>>>()?;
-    let (source, default_ns) = Source::from_args(&cli.common).await?;
+    let (source, default_ns) = settings.open().await?;
     // Cluster-scoped targets (pv, sc, node) look across namespaces unless -n is given.
     let all_cluster_scoped = !targets.is_empty() && targets.iter().all(Target::cluster_scoped);
     let default_ns = if all_cluster_scoped { None } else { default_ns };
-    let scope = Source::scope(&cli.common, default_ns)?;
-    let snap = source.load(&trace::build::KINDS, &scope).await?;
-    let default_format = if targets.len() == 1 {
-        OutputFormat::Tree
-    } else {
-        OutputFormat::Table
+    let scope = settings.scope(default_ns);
+    let snap = source.load(&KINDS, &scope).await?;
+    let format = match cli.output {
+        None if targets.len() == 1 => Format::Tree,
+        None | Some(Output::Table) => Format::Table,
+        Some(Output::Wide) => Format::Wide,
+        Some(Output::Json) => Format::Json,
+        Some(Output::Yaml) => Format::Yaml,
+        Some(Output::Tree) => Format::Tree,
     };
-    let report = trace::render::print(
+    let report = render::write(
+        &mut std::io::stdout().lock(),
         &snap,
         &TraceOptions {
-            targets: targets.clone(),
+            targets,
             namespace: scope.namespace.clone(),
             source: source.name().into(),
         },
         cli.problems.then_some(Severity::Warning),
-        cli.common.output_or(default_format),
+        format,
     )?;
-    if let Some(min) = cli.fail_on
+    let fail_on = cli.fail_on.map(|f| match f {
+        FailOn::Info => Severity::Info,
+        FailOn::Warning => Severity::Warning,
+        FailOn::Error => Severity::Error,
+    });
+    if let Some(min) = fail_on
         && report.diagnostics.iter().any(|d| d.severity >= min)
     {
-        return Ok(ExitCode::Problems);
+        return Ok(stateful_core::ExitCode::Problems);
     }
-    Ok(ExitCode::Success)
+    Ok(stateful_core::ExitCode::Success)
 }
 
-fn main() {
-    let cli: Cli = cli::parse_args();
-    cli::run("kubectl pvc-trace", run(cli))
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match stateful_flags::block_on(run(cli)) {
+        Ok(code) => code.into(),
+        Err(e) => {
+            eprintln!("kubectl pvc-trace: error: {e}");
+            e.exit_code().into()
+        }
+    }
 }

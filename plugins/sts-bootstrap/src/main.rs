@@ -1,18 +1,25 @@
 //! kubectl sts-bootstrap: turn StatefulSet pods into a MongoDB replica set or PostgreSQL
-//! streaming replicas, from outside, through exec. The logic lives in
-//! `stateful_core::bootstrap`; this is flags, confirmation and output.
+//! streaming replicas, from outside, through exec. The logic lives in the library
+//! (`sts_bootstrap`); this is flags, confirmation and output.
+
+// The binary is where output and the exit code happen.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::IsTerminal;
+use std::process::ExitCode as ProcessExit;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
-use stateful_core::bootstrap::apply::{self, ApplyInputs, Ctx};
-use stateful_core::bootstrap::{self, Engine, Options, Plan, StepStatus, Topology};
-use stateful_core::cli::{self, CommonArgs, OutputFormat, parse_duration};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
 use stateful_core::exec::KubeExec;
-use stateful_core::render;
-use stateful_core::snapshot::{Kind, Source};
+use stateful_core::kinds::Kind;
+use stateful_core::names::validate_dns1123_subdomain;
+use stateful_core::output::{to_json, to_yaml, write_text};
+use stateful_core::snapshot::{GapReason, Source};
 use stateful_core::{Error, ExitCode, Result};
+use stateful_flags::{FromFileArg, KubeArgs, Settings, duration};
+use sts_bootstrap::apply::{self, ApplyInputs, Ctx};
+use sts_bootstrap::{Engine, Options, Plan, StepStatus, Topology, render};
 
 const AFTER_HELP: &str = "Examples:
   kubectl sts-bootstrap plan mongo                 # what would be done, from live state
@@ -31,7 +38,26 @@ struct Cli {
     cmd: Cmd,
 
     #[command(flatten)]
-    common: CommonArgs,
+    kube: KubeArgs,
+    #[command(flatten)]
+    from: FromFileArg,
+}
+
+/// The formats of plan, apply and status.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum Output {
+    Table,
+    Json,
+    Yaml,
+}
+
+/// `--engine`: the engines sts-bootstrap sets up.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum EngineArg {
+    #[value(name = "mongodb", alias = "mongo")]
+    MongoDb,
+    #[value(name = "postgres", alias = "postgresql")]
+    Postgres,
 }
 
 #[derive(Subcommand, Debug)]
@@ -60,7 +86,7 @@ struct Target {
     statefulset: String,
     /// Engine (default: detected from the pod template).
     #[arg(long, value_enum)]
-    engine: Option<Engine>,
+    engine: Option<EngineArg>,
     /// The database container (default: detected).
     #[arg(short = 'c', long, value_name = "NAME")]
     container: Option<String>,
@@ -80,17 +106,23 @@ struct Target {
     #[arg(long)]
     remove_missing: bool,
     /// Deadline for waits: pods Running, PRIMARY elected, replicas streaming.
-    #[arg(long, default_value = "5m", value_name = "DURATION")]
-    timeout: String,
+    #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = duration)]
+    timeout: Duration,
     /// Deadline for each command run in a pod.
-    #[arg(long, default_value = "2m", value_name = "DURATION")]
-    exec_timeout: String,
+    #[arg(long, default_value = "2m", value_name = "DURATION", value_parser = duration)]
+    exec_timeout: Duration,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value = "table")]
+    output: Output,
 }
 
 impl Target {
     fn options(&self) -> Options {
         Options {
-            engine: self.engine,
+            engine: self.engine.map(|e| match e {
+                EngineArg::MongoDb => Engine::MongoDb,
+                EngineArg::Postgres => Engine::Postgres,
+            }),
             container: self.container.clone(),
             cluster_domain: self.cluster_domain.clone(),
             primary: self.primary,
@@ -98,24 +130,20 @@ impl Target {
             replication_user: self.replication_user.clone(),
         }
     }
-    fn durations(&self) -> Result<(Duration, Duration)> {
-        let d = |flag: &str, v: &str| {
-            parse_duration(v).map_err(|e| Error::Usage(format!("invalid --{flag} {v:?}: {e}")))
-        };
-        Ok((
-            d("timeout", &self.timeout)?,
-            d("exec-timeout", &self.exec_timeout)?,
-        ))
-    }
 }
 
-fn print_plan(plan: &Plan, out: OutputFormat) -> Result<()> {
-    let text = match out {
-        OutputFormat::Json => render::to_json(plan)?,
-        OutputFormat::Yaml => render::to_yaml(plan)?,
-        _ => bootstrap::render_plan(plan),
-    };
-    cli::print_out(&text)
+/// Text to stdout; a closed pipe ends quietly.
+fn print(text: &str) -> Result<()> {
+    write_text(&mut std::io::stdout().lock(), text)
+}
+
+/// A model as JSON or YAML, or its table.
+fn print_as<T: Serialize>(v: &T, out: Output, table: impl FnOnce(&T) -> String) -> Result<()> {
+    print(&match out {
+        Output::Json => to_json(v)?,
+        Output::Yaml => to_yaml(v)?,
+        Output::Table => table(v),
+    })
 }
 
 fn plan_exit(plan: &Plan) -> ExitCode {
@@ -127,12 +155,7 @@ fn plan_exit(plan: &Plan) -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
-    cli.common.validate()?;
-    if cli.common.kube.all_namespaces {
-        return Err(Error::Usage(
-            "-A/--all-namespaces does not apply: name one StatefulSet".into(),
-        ));
-    }
+    let settings = Settings::resolve(&cli.kube).with_from_files(&cli.from);
     let (target, yes, dry_run, is_status) = match &cli.cmd {
         Cmd::Plan(t) => (t.clone(), false, true, false),
         Cmd::Apply {
@@ -142,21 +165,21 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         } => (target.clone(), *yes, *dry_run, false),
         Cmd::Status(t) => (t.clone(), false, false, true),
     };
-    let (wait, exec_timeout) = target.durations()?;
+    let (wait, exec_timeout) = (target.timeout, target.exec_timeout);
     if let Some(s) = &target.replication_secret {
-        cli::validate_dns1123_subdomain(s)
+        validate_dns1123_subdomain(s)
             .map_err(|e| Error::Usage(format!("--replication-secret: {e}")))?;
     }
-    let out = cli.common.output_or(OutputFormat::Table);
-    let (source, default_ns) = Source::from_args(&cli.common).await?;
-    let scope = Source::scope(&cli.common, default_ns.or(Some("default".into())))?;
+    let out = target.output;
+    let (source, default_ns) = settings.open().await?;
+    let scope = settings.scope(default_ns.or(Some("default".into())));
     let ns = scope.namespace.clone().unwrap_or_else(|| "default".into());
     let snap = source
         .load(&[Kind::StatefulSet, Kind::Pod, Kind::Service], &scope)
         .await?;
     if let Some(g) = snap
         .gap(Kind::StatefulSet)
-        .filter(|g| g.reason == stateful_core::snapshot::GapReason::Forbidden)
+        .filter(|g| g.reason == GapReason::Forbidden)
     {
         return Err(Error::Forbidden {
             verb: "list".into(),
@@ -176,9 +199,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 ));
             }
             let mut plan = Plan::new(&topo, "file");
-            plan.checks.push(bootstrap::preflight::service_check(&topo));
+            plan.checks
+                .push(sts_bootstrap::preflight::service_check(&topo));
             let plan = apply::plan_from(&topo, None, plan);
-            print_plan(&plan, out)?;
+            print_as(&plan, out, sts_bootstrap::render_plan)?;
             return Ok(plan_exit(&plan));
         }
     };
@@ -192,12 +216,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 
     if is_status {
         let report = apply::status(&ctx).await;
-        let text = match out {
-            OutputFormat::Json => render::to_json(&report)?,
-            OutputFormat::Yaml => render::to_yaml(&report)?,
-            _ => status_table(&report),
-        };
-        cli::print_out(&text)?;
+        print_as(&report, out, render::status_table)?;
         return Ok(if report.errors.is_empty() {
             ExitCode::Success
         } else {
@@ -207,7 +226,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 
     let plan = apply::live_plan(&conn.client, &exec, &topo, exec_timeout, wait, !dry_run).await?;
     if dry_run || plan.refused.is_some() || plan.blocked().is_some() {
-        print_plan(&plan, out)?;
+        print_as(&plan, out, sts_bootstrap::render_plan)?;
         return Ok(plan_exit(&plan));
     }
     let pending = plan
@@ -216,74 +235,31 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         .filter(|s| s.status == StepStatus::Pending)
         .count();
     if pending > 0 {
-        eprint!("{}", bootstrap::render_plan(&plan));
+        eprint!("{}", sts_bootstrap::render_plan(&plan));
         confirm(yes, pending, topo.remove_missing)?;
     }
-    let needs_pw = plan.steps.iter().any(|s| {
-        s.status == StepStatus::Pending
-            && matches!(
-                s.action,
-                bootstrap::Action::CreateReplicationRole { .. } | bootstrap::Action::Reseed { .. }
-            )
-    });
-    let mut password = None;
-    if needs_pw {
-        let name = target
-            .replication_secret
-            .clone()
-            .unwrap_or_else(|| format!("{}-replication", topo.statefulset));
-        let role_missing = plan
-            .steps
-            .iter()
-            .any(|s| s.id == "replication-role" && s.status == StepStatus::Pending);
-        let create = target.replication_secret.is_none() && role_missing;
-        let (pw, created) = apply::replication_password(&conn.client, &ns, &name, create)
-            .await
-            .map_err(|e| match e {
-                Error::NotFound { .. } => Error::Failed(format!(
-                    "Secret {name} not found and role {} already exists: pass --replication-secret NAME (a Secret with key \"password\" holding the role's password)",
-                    topo.replication_user
-                )),
-                other => other,
-            })?;
-        if created {
-            eprintln!(
-                "created Secret {ns}/{name} (key \"password\") with a new random password for role {}",
-                topo.replication_user
-            );
-        }
-        password = Some(pw);
+    let secret = apply::replication_secret(
+        &conn.client,
+        &ns,
+        &topo,
+        &plan,
+        target.replication_secret.as_deref(),
+    )
+    .await?;
+    if let Some((_, Some(name))) = &secret {
+        eprintln!(
+            "created Secret {ns}/{name} (key \"password\") with a new random password for role {}",
+            topo.replication_user
+        );
     }
     let now = jiff::Timestamp::now();
     let inputs = ApplyInputs {
         stamp: now.strftime("%Y%m%dT%H%M%SZ").to_string(),
-        replication_password: password,
+        replication_password: secret.map(|(pw, _)| pw),
         verify_token: format!("v-{}-{}", now.as_second(), std::process::id()),
     };
     let report = apply::execute(&ctx, &plan, &inputs, |line| eprintln!("{line}")).await?;
-    let text = match out {
-        OutputFormat::Json => render::to_json(&report)?,
-        OutputFormat::Yaml => render::to_yaml(&report)?,
-        _ => {
-            let done = report.steps.iter().filter(|s| s.outcome == "done").count();
-            if done == 0 {
-                format!(
-                    "{}/{}: every step already done ({} steps); verified.\n",
-                    report.namespace,
-                    report.statefulset,
-                    report.steps.len()
-                )
-            } else {
-                format!(
-                    "{}/{}: {done} step(s) done, {} already done; verified.\n",
-                    report.namespace,
-                    report.statefulset,
-                    report.steps.len() - done
-                )
-            }
-        }
-    };
-    cli::print_out(&text)?;
+    print_as(&report, out, render::apply_summary)?;
     Ok(ExitCode::Success)
 }
 
@@ -313,45 +289,14 @@ fn confirm(yes: bool, pending: usize, remove: bool) -> Result<()> {
     }
 }
 
-fn status_table(r: &apply::StatusReport) -> String {
-    let mut t;
-    if !r.mongo.is_empty() {
-        t = render::table(&["member", "pod", "state", "health", "lag", "sync source"]);
-        for m in &r.mongo {
-            t.add_row(vec![
-                m.name.clone(),
-                render::dash(m.pod.as_deref()),
-                m.state.clone(),
-                format!("{}", m.health),
-                m.lag_seconds
-                    .map(|l| format!("{l}s"))
-                    .unwrap_or_else(|| "-".into()),
-                render::dash(m.sync_source.as_deref()),
-            ]);
-        }
-    } else {
-        t = render::table(&["pod", "role", "state", "lag", "replay lsn"]);
-        for p in &r.postgres {
-            t.add_row(vec![
-                p.pod.clone(),
-                p.role.clone(),
-                p.state.clone(),
-                p.lag_seconds
-                    .map(|l| format!("{l:.3}s"))
-                    .unwrap_or_else(|| "-".into()),
-                render::dash(p.replay_lsn.as_deref()),
-            ]);
-        }
-    }
-    let mut s = render::table_text(&t);
-    for e in &r.errors {
-        s.push_str(&format!("error: {e}\n"));
-    }
-    s
-}
-
-fn main() {
-    let cli: Cli = cli::parse_args();
+fn main() -> ProcessExit {
+    let cli = Cli::parse();
     stateful_core::client::install_crypto_provider();
-    cli::run("kubectl sts-bootstrap", run(cli))
+    match stateful_flags::block_on(run(cli)) {
+        Ok(code) => code.into(),
+        Err(e) => {
+            eprintln!("kubectl sts-bootstrap: error: {e}");
+            e.exit_code().into()
+        }
+    }
 }

@@ -6,7 +6,7 @@ use predicates::prelude::*;
 
 fn fixture(name: &str) -> String {
     format!(
-        "{}/../../shared/tests/fixtures/bootstrap/{name}",
+        "{}/tests/fixtures/bootstrap/{name}",
         env!("CARGO_MANIFEST_DIR")
     )
 }

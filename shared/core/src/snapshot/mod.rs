@@ -1,0 +1,373 @@
+//! The Snapshot: typed objects from a live cluster or a `kubectl get -o yaml|json` dump.
+//! Analysis only ever sees a Snapshot, never where it came from.
+//!
+//! - Cluster: a handful of LISTs, scoped to the namespace when one is given, paginated
+//!   (`limit`/`continue`), issued concurrently, joined in memory. A LIST the server refuses
+//!   (403) or does not serve (404) becomes a [`Gap`] in the snapshot, not a failure.
+//! - Dump: files (or `-` for stdin), YAML (multi-document, or a `List`) or JSON; objects of kinds
+//!   we do not use are skipped. Parse errors name the file and line.
+
+mod cluster;
+mod dump;
+pub mod lean;
+mod object;
+
+pub use crate::kinds::Kind;
+pub use cluster::{PAGE_SIZE, fetch};
+pub use dump::{parse_dump_into, read_dumps};
+pub use object::Object;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{Event, Node, PersistentVolumeClaim, Service};
+use k8s_openapi::api::storage::v1::{CSIDriver, StorageClass, VolumeAttachment};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::Result;
+use crate::labels::Selector;
+
+use object::strip_meta;
+
+/// Something the snapshot could not see, and why. Rendered as "unknown (forbidden: list …)".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Gap {
+    pub kind: Kind,
+    pub verb: String,
+    pub resource: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub reason: GapReason,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum GapReason {
+    /// RBAC refused the LIST.
+    Forbidden,
+    /// The API is not served (e.g. snapshot CRDs not installed).
+    NotServed,
+    /// A dump that holds no object of this kind.
+    NotInDump,
+}
+
+impl fmt::Display for Gap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ns = self
+            .namespace
+            .as_ref()
+            .map(|n| format!(" in namespace {n}"))
+            .unwrap_or_default();
+        match self.reason {
+            GapReason::Forbidden => write!(f, "forbidden: {} {}{ns}", self.verb, self.resource),
+            GapReason::NotServed => write!(f, "not served: {}{ns}", self.resource),
+            GapReason::NotInDump => write!(f, "not in the dump: {}", self.resource),
+        }
+    }
+}
+
+/// The object types a snapshot holds for pods, claims and volumes: k8s-openapi's ([`Full`], for
+/// the plugins that read whole pod specs), or the trace's [`Lean`] ones (see [`crate::snapshot::lean`]).
+pub trait Flavor: fmt::Debug + Clone + Default + Send + Sync + 'static {
+    type Pod: Obj;
+    type Pvc: Obj;
+    type Pv: Obj;
+}
+
+/// What a snapshot needs of a pod, claim or volume type.
+pub trait Obj: serde::de::DeserializeOwned + Clone + fmt::Debug + Send + Sync + 'static {
+    fn namespace(&self) -> Option<&str>;
+    fn labels_match(&self, sel: &Selector) -> bool;
+    /// Drop what no analysis reads (managedFields, the last-applied annotation).
+    fn strip(&mut self);
+}
+
+macro_rules! full_obj {
+    ($($t:ty),*) => {$(
+        impl Obj for $t {
+            fn namespace(&self) -> Option<&str> {
+                self.metadata.namespace.as_deref()
+            }
+            fn labels_match(&self, sel: &Selector) -> bool {
+                sel.matches(self.metadata.labels.as_ref())
+            }
+            fn strip(&mut self) {
+                strip_meta(&mut self.metadata)
+            }
+        }
+    )*};
+}
+
+macro_rules! lean_obj {
+    ($($t:ty),*) => {$(
+        impl Obj for $t {
+            fn namespace(&self) -> Option<&str> {
+                self.metadata.namespace.as_deref()
+            }
+            fn labels_match(&self, sel: &Selector) -> bool {
+                sel.matches(self.metadata.labels.as_ref())
+            }
+            fn strip(&mut self) {} // lean metadata keeps none of it
+        }
+    )*};
+}
+
+full_obj!(
+    k8s_openapi::api::core::v1::Pod,
+    PersistentVolumeClaim,
+    k8s_openapi::api::core::v1::PersistentVolume
+);
+lean_obj!(
+    crate::snapshot::lean::Pod,
+    crate::snapshot::lean::PersistentVolumeClaim,
+    crate::snapshot::lean::PersistentVolume
+);
+
+/// k8s-openapi's Pod, PersistentVolumeClaim and PersistentVolume.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Full;
+
+impl Flavor for Full {
+    type Pod = k8s_openapi::api::core::v1::Pod;
+    type Pvc = PersistentVolumeClaim;
+    type Pv = k8s_openapi::api::core::v1::PersistentVolume;
+}
+
+/// The lean Pod, PersistentVolumeClaim and PersistentVolume of [`crate::snapshot::lean`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Lean;
+
+impl Flavor for Lean {
+    type Pod = crate::snapshot::lean::Pod;
+    type Pvc = crate::snapshot::lean::PersistentVolumeClaim;
+    type Pv = crate::snapshot::lean::PersistentVolume;
+}
+
+/// Every object the analysis may use. Vectors keep source order.
+#[derive(Debug, Clone)]
+pub struct Snapshot<F: Flavor = Full> {
+    pub pods: Vec<F::Pod>,
+    pub pvcs: Vec<F::Pvc>,
+    pub pvs: Vec<F::Pv>,
+    pub storage_classes: Vec<StorageClass>,
+    pub volume_attachments: Vec<VolumeAttachment>,
+    pub nodes: Vec<Node>,
+    pub statefulsets: Vec<StatefulSet>,
+    pub deployments: Vec<Deployment>,
+    pub replicasets: Vec<ReplicaSet>,
+    pub jobs: Vec<Job>,
+    pub cronjobs: Vec<CronJob>,
+    pub events: Vec<Event>,
+    pub services: Vec<Service>,
+    pub csi_drivers: Vec<CSIDriver>,
+    /// VolumeSnapshot / VolumeSnapshotClass / VolumeSnapshotContent, as JSON.
+    pub dynamic: BTreeMap<Kind, Vec<Value>>,
+    /// Kinds that were looked at (listed, or present in the dump).
+    pub known: BTreeSet<Kind>,
+    /// Kinds that could not be seen, and why.
+    pub gaps: Vec<Gap>,
+    /// Objects skipped from a dump because the suite does not use their kind, by kind.
+    pub skipped: BTreeMap<String, usize>,
+}
+
+impl<F: Flavor> Default for Snapshot<F> {
+    fn default() -> Self {
+        Snapshot {
+            pods: Vec::new(),
+            pvcs: Vec::new(),
+            pvs: Vec::new(),
+            storage_classes: Vec::new(),
+            volume_attachments: Vec::new(),
+            nodes: Vec::new(),
+            statefulsets: Vec::new(),
+            deployments: Vec::new(),
+            replicasets: Vec::new(),
+            jobs: Vec::new(),
+            cronjobs: Vec::new(),
+            events: Vec::new(),
+            services: Vec::new(),
+            csi_drivers: Vec::new(),
+            dynamic: BTreeMap::new(),
+            known: BTreeSet::new(),
+            gaps: Vec::new(),
+            skipped: BTreeMap::new(),
+        }
+    }
+}
+
+impl<F: Flavor> Snapshot<F> {
+    /// Is this kind visible (listed, or in the dump)? Analysis says "unknown" otherwise.
+    pub fn knows(&self, kind: Kind) -> bool {
+        self.known.contains(&kind)
+    }
+
+    /// The gap for this kind, if any.
+    pub fn gap(&self, kind: Kind) -> Option<&Gap> {
+        self.gaps.iter().find(|g| g.kind == kind)
+    }
+
+    fn push(&mut self, obj: Object<F>) {
+        let kind = obj.kind();
+        self.known.insert(kind);
+        fn full<T: k8s_openapi::Metadata<Ty = ObjectMeta>>(mut o: T) -> T {
+            strip_meta(o.metadata_mut());
+            o
+        }
+        fn lean_or_full<T: Obj>(mut o: T) -> T {
+            o.strip();
+            o
+        }
+        match obj {
+            Object::Pod(o) => self.pods.push(lean_or_full(*o)),
+            Object::Pvc(o) => self.pvcs.push(lean_or_full(*o)),
+            Object::Pv(o) => self.pvs.push(lean_or_full(*o)),
+            Object::StorageClass(o) => self.storage_classes.push(full(*o)),
+            Object::VolumeAttachment(o) => self.volume_attachments.push(full(*o)),
+            Object::Node(o) => self.nodes.push(full(*o)),
+            Object::StatefulSet(o) => self.statefulsets.push(full(*o)),
+            Object::Deployment(o) => self.deployments.push(full(*o)),
+            Object::ReplicaSet(o) => self.replicasets.push(full(*o)),
+            Object::Job(o) => self.jobs.push(full(*o)),
+            Object::CronJob(o) => self.cronjobs.push(full(*o)),
+            Object::Event(o) => self.events.push(full(*o)),
+            Object::Service(o) => self.services.push(full(*o)),
+            Object::CSIDriver(o) => self.csi_drivers.push(full(*o)),
+            Object::Dynamic(k, v) => self.dynamic.entry(k).or_default().push(v),
+        }
+    }
+
+    /// Move every object of `other` in (after ours), with what it knows and skipped.
+    fn absorb(&mut self, other: Snapshot<F>) {
+        fn append<T>(a: &mut Vec<T>, mut b: Vec<T>) {
+            if a.is_empty() {
+                *a = b;
+            } else {
+                a.append(&mut b);
+            }
+        }
+        append(&mut self.pods, other.pods);
+        append(&mut self.pvcs, other.pvcs);
+        append(&mut self.pvs, other.pvs);
+        append(&mut self.storage_classes, other.storage_classes);
+        append(&mut self.volume_attachments, other.volume_attachments);
+        append(&mut self.nodes, other.nodes);
+        append(&mut self.statefulsets, other.statefulsets);
+        append(&mut self.deployments, other.deployments);
+        append(&mut self.replicasets, other.replicasets);
+        append(&mut self.jobs, other.jobs);
+        append(&mut self.cronjobs, other.cronjobs);
+        append(&mut self.events, other.events);
+        append(&mut self.services, other.services);
+        append(&mut self.csi_drivers, other.csi_drivers);
+        for (k, v) in other.dynamic {
+            append(self.dynamic.entry(k).or_default(), v);
+        }
+        self.known.extend(other.known);
+        self.gaps.extend(other.gaps);
+        for (k, n) in other.skipped {
+            *self.skipped.entry(k).or_default() += n;
+        }
+    }
+
+    /// Keep only namespaced objects in `ns` and pods matching `selector`.
+    pub fn retain_scope(&mut self, scope: &Scope) {
+        if let Some(ns) = &scope.namespace {
+            let keep = |m: &ObjectMeta| m.namespace.as_deref() == Some(ns.as_str());
+            let here = |o: Option<&str>| o == Some(ns.as_str());
+            self.pods.retain(|o| here(o.namespace()));
+            self.pvcs.retain(|o| here(o.namespace()));
+            self.statefulsets.retain(|o| keep(&o.metadata));
+            self.deployments.retain(|o| keep(&o.metadata));
+            self.replicasets.retain(|o| keep(&o.metadata));
+            self.jobs.retain(|o| keep(&o.metadata));
+            self.cronjobs.retain(|o| keep(&o.metadata));
+            self.events.retain(|o| keep(&o.metadata));
+            self.services.retain(|o| keep(&o.metadata));
+            if let Some(v) = self.dynamic.get_mut(&Kind::VolumeSnapshot) {
+                v.retain(|o| o.pointer("/metadata/namespace").and_then(Value::as_str) == Some(ns));
+            }
+        }
+        if let Some(sel) = &scope.pod_selector {
+            self.pods.retain(|p| p.labels_match(sel));
+        }
+    }
+}
+
+/// What to fetch: the namespace (None = all) and the pod label selector.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub namespace: Option<String>,
+    pub pod_selector: Option<Selector>,
+}
+
+/// Where objects come from.
+pub enum Source {
+    Cluster(crate::client::Connection),
+    Dump(Vec<String>),
+}
+
+impl Source {
+    /// Load the given kinds in the given scope.
+    pub async fn load<F: Flavor>(&self, kinds: &[Kind], scope: &Scope) -> Result<Snapshot<F>> {
+        match self {
+            Source::Cluster(conn) => fetch(&conn.client, &conn.server, kinds, scope).await,
+            Source::Dump(files) => {
+                let mut snap = read_dumps(files)?;
+                snap.retain_scope(scope);
+                for &k in kinds {
+                    if !snap.knows(k) {
+                        snap.gaps.push(Gap {
+                            kind: k,
+                            verb: "list".into(),
+                            resource: k.resource().into(),
+                            namespace: None,
+                            reason: GapReason::NotInDump,
+                            message: String::new(),
+                        });
+                    }
+                }
+                Ok(snap)
+            }
+        }
+    }
+}
+
+pub fn is_default_class(sc: &StorageClass) -> bool {
+    let ann = sc.metadata.annotations.as_ref();
+    [
+        "storageclass.kubernetes.io/is-default-class",
+        "storageclass.beta.kubernetes.io/is-default-class",
+    ]
+    .iter()
+    .any(|k| ann.and_then(|a| a.get(*k)).map(String::as_str) == Some("true"))
+}
+
+impl Source {
+    /// Dumps when `files` is not empty, else a connection to the cluster `connect` describes
+    /// (no request is made yet). Returns the source and the namespace commands default to:
+    /// the context's (or `-n`'s) for a cluster, None for a dump (every namespace in it).
+    pub async fn open(
+        files: &[String],
+        connect: &crate::client::ConnectOptions,
+    ) -> Result<(Source, Option<String>)> {
+        if !files.is_empty() {
+            return Ok((Source::Dump(files.to_vec()), None));
+        }
+        let conn = crate::client::connect(connect).await?;
+        let ns = conn.namespace.clone();
+        Ok((Source::Cluster(conn), Some(ns)))
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Source::Cluster(_) => "cluster",
+            Source::Dump(_) => "file",
+        }
+    }
+}
