@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run every test of kubectl-stateful, as README.md says and .ci/run does:
 #   1. Debian packages the tests need (PostgreSQL, MariaDB, Redis, openssl, …), idempotent;
-#   2. cargo fmt --check and cargo clippy --all-targets -D warnings;
+#   2. cargo fmt --check, cargo clippy --all-targets -D warnings, and no unused dependency
+#      (cargo-machete, installed from the crate registry into ~/.cache/kubectl-stateful/tools);
 #   3. unit, snapshot and CLI tests of every crate (no cluster);
 #   4. e2e tests against the real local control plane (etcd + kube-apiserver + controllers +
 #      kwok), built from source into ~/.cache/kubectl-stateful on first use and reused after.
@@ -22,6 +23,14 @@ cargo fmt --all --check
 
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
+
+step "unused dependencies (cargo machete)"
+tools=$HOME/.cache/kubectl-stateful/tools
+machete_version=0.9.2
+if ! "$tools/bin/cargo-machete" --version 2>/dev/null | grep -q "$machete_version"; then
+  cargo install --quiet --locked cargo-machete --version "$machete_version" --root "$tools"
+fi
+"$tools/bin/cargo-machete" --with-metadata
 
 step "unit, snapshot and CLI tests"
 cargo test --workspace --exclude kubectl-stateful-e2e
