@@ -29,6 +29,8 @@ fn which(bin: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+// A skipped test says so loudly on stderr (allow-print-in-tests covers only #[test] fns).
+#[allow(clippy::print_stderr)]
 fn skip(what: &str, missing: &str) {
     eprintln!(
         "\n==================== SKIPPED ====================\n{what}: `{missing}` not found.\nRun tests/scripts/install-deps.sh (postgresql, mariadb-server, redis-server).\n=================================================\n"
