@@ -1,12 +1,12 @@
 //! `kubectl backup`: one-off backups from a CronJob, from the database itself (an engine-aware
 //! logical dump Job) or as a CSI VolumeSnapshot.
 //!
-//! Builders ([`cronjob`], [`engine`], [`volsnap`]) and readers ([`list`]) are pure: they take a
+//! Builders ([`cronjob`], [`dump`], [`volsnap`]) and readers ([`list`]) are pure: they take a
 //! [`Snapshot`](stateful_core::snapshot::Snapshot), names and "now" as arguments and do no I/O. The
 //! [`run`] module creates the objects, waits with watches and streams logs.
 
 pub mod cronjob;
-pub mod engine;
+pub mod dump;
 pub mod list;
 pub mod plan;
 pub mod redact;

@@ -8,7 +8,7 @@ use std::process::ExitCode as ProcessExit;
 use std::sync::Arc;
 use std::time::Duration;
 
-use backup::engine::{Engine, SourcePref};
+use backup::dump::{Engine, SourcePref};
 use backup::plan::{self, CreateRequest};
 use backup::run::{self, OnProgress, Outcome, Progress};
 use backup::{Method, Target, list};

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::engine::{Destination, DumpOptions, Engine, SourcePref};
+use crate::dump::{Destination, DumpOptions, Engine, SourcePref};
 use crate::run::Objects;
 use crate::{Method, Target, TargetKind, Warnings, default_name, validate_name};
 use stateful_core::error::{Error, Result};
@@ -113,7 +113,7 @@ impl CreateRequest {
                 Ok(Destination::Pvc(claim.to_string()))
             }
             (None, Some(size)) => {
-                crate::engine::validate_quantity(size)?;
+                crate::dump::validate_quantity(size)?;
                 Ok(Destination::NewPvc {
                     size: size.clone(),
                     storage_class: self.storage_class.clone(),
@@ -238,7 +238,7 @@ pub fn plan(snap: &Snapshot, ns: &str, req: &CreateRequest, now: jiff::Timestamp
                 name: name.clone(),
                 now,
             };
-            let p = crate::engine::build_dump(snap, ns, t, &opts)?;
+            let p = crate::dump::build_dump(snap, ns, t, &opts)?;
             Ok(Plan {
                 method,
                 summary: format!(

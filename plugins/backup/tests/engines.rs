@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use backup::Target;
-use backup::engine::{Engine, SourcePref};
+use backup::dump::{Engine, SourcePref};
 use backup::plan::{CreateRequest, plan};
 use k8s_openapi::api::batch::v1::Job;
 use stateful_core::snapshot::{Snapshot, parse_dump_into};
