@@ -1,5 +1,6 @@
-//! `list` and `describe`: backups found in a Snapshot (Jobs with our labels, CronJob-owned
-//! Jobs, our VolumeSnapshots). Pure: "now" is passed in for durations of running backups.
+//! `list` and `describe` as models: backups found in a Snapshot (Jobs with our labels,
+//! CronJob-owned Jobs, our VolumeSnapshots), and what `describe` shows of one. Pure: "now" is
+//! passed in for durations of running backups. Their text and JSON are [`crate::render`]'s.
 
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
@@ -12,7 +13,6 @@ use crate::{
     LABEL_METHOD, LABEL_TARGET_KIND, LABEL_TARGET_NAME, LABEL_TRIGGER, MANAGED_BY, Target,
 };
 use stateful_core::error::{Error, Result};
-use stateful_core::output as render;
 use stateful_core::snapshot::{Kind, Snapshot};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -208,58 +208,6 @@ pub fn list(snap: &Snapshot, target: Option<&Target>, now: jiff::Timestamp) -> B
     }
 }
 
-pub fn human_duration(secs: i64) -> String {
-    let s = secs.max(0);
-    if s < 60 {
-        format!("{s}s")
-    } else if s < 3600 {
-        format!("{}m{}s", s / 60, s % 60)
-    } else {
-        format!("{}h{}m", s / 3600, (s % 3600) / 60)
-    }
-}
-
-pub fn render_list(l: &BackupList, all_namespaces: bool, json: bool) -> Result<String> {
-    if json {
-        return render::to_json(l);
-    }
-    if l.items.is_empty() {
-        return Ok(String::new());
-    }
-    let mut headers = vec![];
-    if all_namespaces {
-        headers.push("namespace");
-    }
-    headers.extend([
-        "name", "target", "method", "status", "started", "duration", "size",
-    ]);
-    let mut t = render::table(&headers);
-    for r in &l.items {
-        let mut row = vec![];
-        if all_namespaces {
-            row.push(r.namespace.clone());
-        }
-        let method = match (&r.engine, r.trigger.as_str()) {
-            (Some(e), _) => format!("{}/{e}", r.method),
-            (None, "scheduled") => format!("{} (scheduled)", r.method),
-            _ => r.method.clone(),
-        };
-        row.extend([
-            r.name.clone(),
-            r.target.clone(),
-            method,
-            r.status.clone(),
-            render::dash(r.started.as_deref()),
-            r.duration_seconds
-                .map(human_duration)
-                .unwrap_or_else(|| "-".into()),
-            render::dash(r.size.as_deref()),
-        ]);
-        t.add_row(row);
-    }
-    Ok(render::table_text(&t))
-}
-
 /// Why a pod's container ended (or is stuck): `reason (exit N): message`.
 pub fn pod_reason(pod: &Pod) -> Option<String> {
     let st = pod.status.as_ref()?;
@@ -293,181 +241,115 @@ pub fn pod_reason(pod: &Pod) -> Option<String> {
     None
 }
 
-/// `describe NAME`: what ran, where it read and wrote, how it ended and why.
-pub fn describe(snap: &Snapshot, ns: &str, name: &str, now: jiff::Timestamp) -> Result<String> {
-    let mut out = String::new();
+/// What `describe NAME` shows: a backup Job or one of our VolumeSnapshots.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Description {
+    Job(Box<JobDescription>),
+    VolumeSnapshot(SnapshotDescription),
+}
+
+/// A backup Job: what ran, where it read and wrote, how it ended and why. Built from the
+/// redacted Job, so secret-looking literal env values are already `<redacted>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobDescription {
+    pub name: String,
+    pub namespace: String,
+    /// Target, method, engine, trigger, status, times: when the Job is one of ours or a
+    /// CronJob's.
+    pub row: Option<BackupRow>,
+    /// The status word (for Jobs without a row).
+    pub status: &'static str,
+    /// Where a dump read from (`host:port`).
+    pub source: Option<String>,
+    /// Where a dump wrote (`pvc/NAME:/path`).
+    pub destination: Option<String>,
+    /// The pod template's containers.
+    pub containers: Vec<ContainerDescription>,
+    /// The pod template's claims: (volume name, claim name).
+    pub claims: Vec<(String, String)>,
+    /// Present when the Job has a spec.
+    pub limits: Option<JobLimits>,
+    pub conditions: Vec<JobCondition>,
+    /// The Job's pods (by the `job-name` label).
+    pub pods: Vec<PodSummary>,
+    /// Warning events of the Job and its pods: (reason, message).
+    pub warnings: Vec<(Option<String>, Option<String>)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContainerDescription {
+    pub name: String,
+    pub image: Option<String>,
+    /// command then args.
+    pub command: Vec<String>,
+    pub env: Vec<(String, EnvValue)>,
+}
+
+/// An env var's value as `describe` shows it: literals as they are, references by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvValue {
+    Literal(String),
+    Secret {
+        name: String,
+        key: String,
+    },
+    ConfigMap {
+        name: String,
+        key: String,
+    },
+    /// A field or resource reference.
+    Reference,
+    /// Neither value nor reference.
+    Empty,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobLimits {
+    pub backoff_limit: Option<i32>,
+    pub active_deadline_seconds: Option<i64>,
+    pub ttl_seconds_after_finished: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobCondition {
+    pub type_: String,
+    pub status: String,
+    pub reason: Option<String>,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodSummary {
+    pub name: String,
+    pub phase: Option<String>,
+    pub node: Option<String>,
+    /// Why its container ended or is stuck ([`pod_reason`]).
+    pub reason: Option<String>,
+}
+
+/// One of our VolumeSnapshots: the claim, the class and how far it got.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotDescription {
+    pub name: String,
+    pub namespace: String,
+    pub claim: Option<String>,
+    pub class: Option<String>,
+    pub state: SnapshotState,
+}
+
+/// `describe NAME`: the Job, else the VolumeSnapshot, of that name in `ns`.
+pub fn describe(
+    snap: &Snapshot,
+    ns: &str,
+    name: &str,
+    now: jiff::Timestamp,
+) -> Result<Description> {
     if let Some(job) = snap.jobs.iter().find(|j| {
         j.metadata.namespace.as_deref() == Some(ns) && j.metadata.name.as_deref() == Some(name)
     }) {
-        let job = crate::redact::redacted_job(job);
-        let row = job_row(&job, now);
-        let m = &job.metadata;
-        let ann = |k: &str| m.annotations.as_ref().and_then(|a| a.get(k)).cloned();
-        let line = |out: &mut String, k: &str, v: String| out.push_str(&format!("{k:<14}{v}\n"));
-        line(&mut out, "Name:", name.to_string());
-        line(&mut out, "Namespace:", ns.to_string());
-        line(&mut out, "Kind:", "Job".into());
-        if let Some(r) = &row {
-            line(&mut out, "Target:", r.target.clone());
-            line(&mut out, "Method:", r.method.clone());
-            if let Some(e) = &r.engine {
-                line(&mut out, "Engine:", e.clone());
-            }
-            line(&mut out, "Trigger:", r.trigger.clone());
-            line(&mut out, "Status:", r.status.clone());
-            line(&mut out, "Started:", render::dash(r.started.as_deref()));
-            line(
-                &mut out,
-                "Duration:",
-                r.duration_seconds
-                    .map(human_duration)
-                    .unwrap_or_else(|| "-".into()),
-            );
-        } else {
-            line(&mut out, "Status:", job_status(&job).into());
-        }
-        if let Some(s) = ann(ANNOTATION_SOURCE) {
-            line(&mut out, "Source:", s);
-        }
-        if let Some(d) = ann(ANNOTATION_DESTINATION) {
-            line(&mut out, "Destination:", d);
-        }
-        let spec = job.spec.as_ref();
-        if let Some(ps) = spec.and_then(|s| s.template.spec.as_ref()) {
-            for c in &ps.containers {
-                line(
-                    &mut out,
-                    "Container:",
-                    format!("{} ({})", c.name, c.image.as_deref().unwrap_or("")),
-                );
-                let cmd: Vec<String> = c
-                    .command
-                    .iter()
-                    .flatten()
-                    .chain(c.args.iter().flatten())
-                    .cloned()
-                    .collect();
-                if !cmd.is_empty() {
-                    out.push_str("Command:\n");
-                    for l in cmd.join(" ").lines() {
-                        out.push_str(&format!("  {l}\n"));
-                    }
-                }
-                for e in c.env.iter().flatten() {
-                    let v = match (&e.value, &e.value_from) {
-                        (Some(v), _) => v.clone(),
-                        (None, Some(vf)) => match (&vf.secret_key_ref, &vf.config_map_key_ref) {
-                            (Some(s), _) => format!("<secret {}/{}>", s.name, s.key),
-                            (_, Some(c)) => format!("<configmap {}/{}>", c.name, c.key),
-                            _ => "<reference>".into(),
-                        },
-                        _ => String::new(),
-                    };
-                    out.push_str(&format!("  env {}={v}\n", e.name));
-                }
-            }
-            for v in ps.volumes.iter().flatten() {
-                if let Some(c) = &v.persistent_volume_claim {
-                    line(
-                        &mut out,
-                        "Volume:",
-                        format!("{} → pvc/{}", v.name, c.claim_name),
-                    );
-                }
-            }
-        }
-        if let Some(s) = spec {
-            line(
-                &mut out,
-                "Limits:",
-                format!(
-                    "backoffLimit {}, activeDeadlineSeconds {}, ttlSecondsAfterFinished {}",
-                    s.backoff_limit.map(|v| v.to_string()).unwrap_or("-".into()),
-                    s.active_deadline_seconds
-                        .map(|v| v.to_string())
-                        .unwrap_or("-".into()),
-                    s.ttl_seconds_after_finished
-                        .map(|v| v.to_string())
-                        .unwrap_or("-".into()),
-                ),
-            );
-        }
-        for c in job
-            .status
-            .as_ref()
-            .and_then(|s| s.conditions.as_ref())
-            .into_iter()
-            .flatten()
-        {
-            line(
-                &mut out,
-                "Condition:",
-                format!(
-                    "{}={} {} {}",
-                    c.type_,
-                    c.status,
-                    c.reason.as_deref().unwrap_or(""),
-                    c.message.as_deref().unwrap_or("")
-                )
-                .trim_end()
-                .to_string(),
-            );
-        }
-        let pods: Vec<&Pod> = snap
-            .pods
-            .iter()
-            .filter(|p| {
-                p.metadata.namespace.as_deref() == Some(ns)
-                    && p.metadata
-                        .labels
-                        .as_ref()
-                        .and_then(|l| l.get("job-name"))
-                        .map(String::as_str)
-                        == Some(name)
-            })
-            .collect();
-        for p in pods {
-            let phase = p
-                .status
-                .as_ref()
-                .and_then(|s| s.phase.as_deref())
-                .unwrap_or("Unknown");
-            let node = p
-                .spec
-                .as_ref()
-                .and_then(|s| s.node_name.as_deref())
-                .unwrap_or("-");
-            let mut s = format!(
-                "{} {phase} on {node}",
-                p.metadata.name.as_deref().unwrap_or("")
-            );
-            if let Some(r) = pod_reason(p) {
-                s.push_str(&format!(" — {r}"));
-            }
-            line(&mut out, "Pod:", s);
-        }
-        for e in snap.events.iter().filter(|e| {
-            e.metadata.namespace.as_deref() == Some(ns)
-                && e.involved_object
-                    .name
-                    .as_deref()
-                    .is_some_and(|n| n.starts_with(name))
-                && e.type_.as_deref() == Some("Warning")
-        }) {
-            line(
-                &mut out,
-                "Warning:",
-                format!(
-                    "{} {}",
-                    e.reason.as_deref().unwrap_or(""),
-                    e.message.as_deref().unwrap_or("")
-                ),
-            );
-        }
-        out.push_str(&format!(
-            "Logs:         kubectl backup logs {name} -n {ns}\n"
-        ));
-        return Ok(out);
+        return Ok(Description::Job(Box::new(describe_job(
+            snap, ns, name, job, now,
+        ))));
     }
     if let Some(vs) = snap
         .dynamic
@@ -479,56 +361,157 @@ pub fn describe(snap: &Snapshot, ns: &str, name: &str, now: jiff::Timestamp) -> 
                 && v.pointer("/metadata/name").and_then(Value::as_str) == Some(name)
         })
     {
-        let st = SnapshotState::of(vs);
-        let s = |p: &str| {
-            vs.pointer(p)
-                .and_then(Value::as_str)
-                .unwrap_or("-")
-                .to_string()
-        };
-        out.push_str(&format!(
-            "Name:         {name}\nNamespace:    {ns}\nKind:         VolumeSnapshot\n"
-        ));
-        out.push_str(&format!(
-            "Claim:        pvc/{}\n",
-            s("/spec/source/persistentVolumeClaimName")
-        ));
-        out.push_str(&format!(
-            "Class:        {}\n",
-            s("/spec/volumeSnapshotClassName")
-        ));
-        out.push_str(&format!("Status:       {}\n", st.status_word()));
-        out.push_str(&format!(
-            "Cut:          {}\n",
-            if st.cut {
-                format!(
-                    "yes at {} (content {})",
-                    st.creation_time.clone().unwrap_or_default(),
-                    st.content.clone().unwrap_or_default()
-                )
-            } else {
-                "no".into()
-            }
-        ));
-        out.push_str(&format!(
-            "Ready:        {}\n",
-            if st.ready {
-                format!(
-                    "yes, restore size {}",
-                    st.restore_size.clone().unwrap_or("-".into())
-                )
-            } else {
-                "no".into()
-            }
-        ));
-        if let Some(e) = &st.error {
-            out.push_str(&format!("Error:        {e}\n"));
-        }
-        return Ok(out);
+        let s = |p: &str| vs.pointer(p).and_then(Value::as_str).map(str::to_string);
+        return Ok(Description::VolumeSnapshot(SnapshotDescription {
+            name: name.to_string(),
+            namespace: ns.to_string(),
+            claim: s("/spec/source/persistentVolumeClaimName"),
+            class: s("/spec/volumeSnapshotClassName"),
+            state: SnapshotState::of(vs),
+        }));
     }
     Err(Error::not_found(
         "backup (job or volumesnapshot)",
         name,
         Some(ns),
     ))
+}
+
+fn describe_job(
+    snap: &Snapshot,
+    ns: &str,
+    name: &str,
+    job: &Job,
+    now: jiff::Timestamp,
+) -> JobDescription {
+    let job = crate::redact::redacted_job(job);
+    let ann = |k: &str| {
+        job.metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(k))
+            .cloned()
+    };
+    let spec = job.spec.as_ref();
+    let pod_spec = spec.and_then(|s| s.template.spec.as_ref());
+    let containers = pod_spec
+        .iter()
+        .flat_map(|ps| &ps.containers)
+        .map(describe_container)
+        .collect();
+    let claims = pod_spec
+        .iter()
+        .flat_map(|ps| ps.volumes.iter().flatten())
+        .filter_map(|v| {
+            let c = v.persistent_volume_claim.as_ref()?;
+            Some((v.name.clone(), c.claim_name.clone()))
+        })
+        .collect();
+    let conditions = job
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .into_iter()
+        .flatten()
+        .map(|c| JobCondition {
+            type_: c.type_.clone(),
+            status: c.status.clone(),
+            reason: c.reason.clone(),
+            message: c.message.clone(),
+        })
+        .collect();
+    JobDescription {
+        name: name.to_string(),
+        namespace: ns.to_string(),
+        row: job_row(&job, now),
+        status: job_status(&job),
+        source: ann(ANNOTATION_SOURCE),
+        destination: ann(ANNOTATION_DESTINATION),
+        containers,
+        claims,
+        limits: spec.map(|s| JobLimits {
+            backoff_limit: s.backoff_limit,
+            active_deadline_seconds: s.active_deadline_seconds,
+            ttl_seconds_after_finished: s.ttl_seconds_after_finished,
+        }),
+        conditions,
+        pods: job_pods(snap, ns, name),
+        warnings: job_warnings(snap, ns, name),
+    }
+}
+
+fn describe_container(c: &k8s_openapi::api::core::v1::Container) -> ContainerDescription {
+    let env = c
+        .env
+        .iter()
+        .flatten()
+        .map(|e| {
+            let v = match (&e.value, &e.value_from) {
+                (Some(v), _) => EnvValue::Literal(v.clone()),
+                (None, Some(vf)) => match (&vf.secret_key_ref, &vf.config_map_key_ref) {
+                    (Some(s), _) => EnvValue::Secret {
+                        name: s.name.clone(),
+                        key: s.key.clone(),
+                    },
+                    (_, Some(c)) => EnvValue::ConfigMap {
+                        name: c.name.clone(),
+                        key: c.key.clone(),
+                    },
+                    _ => EnvValue::Reference,
+                },
+                _ => EnvValue::Empty,
+            };
+            (e.name.clone(), v)
+        })
+        .collect();
+    ContainerDescription {
+        name: c.name.clone(),
+        image: c.image.clone(),
+        command: c
+            .command
+            .iter()
+            .flatten()
+            .chain(c.args.iter().flatten())
+            .cloned()
+            .collect(),
+        env,
+    }
+}
+
+/// The Job's pods, by their `job-name` label.
+fn job_pods(snap: &Snapshot, ns: &str, name: &str) -> Vec<PodSummary> {
+    snap.pods
+        .iter()
+        .filter(|p| {
+            p.metadata.namespace.as_deref() == Some(ns)
+                && p.metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get("job-name"))
+                    .map(String::as_str)
+                    == Some(name)
+        })
+        .map(|p| PodSummary {
+            name: p.metadata.name.clone().unwrap_or_default(),
+            phase: p.status.as_ref().and_then(|s| s.phase.clone()),
+            node: p.spec.as_ref().and_then(|s| s.node_name.clone()),
+            reason: pod_reason(p),
+        })
+        .collect()
+}
+
+/// Warning events of objects whose name starts with the Job's (the Job and its pods).
+fn job_warnings(snap: &Snapshot, ns: &str, name: &str) -> Vec<(Option<String>, Option<String>)> {
+    snap.events
+        .iter()
+        .filter(|e| {
+            e.metadata.namespace.as_deref() == Some(ns)
+                && e.involved_object
+                    .name
+                    .as_deref()
+                    .is_some_and(|n| n.starts_with(name))
+                && e.type_.as_deref() == Some("Warning")
+        })
+        .map(|e| (e.reason.clone(), e.message.clone()))
+        .collect()
 }

@@ -8,10 +8,10 @@ use std::process::ExitCode as ProcessExit;
 use std::sync::Arc;
 use std::time::Duration;
 
-use backup::engine::{Engine, SourcePref};
+use backup::dump::{Engine, SourcePref};
 use backup::plan::{self, CreateRequest};
 use backup::run::{self, OnProgress, Outcome, Progress};
-use backup::{Method, Target, list};
+use backup::{Method, Target, list, render};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use stateful_core::kinds::Kind;
 use stateful_core::snapshot::Source;
@@ -232,14 +232,14 @@ async fn create(settings: &Settings, a: CreateArgs) -> Result<ExitCode> {
     let json = a.output == CreateOutput::Json;
     let conn = match (&source, dry_run) {
         (_, Some("client")) | (Source::Dump(_), _) => {
-            print(&plan::render_objects(&p.objects, json)?)?;
+            print(&render::render_objects(&p.objects, json)?)?;
             return Ok(ExitCode::Success);
         }
         (Source::Cluster(conn), _) => conn,
     };
     if dry_run == Some("server") {
         run::create_dry_run(&conn.client, &ns, &p.objects).await?;
-        print(&plan::render_objects(&p.objects, json)?)?;
+        print(&render::render_objects(&p.objects, json)?)?;
         return Ok(ExitCode::Success);
     }
     eprintln!("kubectl-backup: creating {}", p.summary);
@@ -326,7 +326,7 @@ async fn run_cli(cli: Cli) -> Result<ExitCode> {
             if l.items.is_empty() && !json {
                 eprintln!("No backups found.");
             }
-            print(&list::render_list(&l, scope.namespace.is_none(), json)?)?;
+            print(&render::render_list(&l, scope.namespace.is_none(), json)?)?;
             Ok(ExitCode::Success)
         }
         Cmd::Describe { name } => {
@@ -340,7 +340,8 @@ async fn run_cli(cli: Cli) -> Result<ExitCode> {
                 )
                 .await?;
             let ns = scope.namespace.clone().unwrap_or_else(|| "default".into());
-            print(&list::describe(&snap, &ns, &name, jiff::Timestamp::now())?)?;
+            let d = list::describe(&snap, &ns, &name, jiff::Timestamp::now())?;
+            print(&render::describe_text(&d))?;
             Ok(ExitCode::Success)
         }
         Cmd::Logs { name, follow } => {

@@ -1,16 +1,16 @@
 //! `create`, as a pure plan: which kinds to load, then (from the loaded Snapshot) the objects
-//! to create, the name, the warnings. Also the dry-run rendering (secret-looking literals
-//! redacted).
+//! to create ([`Objects`], owned here), the name, the warnings. Their dry-run rendering is
+//! [`crate::render`]'s; creating them is [`crate::run`]'s.
 
 use std::time::Duration;
 
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 use serde_json::Value;
 
-use crate::engine::{Destination, DumpOptions, Engine, SourcePref};
-use crate::run::Objects;
+use crate::dump::{Destination, DumpOptions, Engine, SourcePref};
 use crate::{Method, Target, TargetKind, Warnings, default_name, validate_name};
 use stateful_core::error::{Error, Result};
-use stateful_core::output as render;
 use stateful_core::snapshot::{GapReason, Kind, Snapshot};
 
 /// Everything `create` was asked for.
@@ -113,7 +113,7 @@ impl CreateRequest {
                 Ok(Destination::Pvc(claim.to_string()))
             }
             (None, Some(size)) => {
-                crate::engine::validate_quantity(size)?;
+                crate::dump::validate_quantity(size)?;
                 Ok(Destination::NewPvc {
                     size: size.clone(),
                     storage_class: self.storage_class.clone(),
@@ -155,6 +155,14 @@ fn target_kind(t: TargetKind) -> Kind {
         TargetKind::Pod => Kind::Pod,
         TargetKind::Pvc => Kind::PersistentVolumeClaim,
     }
+}
+
+/// What `create` will create, in order.
+#[derive(Debug, Clone, Default)]
+pub struct Objects {
+    pub pvc: Option<PersistentVolumeClaim>,
+    pub job: Option<Job>,
+    pub volume_snapshot: Option<Value>,
 }
 
 /// What `create` will do.
@@ -238,7 +246,7 @@ pub fn plan(snap: &Snapshot, ns: &str, req: &CreateRequest, now: jiff::Timestamp
                 name: name.clone(),
                 now,
             };
-            let p = crate::engine::build_dump(snap, ns, t, &opts)?;
+            let p = crate::dump::build_dump(snap, ns, t, &opts)?;
             Ok(Plan {
                 method,
                 summary: format!(
@@ -300,55 +308,6 @@ pub fn namespace_in_dump(snap: &Snapshot, target: &Target) -> Option<String> {
     match nss.as_slice() {
         [one] => Some(one.clone()),
         _ => None,
-    }
-}
-
-/// The objects as `kubectl apply -f -` takes them: one object, or a v1 List. Secret-looking
-/// literal env values are redacted.
-pub fn objects_values(objs: &Objects) -> Result<Vec<Value>> {
-    let mut out = Vec::new();
-    let to_v = |v: serde_json::Result<Value>| v.map_err(|e| Error::Other(format!("json: {e}")));
-    if let Some(pvc) = &objs.pvc {
-        let mut v = to_v(serde_json::to_value(pvc))?;
-        set_type(&mut v, "v1", "PersistentVolumeClaim");
-        out.push(v);
-    }
-    if let Some(job) = &objs.job {
-        let mut v = to_v(serde_json::to_value(crate::redact::redacted_job(job)))?;
-        set_type(&mut v, "batch/v1", "Job");
-        out.push(v);
-    }
-    if let Some(vs) = &objs.volume_snapshot {
-        out.push(vs.clone());
-    }
-    Ok(out)
-}
-
-fn set_type(v: &mut Value, api_version: &str, kind: &str) {
-    if let Value::Object(m) = v {
-        let mut n = serde_json::Map::new();
-        n.insert("apiVersion".into(), Value::String(api_version.into()));
-        n.insert("kind".into(), Value::String(kind.into()));
-        for (k, val) in std::mem::take(m) {
-            if k != "apiVersion" && k != "kind" {
-                n.insert(k, val);
-            }
-        }
-        *m = n;
-    }
-}
-
-pub fn render_objects(objs: &Objects, json: bool) -> Result<String> {
-    let items = objects_values(objs)?;
-    let doc = if items.len() == 1 {
-        items.into_iter().next().unwrap_or(Value::Null)
-    } else {
-        serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items})
-    };
-    if json {
-        render::to_json(&doc)
-    } else {
-        render::to_yaml(&doc)
     }
 }
 

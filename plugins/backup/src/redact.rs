@@ -14,7 +14,7 @@ pub fn redact_pod_spec(spec: &mut PodSpec) {
         .chain(spec.init_containers.iter_mut().flatten());
     for c in containers {
         for e in c.env.iter_mut().flatten() {
-            if e.value.is_some() && crate::engine::is_secret_name(&e.name) {
+            if e.value.is_some() && crate::dump::is_secret_name(&e.name) {
                 e.value = Some(REDACTED.into());
             }
         }

@@ -12,20 +12,12 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use kube::api::{Api, DynamicObject, LogParams, PostParams};
 use kube::runtime::{WatchStreamExt, watcher};
-use serde_json::Value;
 
 use crate::list::pod_reason;
+use crate::plan::Objects;
 use crate::volsnap::SnapshotState;
 use stateful_core::error::{Error, Result};
 use stateful_core::kinds::Kind;
-
-/// What `create` will create, in order.
-#[derive(Debug, Clone, Default)]
-pub struct Objects {
-    pub pvc: Option<PersistentVolumeClaim>,
-    pub job: Option<Job>,
-    pub volume_snapshot: Option<Value>,
-}
 
 /// How a wait ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

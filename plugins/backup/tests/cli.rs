@@ -443,3 +443,19 @@ fn list_and_describe_from_a_dump() {
     let (code, _, _) = run(&["describe", "nope", "-n", "default", "--from-file", FIX]);
     assert_eq!(code, 3);
 }
+
+#[test]
+fn describe_text_is_stable() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    let fixture = format!("{dir}/describe.yaml");
+    let want = std::fs::read_to_string(format!("{dir}/describe.txt")).unwrap();
+    let mut got = String::new();
+    for name in [
+        "d-full", "d-failed", "plain", "nospec", "s-ready", "s-err", "s-cut",
+    ] {
+        let (code, out, err) = run(&["describe", name, "-n", "ns", "--from-file", &fixture]);
+        assert_eq!(code, 0, "{name}: {err}");
+        got.push_str(&format!("== {name}\n{out}"));
+    }
+    assert_eq!(got, want);
+}

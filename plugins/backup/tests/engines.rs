@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use backup::Target;
-use backup::engine::{Engine, SourcePref};
+use backup::dump::{Engine, SourcePref};
 use backup::plan::{CreateRequest, plan};
 use k8s_openapi::api::batch::v1::Job;
 use stateful_core::snapshot::{Snapshot, parse_dump_into};
@@ -29,6 +29,8 @@ fn which(bin: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+// A skipped test says so loudly on stderr (allow-print-in-tests covers only #[test] fns).
+#[allow(clippy::print_stderr)]
 fn skip(what: &str, missing: &str) {
     eprintln!(
         "\n==================== SKIPPED ====================\n{what}: `{missing}` not found.\nRun tests/scripts/install-deps.sh (postgresql, mariadb-server, redis-server).\n=================================================\n"

@@ -1,0 +1,1220 @@
+//! Engine-aware logical dump Jobs: pg_dump (custom format), mongodump (archive, gzip),
+//! mysqldump/mariadb-dump (single transaction), redis-cli --rdb.
+//!
+//! The container runs `sh -c SCRIPT`; the script reads everything from the environment
+//! (source host/port, destination file, credentials), so argv never carries a secret.
+//! Credentials are the workload container's own `valueFrom.secretKeyRef` (and `envFrom`)
+//! references, copied as references; literal password values are never copied.
+//!
+//! This module is engine-neutral: the [`DumpEngine`] trait, the options and the plan, and the
+//! Job builder ([`build_dump`]: workload lookup, database container, source pod, credentials,
+//! destination claim and node pinning, Job spec). Each engine's own part (its script, the
+//! credential variables it reads, the artifact's extension, extra env for a replica source)
+//! is one file beside this one: [`postgres`], [`mysql`], [`mongodb`], [`redis`].
+//!
+//! **Adding an engine**: the engine enum and its detection from images and commands are the
+//! core's (`stateful_core::workloads::Engine`, one detector for every plugin), so first add the
+//! variant and its detection there. Then add `dump/NAME.rs` with a `pub(super) const SPEC:
+//! DumpSpec` (script, env names, extension, replica env), declare it below with `mod NAME;`,
+//! and add its arm to `spec_of`. The builder needs no change; the binary's `--engine` enum
+//! (main.rs) gets the new value.
+
+mod mongodb;
+mod mysql;
+mod postgres;
+mod redis;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::batch::v1::{Job, JobSpec};
+use k8s_openapi::api::core::v1::{
+    Affinity, Capabilities, Container, EmptyDirVolumeSource, EnvFromSource, EnvVar, NodeAffinity,
+    NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, PersistentVolumeClaim,
+    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, Pod, PodSecurityContext, PodSpec,
+    PodTemplateSpec, ResourceRequirements, SeccompProfile, SecurityContext, Toleration, Volume,
+    VolumeMount, VolumeResourceRequirements,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use stateful_core::workloads::{owned_by, pod_active, pod_ready};
+
+use crate::{
+    ANNOTATION_DESTINATION, ANNOTATION_SOURCE, Method, Target, TargetKind, Warnings, our_labels,
+    stamp,
+};
+use stateful_core::error::{Error, Result};
+use stateful_core::labels::Selector;
+use stateful_core::snapshot::Snapshot;
+
+/// The mount point of the destination volume inside the Job.
+pub const BACKUP_DIR: &str = "/backup";
+
+pub use stateful_core::workloads::Engine;
+
+/// One engine's part of the dump Job: each engine file (`dump/NAME.rs`) has one, as `SPEC`.
+#[derive(Debug, Clone, Copy)]
+pub struct DumpSpec {
+    /// The artifact's extension.
+    pub ext: &'static str,
+    /// Env vars of the workload container the dump uses (credentials and database names).
+    pub env_names: &'static [&'static str],
+    /// The shell script the Job runs (see [`DumpEngine::script`]).
+    pub script: &'static str,
+    /// Literal env vars added when the source is a replica.
+    pub replica_env: &'static [(&'static str, &'static str)],
+}
+
+/// Each engine's [`DumpSpec`]: the one place that maps the core's engines to their files.
+fn spec_of(engine: Engine) -> &'static DumpSpec {
+    match engine {
+        Engine::Postgres => &postgres::SPEC,
+        Engine::MongoDb => &mongodb::SPEC,
+        Engine::MySql => &mysql::SPEC,
+        Engine::Redis => &redis::SPEC,
+    }
+}
+
+/// What the dump Job needs to know of each engine (the engine itself, and its detection, are
+/// the core's: one detector for every plugin).
+pub trait DumpEngine {
+    /// The artifact's extension.
+    fn ext(self) -> &'static str;
+    /// Env vars of the workload container the dump uses (credentials and database names).
+    fn env_names(self) -> &'static [&'static str];
+    /// The shell script the Job runs. Reads BACKUP_HOST, BACKUP_PORT, BACKUP_DIR, BACKUP_FILE
+    /// and the engine's credential variables; writes `$BACKUP_DIR/$BACKUP_FILE` atomically
+    /// (a `.partial` file renamed at the end).
+    fn script(self) -> &'static str;
+    /// Literal env vars the Job gets when it reads from a replica (MongoDB's read preference).
+    fn replica_env(self) -> &'static [(&'static str, &'static str)];
+}
+
+impl DumpEngine for Engine {
+    fn ext(self) -> &'static str {
+        spec_of(self).ext
+    }
+    fn env_names(self) -> &'static [&'static str] {
+        spec_of(self).env_names
+    }
+    fn script(self) -> &'static str {
+        spec_of(self).script
+    }
+    fn replica_env(self) -> &'static [(&'static str, &'static str)] {
+        spec_of(self).replica_env
+    }
+}
+
+/// Where the dump goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// An existing claim.
+    Pvc(String),
+    /// A new claim (named after the Job).
+    NewPvc {
+        size: String,
+        storage_class: Option<String>,
+    },
+}
+
+/// Which pod to read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SourcePref {
+    /// A replica when one exists, else the primary.
+    #[default]
+    Replica,
+    Primary,
+}
+
+#[derive(Debug, Clone)]
+pub struct DumpOptions {
+    pub engine: Option<Engine>,
+    pub image: Option<String>,
+    pub container: Option<String>,
+    pub source: SourcePref,
+    pub destination: Destination,
+    /// activeDeadlineSeconds.
+    pub timeout: Duration,
+    /// The Job's name (validated or generated by the caller).
+    pub name: String,
+    pub now: jiff::Timestamp,
+}
+
+/// What `create sts|deploy|pod` would create.
+#[derive(Debug, Clone)]
+pub struct DumpPlan {
+    pub engine: Engine,
+    /// `host:port` the dump reads from.
+    pub source: String,
+    /// `pvc/NAME:/path/file`.
+    pub destination: String,
+    pub pvc: Option<PersistentVolumeClaim>,
+    pub job: Job,
+    pub warnings: Warnings,
+}
+
+/// Build the dump Job (and the new claim, if asked for).
+pub fn build_dump(
+    snap: &Snapshot,
+    ns: &str,
+    target: &Target,
+    opts: &DumpOptions,
+) -> Result<DumpPlan> {
+    let mut warnings = Vec::new();
+    // 1. The workload and its pods; 2. the database container and the engine.
+    let workload = find_workload(snap, ns, target)?;
+    let db = database_container(&workload, ns, target, opts)?;
+    // 3. The source host: a replica unless --source primary.
+    let (host, is_replica) =
+        choose_source(snap, ns, target, &workload, opts.source, &mut warnings)?;
+    // 4. Credentials and settings, by reference.
+    let file = format!("{}-{}.{}", target.name, stamp(opts.now), db.engine.ext());
+    let env = dump_env(&db, &host, &file, is_replica, &mut warnings);
+    // 5. Destination.
+    let place = placement(snap, ns, target, opts, db.engine, &workload, &mut warnings)?;
+    let destination = format!("pvc/{}:{BACKUP_DIR}/{file}", place.claim);
+    let source = format!("{host}:{}", db.port);
+    // 6. The Job.
+    let engine = db.engine;
+    let job = dump_job(JobParts {
+        ns,
+        target,
+        opts,
+        workload: workload.spec,
+        db,
+        source: source.clone(),
+        destination: destination.clone(),
+        env,
+        claim: place.claim,
+        affinity: place.affinity,
+        tolerations: place.tolerations,
+    });
+    Ok(DumpPlan {
+        engine,
+        source,
+        destination,
+        pvc: place.pvc,
+        job,
+        warnings,
+    })
+}
+
+/// The workload's pod template and its pods (and the StatefulSet, when it is one).
+struct Workload<'a> {
+    spec: &'a PodSpec,
+    pods: Vec<&'a Pod>,
+    sts: Option<&'a StatefulSet>,
+}
+
+/// The pod spec of a workload's template, or why there is none.
+fn pod_template<'a>(template: Option<&'a PodTemplateSpec>, target: &Target) -> Result<&'a PodSpec> {
+    template
+        .and_then(|t| t.spec.as_ref())
+        .ok_or_else(|| Error::Failed(format!("{} has no pod template", target.display())))
+}
+
+/// The target workload in the snapshot: its pod template and the pods it has now.
+fn find_workload<'a>(snap: &'a Snapshot, ns: &str, target: &Target) -> Result<Workload<'a>> {
+    let in_ns = |m: &ObjectMeta| m.namespace.as_deref() == Some(ns);
+    let named = |m: &ObjectMeta| in_ns(m) && m.name.as_deref() == Some(target.name.as_str());
+    let not_found = || Error::not_found(target.kind.resource(), &target.name, Some(ns));
+    match target.kind {
+        TargetKind::StatefulSet => {
+            let sts = snap
+                .statefulsets
+                .iter()
+                .find(|s| named(&s.metadata))
+                .ok_or_else(not_found)?;
+            let spec = pod_template(sts.spec.as_ref().map(|s| &s.template), target)?;
+            let pods = snap
+                .pods
+                .iter()
+                .filter(|p| {
+                    in_ns(&p.metadata) && owned_by(&p.metadata, "StatefulSet", &target.name)
+                })
+                .collect();
+            Ok(Workload {
+                spec,
+                pods,
+                sts: Some(sts),
+            })
+        }
+        TargetKind::Deployment => {
+            let d = snap
+                .deployments
+                .iter()
+                .find(|s| named(&s.metadata))
+                .ok_or_else(not_found)?;
+            let spec = pod_template(d.spec.as_ref().map(|s| &s.template), target)?;
+            let sel = d
+                .spec
+                .as_ref()
+                .map(|s| Selector::from_label_selector(&s.selector))
+                .unwrap_or_default();
+            let pods = snap
+                .pods
+                .iter()
+                .filter(|p| {
+                    in_ns(&p.metadata) && !sel.is_empty() && sel.matches(p.metadata.labels.as_ref())
+                })
+                .collect();
+            Ok(Workload {
+                spec,
+                pods,
+                sts: None,
+            })
+        }
+        TargetKind::Pod => {
+            let p = snap
+                .pods
+                .iter()
+                .find(|p| named(&p.metadata))
+                .ok_or_else(not_found)?;
+            let spec = p
+                .spec
+                .as_ref()
+                .ok_or_else(|| Error::Failed(format!("{} has no spec", target.display())))?;
+            Ok(Workload {
+                spec,
+                pods: vec![p],
+                sts: None,
+            })
+        }
+        TargetKind::CronJob | TargetKind::Pvc => Err(Error::Usage(format!(
+            "{} is not a database workload (use sts/, deploy/ or pod/)",
+            target.display()
+        ))),
+    }
+}
+
+/// The database container of the workload, its engine, the dump image and the port.
+struct DbContainer<'a> {
+    container: &'a Container,
+    engine: Engine,
+    image: String,
+    port: i32,
+}
+
+/// `--container`, else the first container of `--engine` (or of any known engine); the image
+/// is `--image` or the container's own, so client and server versions match.
+fn database_container<'a>(
+    workload: &Workload<'a>,
+    ns: &str,
+    target: &Target,
+    opts: &DumpOptions,
+) -> Result<DbContainer<'a>> {
+    let containers = &workload.spec.containers;
+    let container = match &opts.container {
+        Some(c) => containers
+            .iter()
+            .find(|x| &x.name == c)
+            .ok_or_else(|| Error::not_found("container", c, Some(ns)))?,
+        None => containers
+            .iter()
+            .find(|c| match opts.engine {
+                Some(e) => Engine::detect(c) == Some(e),
+                None => Engine::detect(c).is_some(),
+            })
+            .or_else(|| opts.engine.and_then(|_| containers.first()))
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "cannot tell the database engine of {} from its images ({}); pass --engine postgres|mongodb|mysql|redis",
+                    target.display(),
+                    containers
+                        .iter()
+                        .filter_map(|c| c.image.as_deref())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?,
+    };
+    let engine = match opts.engine.or_else(|| Engine::detect(container)) {
+        Some(e) => e,
+        None => {
+            return Err(Error::Usage(format!(
+                "cannot tell the database engine of container {}; pass --engine",
+                container.name
+            )));
+        }
+    };
+    let image = match (&opts.image, &container.image) {
+        (Some(i), _) => i.clone(),
+        (None, Some(i)) => i.clone(),
+        (None, None) => {
+            return Err(Error::Usage(format!(
+                "container {} has no image; pass --image",
+                container.name
+            )));
+        }
+    };
+    let port = container
+        .ports
+        .iter()
+        .flatten()
+        .find(|p| p.container_port == engine.default_port())
+        .or_else(|| container.ports.iter().flatten().next())
+        .map(|p| p.container_port)
+        .unwrap_or(engine.default_port());
+    Ok(DbContainer {
+        container,
+        engine,
+        image,
+        port,
+    })
+}
+
+const ROLE_LABELS: [&str; 6] = [
+    "role",
+    "spilo-role",
+    "cnpg.io/instanceRole",
+    "app.kubernetes.io/role",
+    "kubectl-stateful.io/role",
+    "replication-role",
+];
+
+fn pod_role(p: &Pod) -> Option<&'static str> {
+    let labels = p.metadata.labels.as_ref()?;
+    for k in ROLE_LABELS {
+        match labels.get(k).map(|s| s.to_ascii_lowercase()).as_deref() {
+            Some("replica" | "standby" | "secondary" | "slave" | "read-replica") => {
+                return Some("replica");
+            }
+            Some("primary" | "master" | "leader") => return Some("primary"),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The address of a pod: `hostname.subdomain.ns.svc.cluster.local` when it has both, else its IP.
+fn pod_address(p: &Pod, ns: &str) -> Option<String> {
+    let spec = p.spec.as_ref()?;
+    if let (Some(h), Some(sd)) = (spec.hostname.as_deref(), spec.subdomain.as_deref()) {
+        return Some(format!("{h}.{sd}.{ns}.svc.cluster.local"));
+    }
+    p.status.as_ref()?.pod_ip.clone()
+}
+
+/// The host to read from, and whether it is a replica: a pod labelled with the wanted role,
+/// else a StatefulSet ordinal (0 taken as the primary), else a Service selecting a
+/// Deployment's pods, else any running pod.
+fn choose_source(
+    snap: &Snapshot,
+    ns: &str,
+    target: &Target,
+    w: &Workload<'_>,
+    pref: SourcePref,
+    warnings: &mut Warnings,
+) -> Result<(String, bool)> {
+    let want = match pref {
+        SourcePref::Replica => "replica",
+        SourcePref::Primary => "primary",
+    };
+    // Pods labelled with a role win.
+    let active: Vec<&Pod> = w.pods.iter().copied().filter(|p| pod_active(p)).collect();
+    let labelled: Vec<&Pod> = active
+        .iter()
+        .copied()
+        .filter(|p| pod_role(p) == Some(want))
+        .collect();
+    if let Some(p) = labelled.iter().find(|p| pod_ready(p)).or(labelled.first())
+        && let Some(addr) = pod_address(p, ns)
+    {
+        return Ok((addr, want == "replica"));
+    }
+    if let Some(sts) = w.sts {
+        return statefulset_source(sts, ns, target, &active, pref, warnings);
+    }
+    if target.kind == TargetKind::Deployment {
+        // A Service that selects the deployment's pods.
+        let tmpl_labels = active.first().and_then(|p| p.metadata.labels.as_ref());
+        for svc in snap
+            .services
+            .iter()
+            .filter(|s| s.metadata.namespace.as_deref() == Some(ns))
+        {
+            let Some(sel) = svc.spec.as_ref().and_then(|s| s.selector.as_ref()) else {
+                continue;
+            };
+            if !sel.is_empty()
+                && tmpl_labels.is_some_and(|l| sel.iter().all(|(k, v)| l.get(k) == Some(v)))
+            {
+                let name = svc.metadata.name.as_deref().unwrap_or("");
+                return Ok((format!("{name}.{ns}.svc.cluster.local"), false));
+            }
+        }
+    }
+    let p = active
+        .iter()
+        .find(|p| pod_ready(p))
+        .or(active.first())
+        .ok_or_else(|| {
+            Error::Failed(format!(
+                "{} has no running pod to read from",
+                target.display()
+            ))
+        })?;
+    let addr = pod_address(p, ns).ok_or_else(|| {
+        Error::Failed(format!(
+            "pod {} has no address yet",
+            p.metadata.name.as_deref().unwrap_or("")
+        ))
+    })?;
+    Ok((addr, pod_role(p) == Some("replica")))
+}
+
+/// A StatefulSet without role labels: a replica is the highest ready ordinal above 0 (or the
+/// last one), the primary ordinal 0; addressed through the governing Service.
+fn statefulset_source(
+    sts: &StatefulSet,
+    ns: &str,
+    target: &Target,
+    active: &[&Pod],
+    pref: SourcePref,
+    warnings: &mut Warnings,
+) -> Result<(String, bool)> {
+    let replicas = sts.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let svc = sts
+        .spec
+        .as_ref()
+        .and_then(|s| s.service_name.clone())
+        .filter(|s| !s.is_empty());
+    let ordinal = if pref == SourcePref::Replica && replicas > 1 {
+        // Convention (kiamol's todo-db, most charts): ordinal 0 is the primary. Prefer the
+        // highest ready ordinal among the others.
+        let ready_ord = active
+            .iter()
+            .filter(|p| pod_ready(p))
+            .filter_map(|p| {
+                p.metadata
+                    .name
+                    .as_deref()?
+                    .strip_prefix(&format!("{}-", target.name))?
+                    .parse::<i32>()
+                    .ok()
+            })
+            .filter(|o| *o > 0 && *o < replicas)
+            .max();
+        let o = ready_ord.unwrap_or(replicas - 1);
+        warnings.push(format!(
+            "reading from replica {}-{o} (assuming ordinal 0 is the primary; --source primary to read from it)",
+            target.name
+        ));
+        o
+    } else {
+        0
+    };
+    let pod_name = format!("{}-{ordinal}", target.name);
+    match svc {
+        Some(svc) => Ok((
+            format!("{pod_name}.{svc}.{ns}.svc.cluster.local"),
+            ordinal > 0,
+        )),
+        None => {
+            let p = active
+                .iter()
+                .find(|p| p.metadata.name.as_deref() == Some(pod_name.as_str()))
+                .and_then(|p| pod_address(p, ns));
+            p.map(|a| (a, ordinal > 0)).ok_or_else(|| {
+                Error::Failed(format!(
+                    "{} has no serviceName and pod {pod_name} has no IP",
+                    target.display()
+                ))
+            })
+        }
+    }
+}
+
+fn env_lit(name: &str, value: &str) -> EnvVar {
+    EnvVar {
+        name: name.into(),
+        value: Some(value.into()),
+        value_from: None,
+    }
+}
+
+/// Names whose literal values are treated as secrets.
+pub fn is_secret_name(name: &str) -> bool {
+    let n = name.to_ascii_uppercase();
+    [
+        "PASSWORD",
+        "PASSWD",
+        "PWD",
+        "SECRET",
+        "TOKEN",
+        "AUTH",
+        "KEY",
+        "CREDENTIAL",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+}
+
+/// The Job's env: where to read and write, then the engine's variables of the workload
+/// container — Secret and ConfigMap references as references, non-secret literals as they
+/// are; secret literals, field references and credential files are left out with a warning.
+fn dump_env(
+    db: &DbContainer<'_>,
+    host: &str,
+    file: &str,
+    is_replica: bool,
+    warnings: &mut Warnings,
+) -> Vec<EnvVar> {
+    let container = db.container;
+    let mut env = vec![
+        env_lit("BACKUP_HOST", host),
+        env_lit("BACKUP_PORT", &db.port.to_string()),
+        env_lit("BACKUP_DIR", BACKUP_DIR),
+        env_lit("BACKUP_FILE", file),
+    ];
+    if is_replica {
+        env.extend(db.engine.replica_env().iter().map(|(k, v)| env_lit(k, v)));
+    }
+    for want in db.engine.env_names() {
+        let Some(e) = container.env.iter().flatten().find(|e| e.name == *want) else {
+            continue;
+        };
+        if let Some(vf) = &e.value_from {
+            if vf.secret_key_ref.is_some() || vf.config_map_key_ref.is_some() {
+                env.push(EnvVar {
+                    name: e.name.clone(),
+                    value: None,
+                    value_from: Some(vf.clone()),
+                });
+            } else {
+                warnings.push(format!(
+                    "{} comes from a field or resource reference; not passed to the backup Job",
+                    e.name
+                ));
+            }
+        } else if let Some(v) = &e.value {
+            if is_secret_name(&e.name) {
+                warnings.push(format!(
+                    "container {} sets {} as a literal value; kubectl backup passes credentials only by Secret reference, so the Job does not get it (move it into a Secret)",
+                    container.name, e.name
+                ));
+            } else {
+                env.push(env_lit(&e.name, v));
+            }
+        }
+    }
+    for e in container.env.iter().flatten() {
+        if e.name.ends_with("_FILE") && is_secret_name(&e.name) {
+            warnings.push(format!(
+                "{} (a credentials file) is not supported; the Job may fail to authenticate",
+                e.name
+            ));
+        }
+    }
+    env
+}
+
+/// The claim the Job writes to and where the Job may run.
+struct Placement {
+    claim: String,
+    /// The new claim to create (`--to-new-pvc`).
+    pvc: Option<PersistentVolumeClaim>,
+    affinity: Option<Affinity>,
+    tolerations: Option<Vec<Toleration>>,
+}
+
+/// The destination claim (an existing one, checked and pinned to its user's node, or a new
+/// one); without a pin the Job keeps the workload's tolerations.
+fn placement(
+    snap: &Snapshot,
+    ns: &str,
+    target: &Target,
+    opts: &DumpOptions,
+    engine: Engine,
+    workload: &Workload<'_>,
+    warnings: &mut Warnings,
+) -> Result<Placement> {
+    let mut place = match &opts.destination {
+        Destination::Pvc(claim) => {
+            stateful_core::names::validate_dns1123_subdomain(claim)
+                .map_err(|e| Error::Usage(format!("--to pvc/{claim}: {e}")))?;
+            let (affinity, tolerations) = pin_for_claim(snap, ns, claim, warnings)?;
+            Placement {
+                claim: claim.clone(),
+                pvc: None,
+                affinity,
+                tolerations,
+            }
+        }
+        Destination::NewPvc {
+            size,
+            storage_class,
+        } => {
+            validate_quantity(size)?;
+            Placement {
+                claim: opts.name.clone(),
+                pvc: Some(new_claim(ns, target, engine, opts, size, storage_class)),
+                affinity: None,
+                tolerations: None,
+            }
+        }
+    };
+    // Keep the workload's scheduling constraints only when we did not pin to a node.
+    if place.affinity.is_none() && place.tolerations.is_none() {
+        place.tolerations = workload.spec.tolerations.clone();
+    }
+    Ok(place)
+}
+
+/// `--to-new-pvc SIZE [--storage-class NAME]`: a ReadWriteOnce claim named after the Job.
+fn new_claim(
+    ns: &str,
+    target: &Target,
+    engine: Engine,
+    opts: &DumpOptions,
+    size: &str,
+    storage_class: &Option<String>,
+) -> PersistentVolumeClaim {
+    let mut labels = our_labels(target, Method::Dump, Some(engine.as_str()));
+    labels.remove(crate::LABEL_TRIGGER);
+    PersistentVolumeClaim {
+        metadata: ObjectMeta {
+            name: Some(opts.name.clone()),
+            namespace: Some(ns.to_string()),
+            labels: Some(labels),
+            ..Default::default()
+        },
+        spec: Some(PersistentVolumeClaimSpec {
+            access_modes: Some(vec!["ReadWriteOnce".into()]),
+            resources: Some(VolumeResourceRequirements {
+                requests: Some(BTreeMap::from([(
+                    "storage".to_string(),
+                    Quantity(size.to_string()),
+                )])),
+                ..Default::default()
+            }),
+            storage_class_name: storage_class.clone(),
+            ..Default::default()
+        }),
+        status: None,
+    }
+}
+
+/// An RWO claim mounted by a running pod pins the Job to that pod's node (and that pod's
+/// tolerations). ReadWriteOncePod claims in use cannot be shared at all.
+fn pin_for_claim(
+    snap: &Snapshot,
+    ns: &str,
+    claim: &str,
+    warnings: &mut Warnings,
+) -> Result<(Option<Affinity>, Option<Vec<Toleration>>)> {
+    let pvc = snap
+        .pvcs
+        .iter()
+        .find(|p| {
+            p.metadata.namespace.as_deref() == Some(ns) && p.metadata.name.as_deref() == Some(claim)
+        })
+        .ok_or_else(|| Error::not_found("persistentvolumeclaims", claim, Some(ns)))?;
+    let modes: Vec<&str> = pvc
+        .spec
+        .as_ref()
+        .and_then(|s| s.access_modes.as_ref())
+        .map(|m| m.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    if pvc.metadata.deletion_timestamp.is_some() {
+        return Err(Error::Failed(format!("claim {claim} is being deleted")));
+    }
+    let shared = modes
+        .iter()
+        .any(|m| *m == "ReadWriteMany" || *m == "ReadOnlyMany");
+    if shared {
+        return Ok((None, None));
+    }
+    let users: Vec<&Pod> = snap
+        .pods
+        .iter()
+        .filter(|p| p.metadata.namespace.as_deref() == Some(ns) && pod_active(p))
+        .filter(|p| {
+            p.spec
+                .iter()
+                .flat_map(|s| s.volumes.iter().flatten())
+                .any(|v| {
+                    v.persistent_volume_claim
+                        .as_ref()
+                        .is_some_and(|c| c.claim_name == claim)
+                })
+        })
+        .collect();
+    let Some(user) = users.first() else {
+        return Ok((None, None));
+    };
+    let user_name = user.metadata.name.as_deref().unwrap_or("");
+    if modes.contains(&"ReadWriteOncePod") {
+        return Err(Error::Failed(format!(
+            "claim {claim} is ReadWriteOncePod and in use by pod {user_name}; a backup Job cannot mount it (use another claim or --to-new-pvc)"
+        )));
+    }
+    let Some(node) = user.spec.as_ref().and_then(|s| s.node_name.clone()) else {
+        return Ok((None, None));
+    };
+    warnings.push(format!(
+        "claim {claim} is ReadWriteOnce and mounted by pod {user_name}: pinning the Job to node {node}"
+    ));
+    let aff = Affinity {
+        node_affinity: Some(NodeAffinity {
+            required_during_scheduling_ignored_during_execution: Some(NodeSelector {
+                node_selector_terms: vec![NodeSelectorTerm {
+                    match_fields: Some(vec![NodeSelectorRequirement {
+                        key: "metadata.name".into(),
+                        operator: "In".into(),
+                        values: Some(vec![node]),
+                    }]),
+                    match_expressions: None,
+                }],
+            }),
+            preferred_during_scheduling_ignored_during_execution: None,
+        }),
+        ..Default::default()
+    };
+    Ok((
+        Some(aff),
+        user.spec.as_ref().and_then(|s| s.tolerations.clone()),
+    ))
+}
+
+/// A storage size like `5Gi`, `500Mi`, `1G`, `1073741824`.
+pub fn validate_quantity(s: &str) -> Result<()> {
+    let digits = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(digits);
+    let ok = !num.is_empty()
+        && num.parse::<f64>().is_ok_and(|v| v > 0.0)
+        && [
+            "", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "k", "M", "G", "T", "P", "E",
+        ]
+        .contains(&unit);
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "--to-new-pvc {s:?}: expected a size such as 5Gi or 500Mi"
+        )))
+    }
+}
+
+/// Everything the Job spec is built from.
+struct JobParts<'a> {
+    ns: &'a str,
+    target: &'a Target,
+    opts: &'a DumpOptions,
+    /// The workload's pod spec (security context, pull secrets).
+    workload: &'a PodSpec,
+    db: DbContainer<'a>,
+    /// `host:port`, for the annotation.
+    source: String,
+    /// `pvc/NAME:/path/file`, for the annotation.
+    destination: String,
+    env: Vec<EnvVar>,
+    claim: String,
+    affinity: Option<Affinity>,
+    tolerations: Option<Vec<Toleration>>,
+}
+
+/// The dump Job: one non-root, read-only container running the engine's script, the claim at
+/// [`BACKUP_DIR`], an emptyDir at /tmp; one retry, the deadline, kept a week after it ends.
+fn dump_job(p: JobParts<'_>) -> Job {
+    let labels = our_labels(p.target, Method::Dump, Some(p.db.engine.as_str()));
+    Job {
+        metadata: ObjectMeta {
+            name: Some(p.opts.name.clone()),
+            namespace: Some(p.ns.to_string()),
+            labels: Some(labels.clone()),
+            annotations: Some(BTreeMap::from([
+                (ANNOTATION_SOURCE.to_string(), p.source),
+                (ANNOTATION_DESTINATION.to_string(), p.destination),
+            ])),
+            ..Default::default()
+        },
+        spec: Some(JobSpec {
+            backoff_limit: Some(1),
+            active_deadline_seconds: Some(p.opts.timeout.as_secs().max(1) as i64),
+            ttl_seconds_after_finished: Some(7 * 24 * 3600),
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(labels),
+                    ..Default::default()
+                }),
+                spec: Some(PodSpec {
+                    restart_policy: Some("Never".into()),
+                    automount_service_account_token: Some(false),
+                    enable_service_links: Some(false),
+                    image_pull_secrets: p.workload.image_pull_secrets.clone(),
+                    affinity: p.affinity,
+                    tolerations: p.tolerations,
+                    security_context: Some(pod_security(p.workload, p.db.container)),
+                    containers: vec![backup_container(
+                        p.db.image,
+                        p.db.engine,
+                        p.env,
+                        p.db.container.env_from.clone(),
+                    )],
+                    volumes: Some(backup_volumes(p.claim)),
+                    ..Default::default()
+                }),
+            },
+            ..Default::default()
+        }),
+        status: None,
+    }
+}
+
+/// Run as the database's own non-root user and group (999 when it runs as root or says
+/// nothing), so the files it writes can be read back by it.
+fn pod_security(spec: &PodSpec, container: &Container) -> PodSecurityContext {
+    let sc = spec.security_context.as_ref();
+    let csc = container.security_context.as_ref();
+    let uid = csc
+        .and_then(|s| s.run_as_user)
+        .or_else(|| sc.and_then(|s| s.run_as_user))
+        .filter(|u| *u != 0)
+        .unwrap_or(999);
+    let gid = csc
+        .and_then(|s| s.run_as_group)
+        .or_else(|| sc.and_then(|s| s.run_as_group))
+        .filter(|g| *g != 0)
+        .unwrap_or(uid);
+    let fs_group = sc.and_then(|s| s.fs_group).unwrap_or(gid);
+    PodSecurityContext {
+        run_as_non_root: Some(true),
+        run_as_user: Some(uid),
+        run_as_group: Some(gid),
+        fs_group: Some(fs_group),
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".into(),
+            localhost_profile: None,
+        }),
+        ..Default::default()
+    }
+}
+
+/// The one container: `sh -c SCRIPT`, everything else from the environment.
+fn backup_container(
+    image: String,
+    engine: Engine,
+    env: Vec<EnvVar>,
+    env_from: Option<Vec<EnvFromSource>>,
+) -> Container {
+    Container {
+        name: "backup".into(),
+        image: Some(image),
+        command: Some(vec!["sh".into(), "-c".into(), engine.script().to_string()]),
+        env: Some(env),
+        env_from,
+        resources: Some(ResourceRequirements {
+            requests: Some(BTreeMap::from([
+                ("cpu".to_string(), Quantity("100m".into())),
+                ("memory".to_string(), Quantity("256Mi".into())),
+            ])),
+            limits: Some(BTreeMap::from([(
+                "memory".to_string(),
+                Quantity("1Gi".into()),
+            )])),
+            ..Default::default()
+        }),
+        security_context: Some(SecurityContext {
+            allow_privilege_escalation: Some(false),
+            read_only_root_filesystem: Some(true),
+            run_as_non_root: Some(true),
+            capabilities: Some(Capabilities {
+                drop: Some(vec!["ALL".into()]),
+                add: None,
+            }),
+            ..Default::default()
+        }),
+        volume_mounts: Some(vec![
+            VolumeMount {
+                name: "backup".into(),
+                mount_path: BACKUP_DIR.into(),
+                ..Default::default()
+            },
+            VolumeMount {
+                name: "tmp".into(),
+                mount_path: "/tmp".into(),
+                ..Default::default()
+            },
+        ]),
+        ..Default::default()
+    }
+}
+
+/// The destination claim and a scratch /tmp (the root filesystem is read-only).
+fn backup_volumes(claim: String) -> Vec<Volume> {
+    vec![
+        Volume {
+            name: "backup".into(),
+            persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                claim_name: claim,
+                read_only: None,
+            }),
+            ..Default::default()
+        },
+        Volume {
+            name: "tmp".into(),
+            empty_dir: Some(EmptyDirVolumeSource::default()),
+            ..Default::default()
+        },
+    ]
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn snap(yaml: &str) -> Snapshot {
+        let mut s = Snapshot::default();
+        stateful_core::snapshot::parse_dump_into(&mut s, std::path::Path::new("t.yaml"), yaml)
+            .unwrap();
+        s
+    }
+
+    fn opts(dest: Destination) -> DumpOptions {
+        DumpOptions {
+            engine: None,
+            image: None,
+            container: None,
+            source: SourcePref::Replica,
+            destination: dest,
+            timeout: Duration::from_secs(900),
+            name: "b-1".into(),
+            now: "2026-11-23T01:02:03Z".parse().unwrap(),
+        }
+    }
+
+    fn container(image: &str, command: &[&str]) -> Container {
+        Container {
+            name: "c".into(),
+            image: Some(image.into()),
+            command: Some(command.iter().map(|s| s.to_string()).collect()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn engines_are_detected_from_image_or_command() {
+        let d = |i: &str, c: &[&str]| Engine::detect(&container(i, c));
+        assert_eq!(d("postgres:16", &[]), Some(Engine::Postgres));
+        assert_eq!(
+            d("docker.io/bitnami/postgresql:16@sha256:abc", &[]),
+            Some(Engine::Postgres)
+        );
+        assert_eq!(d("mongo:7.0", &[]), Some(Engine::MongoDb));
+        assert_eq!(d("mariadb:11", &[]), Some(Engine::MySql));
+        assert_eq!(d("mysql:8.4", &[]), Some(Engine::MySql));
+        assert_eq!(d("redis:7.2-alpine", &[]), Some(Engine::Redis));
+        assert_eq!(
+            d("registry.local/my-db:1", &["/usr/sbin/mysqld"]),
+            Some(Engine::MySql)
+        );
+        assert_eq!(
+            d("registry.local/app:1", &["mongod", "--replSet", "rs0"]),
+            Some(Engine::MongoDb)
+        );
+        assert_eq!(d("nginx:1", &[]), None);
+        // A registry host named like an engine does not count.
+        assert_eq!(d("redis.example.com/nginx:1", &[]), None);
+    }
+
+    #[test]
+    fn every_engine_has_its_dump_part() {
+        for e in Engine::ALL {
+            assert!(!e.ext().is_empty(), "{e:?}");
+            assert!(!e.env_names().is_empty(), "{e:?}");
+            // Atomic: written to a .partial file, renamed at the end.
+            assert!(e.script().contains(r#"mv "$f.partial" "$f""#), "{e:?}");
+        }
+        assert_eq!(
+            Engine::MongoDb.replica_env(),
+            &[("BACKUP_READ_PREFERENCE", "secondaryPreferred")]
+        );
+        assert!(Engine::Postgres.replica_env().is_empty());
+    }
+
+    const DEPLOY: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cache, namespace: ns}
+spec:
+  selector: {matchLabels: {app: cache}}
+  template:
+    metadata: {labels: {app: cache}}
+    spec:
+      containers:
+      - name: sidecar
+        image: busybox
+      - name: redis
+        image: redis:7
+        ports: [{containerPort: 6380}]
+        env:
+        - {name: REDIS_PASSWORD, value: literal-pw}
+        - {name: REDISCLI_AUTH, valueFrom: {secretKeyRef: {name: r, key: pw}}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: cache, namespace: ns}
+spec: {selector: {app: cache}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: cache-1, namespace: ns, labels: {app: cache}}
+spec: {nodeName: n1, containers: [{name: redis, image: redis:7}]}
+status: {phase: Running, podIP: 10.1.1.1}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: solo, namespace: ns}
+spec: {accessModes: [ReadWriteOncePod]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: user, namespace: ns}
+spec:
+  nodeName: n2
+  containers: [{name: c, image: x}]
+  volumes: [{name: v, persistentVolumeClaim: {claimName: solo}}]
+status: {phase: Running}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: shared, namespace: ns}
+spec: {accessModes: [ReadWriteMany]}
+"#;
+
+    #[test]
+    fn deployment_reads_through_its_service_with_secret_refs_only() {
+        let s = snap(DEPLOY);
+        let t = Target::parse("deploy/cache").unwrap();
+        let p = build_dump(&s, "ns", &t, &opts(Destination::Pvc("shared".into()))).unwrap();
+        assert_eq!(p.engine, Engine::Redis);
+        assert_eq!(p.source, "cache.ns.svc.cluster.local:6380");
+        let c = &p
+            .job
+            .spec
+            .as_ref()
+            .unwrap()
+            .template
+            .spec
+            .as_ref()
+            .unwrap()
+            .containers[0];
+        assert_eq!(c.image.as_deref(), Some("redis:7"));
+        let env = c.env.as_ref().unwrap();
+        assert!(env.iter().all(|e| e.value.as_deref() != Some("literal-pw")));
+        assert!(
+            env.iter()
+                .any(|e| e.name == "REDISCLI_AUTH" && e.value_from.is_some())
+        );
+        assert!(
+            p.warnings.iter().any(|w| w.contains("REDIS_PASSWORD")),
+            "{:?}",
+            p.warnings
+        );
+        // RWX claims are not pinned.
+        let ps = p.job.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+        assert!(ps.affinity.is_none());
+        assert_eq!(
+            p.job.spec.as_ref().unwrap().active_deadline_seconds,
+            Some(900)
+        );
+    }
+
+    #[test]
+    fn read_write_once_pod_claims_in_use_are_refused() {
+        let s = snap(DEPLOY);
+        let t = Target::parse("deploy/cache").unwrap();
+        let e = build_dump(&s, "ns", &t, &opts(Destination::Pvc("solo".into()))).unwrap_err();
+        assert_eq!(e.exit_code().code(), 5);
+        assert!(e.to_string().contains("ReadWriteOncePod"), "{e}");
+    }
+
+    #[test]
+    fn engine_and_image_overrides_and_pod_targets() {
+        let s = snap(DEPLOY);
+        let mut o = opts(Destination::NewPvc {
+            size: "2Gi".into(),
+            storage_class: None,
+        });
+        o.image = Some("redis:7.4".into());
+        let p = build_dump(&s, "ns", &Target::parse("pod/cache-1").unwrap(), &o).unwrap();
+        assert_eq!(p.source, "10.1.1.1:6379");
+        assert_eq!(
+            p.pvc.as_ref().unwrap().metadata.name.as_deref(),
+            Some("b-1")
+        );
+        let c = &p
+            .job
+            .spec
+            .as_ref()
+            .unwrap()
+            .template
+            .spec
+            .as_ref()
+            .unwrap()
+            .containers[0];
+        assert_eq!(c.image.as_deref(), Some("redis:7.4"));
+        // --engine picks the container of that engine; unknown images need --engine.
+        o.engine = Some(Engine::Postgres);
+        let e = build_dump(&s, "ns", &Target::parse("pod/cache-1").unwrap(), &o).unwrap();
+        assert_eq!(e.engine, Engine::Postgres);
+        let e = build_dump(
+            &s,
+            "ns",
+            &Target::parse("pod/user").unwrap(),
+            &opts(Destination::Pvc("shared".into())),
+        );
+        assert_eq!(e.unwrap_err().exit_code().code(), 2);
+        assert!(validate_quantity("500Mi").is_ok());
+        assert!(validate_quantity("1.5Gi").is_ok());
+        assert!(validate_quantity("5GB").is_err());
+        assert!(validate_quantity("0").is_err());
+    }
+
+    #[test]
+    fn labelled_replicas_win_and_primary_is_forced() {
+        let yaml = r#"
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: pg, namespace: ns}
+spec:
+  serviceName: pg
+  replicas: 3
+  selector: {matchLabels: {app: pg}}
+  template:
+    metadata: {labels: {app: pg}}
+    spec: {containers: [{name: pg, image: "postgres:16"}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: pg-0, namespace: ns, labels: {role: replica}, ownerReferences: [{kind: StatefulSet, name: pg, apiVersion: apps/v1, uid: u}]}
+spec: {hostname: pg-0, subdomain: pg, containers: [{name: pg, image: "postgres:16"}]}
+status: {phase: Running, conditions: [{type: Ready, status: "True"}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: pg-1, namespace: ns, labels: {role: primary}, ownerReferences: [{kind: StatefulSet, name: pg, apiVersion: apps/v1, uid: u}]}
+spec: {hostname: pg-1, subdomain: pg, containers: [{name: pg, image: "postgres:16"}]}
+status: {phase: Running, conditions: [{type: Ready, status: "True"}]}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: b, namespace: ns}
+spec: {accessModes: [ReadWriteOnce]}
+"#;
+        let s = snap(yaml);
+        let t = Target::parse("sts/pg").unwrap();
+        let p = build_dump(&s, "ns", &t, &opts(Destination::Pvc("b".into()))).unwrap();
+        assert_eq!(p.source, "pg-0.pg.ns.svc.cluster.local:5432");
+        let mut o = opts(Destination::Pvc("b".into()));
+        o.source = SourcePref::Primary;
+        let p = build_dump(&s, "ns", &t, &o).unwrap();
+        assert_eq!(p.source, "pg-1.pg.ns.svc.cluster.local:5432");
+        assert!(p.destination.ends_with("/backup/pg-20261123010203.dump"));
+    }
+}

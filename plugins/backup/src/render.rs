@@ -1,0 +1,272 @@
+//! Text and JSON renderings: the `list` table and JSON, the `describe` text, and the objects
+//! of `create --dry-run` as `kubectl apply -f -` takes them (secret-looking literal env values
+//! redacted). Pure: models in, `String` out; the binary writes them.
+
+use serde_json::Value;
+
+use crate::list::{BackupList, Description, EnvValue, JobDescription, SnapshotDescription};
+use crate::plan::Objects;
+use stateful_core::error::{Error, Result};
+use stateful_core::output;
+
+/// `42s`, `3m7s`, `2h30m`.
+pub fn human_duration(secs: i64) -> String {
+    let s = secs.max(0);
+    if s < 60 {
+        format!("{s}s")
+    } else if s < 3600 {
+        format!("{}m{}s", s / 60, s % 60)
+    } else {
+        format!("{}h{}m", s / 3600, (s % 3600) / 60)
+    }
+}
+
+/// `list`: JSON, or a kubectl-style table (nothing when there are no backups).
+pub fn render_list(l: &BackupList, all_namespaces: bool, json: bool) -> Result<String> {
+    if json {
+        return output::to_json(l);
+    }
+    if l.items.is_empty() {
+        return Ok(String::new());
+    }
+    let mut headers = vec![];
+    if all_namespaces {
+        headers.push("namespace");
+    }
+    headers.extend([
+        "name", "target", "method", "status", "started", "duration", "size",
+    ]);
+    let mut t = output::table(&headers);
+    for r in &l.items {
+        let mut row = vec![];
+        if all_namespaces {
+            row.push(r.namespace.clone());
+        }
+        let method = match (&r.engine, r.trigger.as_str()) {
+            (Some(e), _) => format!("{}/{e}", r.method),
+            (None, "scheduled") => format!("{} (scheduled)", r.method),
+            _ => r.method.clone(),
+        };
+        row.extend([
+            r.name.clone(),
+            r.target.clone(),
+            method,
+            r.status.clone(),
+            output::dash(r.started.as_deref()),
+            dash_or(r.duration_seconds.map(human_duration)),
+            output::dash(r.size.as_deref()),
+        ]);
+        t.add_row(row);
+    }
+    Ok(output::table_text(&t))
+}
+
+/// One `describe` line: the key padded to 14 columns.
+fn line(out: &mut String, k: &str, v: &str) {
+    out.push_str(&format!("{k:<14}{v}\n"));
+}
+
+/// The value, or `-` when there is none.
+fn dash_or<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_else(|| "-".into())
+}
+
+/// `describe`'s text.
+pub fn describe_text(d: &Description) -> String {
+    match d {
+        Description::Job(j) => job_text(j),
+        Description::VolumeSnapshot(s) => snapshot_text(s),
+    }
+}
+
+fn job_text(j: &JobDescription) -> String {
+    let mut out = String::new();
+    line(&mut out, "Name:", &j.name);
+    line(&mut out, "Namespace:", &j.namespace);
+    line(&mut out, "Kind:", "Job");
+    if let Some(r) = &j.row {
+        line(&mut out, "Target:", &r.target);
+        line(&mut out, "Method:", &r.method);
+        if let Some(e) = &r.engine {
+            line(&mut out, "Engine:", e);
+        }
+        line(&mut out, "Trigger:", &r.trigger);
+        line(&mut out, "Status:", &r.status);
+        line(&mut out, "Started:", &output::dash(r.started.as_deref()));
+        line(
+            &mut out,
+            "Duration:",
+            &dash_or(r.duration_seconds.map(human_duration)),
+        );
+    } else {
+        line(&mut out, "Status:", j.status);
+    }
+    if let Some(s) = &j.source {
+        line(&mut out, "Source:", s);
+    }
+    if let Some(d) = &j.destination {
+        line(&mut out, "Destination:", d);
+    }
+    for c in &j.containers {
+        let image = c.image.as_deref().unwrap_or("");
+        line(&mut out, "Container:", &format!("{} ({image})", c.name));
+        if !c.command.is_empty() {
+            out.push_str("Command:\n");
+            for l in c.command.join(" ").lines() {
+                out.push_str(&format!("  {l}\n"));
+            }
+        }
+        for (name, v) in &c.env {
+            let v = match v {
+                EnvValue::Literal(v) => v.clone(),
+                EnvValue::Secret { name, key } => format!("<secret {name}/{key}>"),
+                EnvValue::ConfigMap { name, key } => format!("<configmap {name}/{key}>"),
+                EnvValue::Reference => "<reference>".into(),
+                EnvValue::Empty => String::new(),
+            };
+            out.push_str(&format!("  env {name}={v}\n"));
+        }
+    }
+    for (volume, claim) in &j.claims {
+        line(&mut out, "Volume:", &format!("{volume} → pvc/{claim}"));
+    }
+    if let Some(l) = &j.limits {
+        line(
+            &mut out,
+            "Limits:",
+            &format!(
+                "backoffLimit {}, activeDeadlineSeconds {}, ttlSecondsAfterFinished {}",
+                dash_or(l.backoff_limit),
+                dash_or(l.active_deadline_seconds),
+                dash_or(l.ttl_seconds_after_finished),
+            ),
+        );
+    }
+    for c in &j.conditions {
+        let text = format!(
+            "{}={} {} {}",
+            c.type_,
+            c.status,
+            c.reason.as_deref().unwrap_or(""),
+            c.message.as_deref().unwrap_or("")
+        );
+        line(&mut out, "Condition:", text.trim_end());
+    }
+    for p in &j.pods {
+        let mut s = format!(
+            "{} {} on {}",
+            p.name,
+            p.phase.as_deref().unwrap_or("Unknown"),
+            p.node.as_deref().unwrap_or("-")
+        );
+        if let Some(r) = &p.reason {
+            s.push_str(&format!(" — {r}"));
+        }
+        line(&mut out, "Pod:", &s);
+    }
+    for (reason, message) in &j.warnings {
+        line(
+            &mut out,
+            "Warning:",
+            &format!(
+                "{} {}",
+                reason.as_deref().unwrap_or(""),
+                message.as_deref().unwrap_or("")
+            ),
+        );
+    }
+    line(
+        &mut out,
+        "Logs:",
+        &format!("kubectl backup logs {} -n {}", j.name, j.namespace),
+    );
+    out
+}
+
+fn snapshot_text(s: &SnapshotDescription) -> String {
+    let st = &s.state;
+    let mut out = String::new();
+    line(&mut out, "Name:", &s.name);
+    line(&mut out, "Namespace:", &s.namespace);
+    line(&mut out, "Kind:", "VolumeSnapshot");
+    line(
+        &mut out,
+        "Claim:",
+        &format!("pvc/{}", s.claim.as_deref().unwrap_or("-")),
+    );
+    line(&mut out, "Class:", s.class.as_deref().unwrap_or("-"));
+    line(&mut out, "Status:", st.status_word());
+    let cut = if st.cut {
+        format!(
+            "yes at {} (content {})",
+            st.creation_time.as_deref().unwrap_or_default(),
+            st.content.as_deref().unwrap_or_default()
+        )
+    } else {
+        "no".into()
+    };
+    line(&mut out, "Cut:", &cut);
+    let ready = if st.ready {
+        format!(
+            "yes, restore size {}",
+            st.restore_size.as_deref().unwrap_or("-")
+        )
+    } else {
+        "no".into()
+    };
+    line(&mut out, "Ready:", &ready);
+    if let Some(e) = &st.error {
+        line(&mut out, "Error:", e);
+    }
+    out
+}
+
+/// The objects as `kubectl apply -f -` takes them: one object, or a v1 List. Secret-looking
+/// literal env values are redacted.
+pub fn objects_values(objs: &Objects) -> Result<Vec<Value>> {
+    let mut out = Vec::new();
+    let to_v = |v: serde_json::Result<Value>| v.map_err(|e| Error::Other(format!("json: {e}")));
+    if let Some(pvc) = &objs.pvc {
+        let mut v = to_v(serde_json::to_value(pvc))?;
+        set_type(&mut v, "v1", "PersistentVolumeClaim");
+        out.push(v);
+    }
+    if let Some(job) = &objs.job {
+        let mut v = to_v(serde_json::to_value(crate::redact::redacted_job(job)))?;
+        set_type(&mut v, "batch/v1", "Job");
+        out.push(v);
+    }
+    if let Some(vs) = &objs.volume_snapshot {
+        out.push(vs.clone());
+    }
+    Ok(out)
+}
+
+fn set_type(v: &mut Value, api_version: &str, kind: &str) {
+    if let Value::Object(m) = v {
+        let mut n = serde_json::Map::new();
+        n.insert("apiVersion".into(), Value::String(api_version.into()));
+        n.insert("kind".into(), Value::String(kind.into()));
+        for (k, val) in std::mem::take(m) {
+            if k != "apiVersion" && k != "kind" {
+                n.insert(k, val);
+            }
+        }
+        *m = n;
+    }
+}
+
+/// `create --dry-run`'s output: YAML or JSON.
+pub fn render_objects(objs: &Objects, json: bool) -> Result<String> {
+    let items = objects_values(objs)?;
+    let doc = if items.len() == 1 {
+        items.into_iter().next().unwrap_or(Value::Null)
+    } else {
+        serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items})
+    };
+    if json {
+        output::to_json(&doc)
+    } else {
+        output::to_yaml(&doc)
+    }
+}
