@@ -14,6 +14,7 @@ pub mod engine;
 pub mod plan;
 pub mod preflight;
 pub mod render;
+pub mod secret;
 pub mod topology;
 
 #[cfg(test)]

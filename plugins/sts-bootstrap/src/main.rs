@@ -238,7 +238,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         eprint!("{}", sts_bootstrap::render_plan(&plan));
         confirm(yes, pending, topo.remove_missing)?;
     }
-    let secret = apply::replication_secret(
+    let secret = sts_bootstrap::secret::replication_secret(
         &conn.client,
         &ns,
         &topo,
