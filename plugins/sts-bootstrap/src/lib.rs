@@ -9,8 +9,8 @@
 //! - [`apply`]: the executor. It re-observes before every step, re-plans, and runs the first
 //!   pending step, so every step skips itself once done and an interrupted apply resumes.
 
-pub mod apply;
 pub mod engine;
+pub mod executor;
 pub mod plan;
 pub mod preflight;
 pub mod render;
@@ -20,7 +20,6 @@ pub mod topology;
 #[cfg(test)]
 pub(crate) mod testutil;
 
-pub use engine::{mongo, postgres};
 pub use plan::{Action, Check, CheckStatus, Plan, Step, StepStatus};
 pub use render::render_plan;
 pub use topology::{Member, Options, Topology, validate_pg_ident};

@@ -3,7 +3,8 @@
 
 use stateful_core::output::{dash, table, table_text};
 
-use crate::apply::{ApplyReport, StatusReport};
+use crate::engine::StatusReport;
+use crate::executor::ApplyReport;
 use crate::plan::{CheckStatus, Plan, StepStatus};
 
 /// `status` as a table: MongoDB members, or PostgreSQL pods; errors after it.
@@ -142,7 +143,7 @@ pub fn render_plan(plan: &Plan) -> String {
 mod tests {
     use super::*;
     use crate::testutil::snapshot;
-    use crate::{Options, Topology, apply, preflight};
+    use crate::{Options, Topology, engine, preflight};
 
     fn opts() -> Options {
         Options {
@@ -172,7 +173,7 @@ mod tests {
             let t = Topology::from_snapshot(&snap, ns, name, &opts()).unwrap();
             let mut plan = Plan::new(&t, "file");
             plan.checks.push(preflight::service_check(&t));
-            let plan = apply::plan_from(&t, None, plan);
+            let plan = engine::plan_from(&t, None, plan);
             assert!(!plan.steps.is_empty());
             let texts = [
                 render_plan(&plan),

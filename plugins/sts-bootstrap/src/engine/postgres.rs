@@ -11,8 +11,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Action, Engine, Plan, Topology};
-use stateful_core::exec::{sh, shell_quote};
+use crate::Engine;
+use crate::executor::{ApplyInputs, Ctx, poll};
+use crate::plan::{Action, Plan};
+use crate::topology::Topology;
+use stateful_core::error::{Error, Result};
+use stateful_core::exec::{PodExec, sh, shell_quote};
 
 pub const MARK: &str = "@@STS@@";
 
@@ -467,6 +471,215 @@ fn describe(p: &PodProbe, topo: &Topology) -> String {
     }
     line
 }
+
+// ---------------------------------------------------------------------------------------------
+// Observation, steps and verification (through exec)
+// ---------------------------------------------------------------------------------------------
+
+/// The engine-binary preflight check: a script that fails when one is missing, and what it
+/// looks for.
+pub const BINARY_CHECK: &str = "command -v psql && command -v pg_basebackup";
+pub const BINARY_NAMES: &str = "psql and pg_basebackup";
+
+/// Probe one server.
+pub async fn probe<E: PodExec>(ctx: &Ctx<'_, E>, pod: &str, ordinal: u32) -> PodProbe {
+    let (server, error) = match ctx.run(pod, probe_argv(ctx.topo), None).await {
+        Ok(o) if o.success() => match parse_probe(&o.stdout) {
+            Ok(s) => (Some(s), None),
+            Err(e) => (None, Some(e)),
+        },
+        Ok(o) => (None, Some(o.brief())),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    PodProbe {
+        pod: pod.into(),
+        ordinal,
+        server,
+        error,
+    }
+}
+
+/// Probe every member, in ordinal order.
+pub async fn observe<E: PodExec>(ctx: &Ctx<'_, E>) -> Vec<PodProbe> {
+    let mut out = Vec::new();
+    for m in &ctx.topo.members {
+        out.push(probe(ctx, &m.pod, m.ordinal).await);
+    }
+    out
+}
+
+fn password(inputs: &ApplyInputs) -> Result<&String> {
+    inputs
+        .replication_password
+        .as_ref()
+        .ok_or_else(|| Error::Failed("no replication password (Secret)".into()))
+}
+
+/// Step `replication-role`: the password goes on stdin.
+pub(crate) async fn create_role<E: PodExec>(
+    ctx: &Ctx<'_, E>,
+    pod: &str,
+    role: &str,
+    inputs: &ApplyInputs,
+) -> Result<Option<String>> {
+    let pw = password(inputs)?;
+    ctx.run_ok(
+        pod,
+        "create replication role",
+        create_role_argv(role),
+        Some(format!("{pw}\n").into_bytes()),
+    )
+    .await?;
+    Ok(None)
+}
+
+/// Step `pg-hba`.
+pub(crate) async fn add_hba_rule<E: PodExec>(
+    ctx: &Ctx<'_, E>,
+    pod: &str,
+    role: &str,
+) -> Result<Option<String>> {
+    ctx.run_ok(pod, "pg_hba rule", add_hba_argv(role), None)
+        .await?;
+    Ok(None)
+}
+
+/// Step `slot/<replica>`.
+pub(crate) async fn create_slot<E: PodExec>(
+    ctx: &Ctx<'_, E>,
+    pod: &str,
+    slot: &str,
+) -> Result<Option<String>> {
+    ctx.run_ok(pod, "create slot", sql_argv(&create_slot_sql(slot)), None)
+        .await?;
+    Ok(None)
+}
+
+/// Step `reseed/<replica>`: re-seed, then wait until the replica streams from the primary.
+pub(crate) async fn reseed<E: PodExec>(
+    ctx: &Ctx<'_, E>,
+    replica: &str,
+    slot: &str,
+    inputs: &ApplyInputs,
+) -> Result<Option<String>> {
+    let pw = password(inputs)?;
+    let argv = reseed_argv(ctx.topo, replica, slot, &inputs.stamp);
+    // Stopping the server ends the container (postgres is PID 1), which may cut this
+    // exec session before its status arrives: a lost stream is not a failure here, a
+    // non-zero exit is. Streaming from the primary decides.
+    let moved = match ctx
+        .run(replica, argv, Some(format!("{pw}\n").into_bytes()))
+        .await
+    {
+        Ok(out) if out.success() => out
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(MARK))
+            .unwrap_or("reseeded")
+            .to_string(),
+        Ok(out) => {
+            return Err(Error::Failed(format!(
+                "re-seed on {replica} failed (exit {}): {}",
+                out.code,
+                out.brief()
+            )));
+        }
+        Err(e) => format!("reseeded (the exec session ended with the server: {e})"),
+    };
+    let primary_pod = ctx.primary_pod();
+    let fqdn = ctx
+        .topo
+        .member(ctx.topo.primary)
+        .map(|m| m.fqdn.clone())
+        .unwrap_or_default();
+    let ordinal = ctx
+        .topo
+        .members
+        .iter()
+        .find(|m| m.pod == replica)
+        .map(|m| m.ordinal)
+        .unwrap_or(0);
+    poll(
+        ctx,
+        &format!("{replica} to stream from {primary_pod}"),
+        async || {
+            let p = probe(ctx, &primary_pod, ctx.topo.primary).await.server?;
+            let r = probe(ctx, replica, ordinal).await.server?;
+            r.streams_from(&p, &fqdn, slot).then_some(())
+        },
+    )
+    .await?;
+    Ok(Some(moved))
+}
+
+/// After convergence: a row written on the primary is read on each replica, and every replica
+/// is `streaming` in the primary's pg_stat_replication.
+pub(crate) async fn verify<E: PodExec>(
+    ctx: &Ctx<'_, E>,
+    inputs: &ApplyInputs,
+) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let primary = ctx.primary_pod();
+    let tok = &inputs.verify_token;
+    if !tok.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(Error::Other("bad verification token".into()));
+    }
+    let sql = format!(
+        "CREATE TABLE IF NOT EXISTS public.sts_bootstrap_check (token text PRIMARY KEY, written_at timestamptz NOT NULL DEFAULT now()); INSERT INTO public.sts_bootstrap_check (token) VALUES ('{tok}') ON CONFLICT DO NOTHING"
+    );
+    ctx.run_ok(&primary, "write verification row", sql_argv(&sql), None)
+        .await?;
+    for m in ctx
+        .topo
+        .members
+        .iter()
+        .filter(|m| m.ordinal != ctx.topo.primary)
+    {
+        let q = format!("SELECT count(*) FROM public.sts_bootstrap_check WHERE token = '{tok}'");
+        poll(
+            ctx,
+            &format!("the verification row to reach {}", m.pod),
+            async || {
+                ctx.run(&m.pod, sql_argv(&q), None)
+                    .await
+                    .ok()
+                    .filter(|o| o.success() && o.stdout.trim() == "1")
+                    .map(|_| ())
+            },
+        )
+        .await?;
+        out.push(format!("{}: row written on {primary} is readable", m.pod));
+    }
+    let p = probe(ctx, &primary, ctx.topo.primary).await;
+    let server = p
+        .server
+        .ok_or_else(|| Error::Failed(format!("verification: cannot query {primary}")))?;
+    for m in ctx
+        .topo
+        .members
+        .iter()
+        .filter(|m| m.ordinal != ctx.topo.primary)
+    {
+        let st = server
+            .replication
+            .iter()
+            .find(|r| r.application_name.as_deref() == Some(m.pod.as_str()))
+            .and_then(|r| r.state.clone());
+        if st.as_deref() != Some("streaming") {
+            return Err(Error::Failed(format!(
+                "verification: pg_stat_replication on {primary} shows {} as {}",
+                m.pod,
+                st.as_deref().unwrap_or("absent")
+            )));
+        }
+        out.push(format!("{}: streaming in pg_stat_replication", m.pod));
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Status
+// ---------------------------------------------------------------------------------------------
 
 /// Status rows: the primary's `pg_stat_replication` joined with each replica's receiver.
 #[derive(Debug, Clone, Serialize)]

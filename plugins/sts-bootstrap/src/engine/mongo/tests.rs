@@ -1,6 +1,7 @@
 use super::*;
 use crate::testutil::{fixture, snapshot, topology};
-use crate::{Options, Plan, StepStatus, Topology};
+use crate::{Action, Options, Plan, StepStatus, Topology};
+use serde_json::Value;
 
 fn topo(replicas: Option<i32>) -> Topology {
     topology("mongo.yaml", "mongo", replicas)
