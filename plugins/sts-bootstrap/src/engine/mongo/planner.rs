@@ -2,7 +2,7 @@
 //! split configs, wrong set name), then initiate, wait for a PRIMARY, add and promote each other
 //! ordinal, and remove members whose pods are gone (only with `--remove-missing`).
 
-use super::{ConfMember, MemberProbe};
+use super::{ConfMember, MemberProbe, RsConfig};
 use crate::Engine;
 use crate::plan::{Action, Plan, StepStatus};
 use crate::topology::Topology;
@@ -27,16 +27,7 @@ pub fn plan(topo: &Topology, observed: Option<&[MemberProbe]>, mut plan: Plan) -
     let probes: &[MemberProbe] = match observed {
         Some(p) => p,
         None => {
-            fresh = topo
-                .members
-                .iter()
-                .map(|m| {
-                    let mut p = MemberProbe::failed(&m.pod, &m.host, "");
-                    p.error = None;
-                    p.not_initialized = true;
-                    p
-                })
-                .collect();
+            fresh = fresh_probes(topo);
             plan.notes.push(
                 "planned from manifests only: every pod is assumed fresh (no replica-set config)"
                     .into(),
@@ -54,12 +45,48 @@ pub fn plan(topo: &Topology, observed: Option<&[MemberProbe]>, mut plan: Plan) -
             bad.error.as_deref().unwrap_or_default()
         ));
     }
+    refuse_conflicting_configs(&mut plan, probes, &set);
+    if plan.refused.is_some() {
+        return plan;
+    }
 
+    // The newest config among members (all of one identity now).
+    let conf = probes
+        .iter()
+        .filter_map(|p| p.config.as_ref())
+        .max_by_key(|c| c.version)
+        .cloned();
+    let primary = probes.iter().find(|p| p.is_primary);
+    initiate_steps(&mut plan, topo, &set, conf.as_ref(), primary);
+    member_steps(&mut plan, topo, probes, conf.as_ref(), primary);
+    if let Some(c) = &conf {
+        removal_steps(&mut plan, topo, c);
+    }
+    plan
+}
+
+/// From manifests only: every member answers, with no replica-set config.
+fn fresh_probes(topo: &Topology) -> Vec<MemberProbe> {
+    topo.members
+        .iter()
+        .map(|m| {
+            let mut p = MemberProbe::failed(&m.pod, &m.host, "");
+            p.error = None;
+            p.not_initialized = true;
+            p
+        })
+        .collect()
+}
+
+/// Refuse when members hold configs of different identities (a split), or of a set other than
+/// mongod's `--replSet`.
+fn refuse_conflicting_configs(plan: &mut Plan, probes: &[MemberProbe], set: &str) {
     // Every config seen, grouped by identity.
-    let with_conf: Vec<&MemberProbe> = probes.iter().filter(|p| p.config.is_some()).collect();
     let mut identities: Vec<(String, Option<String>, Vec<&str>)> = Vec::new();
-    for p in &with_conf {
-        let c = p.config.as_ref().expect("filtered");
+    for p in probes {
+        let Some(c) = p.config.as_ref() else {
+            continue;
+        };
         match identities
             .iter_mut()
             .find(|(s, id, _)| *s == c.set && ids_match(id.as_deref(), c.replica_set_id.as_deref()))
@@ -90,24 +117,23 @@ pub fn plan(topo: &Topology, observed: Option<&[MemberProbe]>, mut plan: Plan) -
             pods.join(", ")
         ));
     }
-    if plan.refused.is_some() {
-        return plan;
-    }
+}
 
+/// `initiate` on ordinal 0 (done once any member has a config: never initiated twice), then
+/// `wait-primary`.
+fn initiate_steps(
+    plan: &mut Plan,
+    topo: &Topology,
+    set: &str,
+    conf: Option<&RsConfig>,
+    primary: Option<&MemberProbe>,
+) {
     let pod0 = &topo.members[0];
-    // The newest config among members (all of one identity now).
-    let conf = with_conf
-        .iter()
-        .filter_map(|p| p.config.as_ref())
-        .max_by_key(|c| c.version)
-        .cloned();
-    let primary = probes.iter().find(|p| p.is_primary);
-
     let init = plan.step(
         "initiate".into(),
         &pod0.pod,
         Action::Initiate {
-            set: set.clone(),
+            set: set.to_string(),
             host: pod0.host.clone(),
         },
         format!(
@@ -115,7 +141,7 @@ pub fn plan(topo: &Topology, observed: Option<&[MemberProbe]>, mut plan: Plan) -
             pod0.host
         ),
     );
-    if let Some(c) = &conf {
+    if let Some(c) = conf {
         init.done(format!(
             "already initiated: set {:?} replicaSetId {} version {} (never initiated twice)",
             c.set,
@@ -132,29 +158,21 @@ pub fn plan(topo: &Topology, observed: Option<&[MemberProbe]>, mut plan: Plan) -
     if let Some(p) = primary {
         wait.done(format!("{} is PRIMARY", p.pod));
     }
+}
 
+/// `add/<pod>` (votes 0, priority 0) and `promote/<pod>` (votes 1, priority 1 once SECONDARY,
+/// at most [`MAX_VOTING`] voting) for every ordinal but 0.
+fn member_steps(
+    plan: &mut Plan,
+    topo: &Topology,
+    probes: &[MemberProbe],
+    conf: Option<&RsConfig>,
+    primary: Option<&MemberProbe>,
+) {
     let in_conf = |host: &str| -> Option<&ConfMember> {
-        conf.as_ref()
-            .and_then(|c| c.members.iter().find(|m| m.host.eq_ignore_ascii_case(host)))
-    };
-    let state_of = |host: &str| -> Option<String> {
-        probes
-            .iter()
-            .find(|p| p.host == host)
-            .and_then(|p| p.state().map(str::to_string))
-            .or_else(|| {
-                primary.and_then(|p| {
-                    p.status.as_ref().and_then(|s| {
-                        s.members
-                            .iter()
-                            .find(|m| m.name.eq_ignore_ascii_case(host))
-                            .map(|m| m.state_str.clone())
-                    })
-                })
-            })
+        conf.and_then(|c| c.members.iter().find(|m| m.host.eq_ignore_ascii_case(host)))
     };
     let mut voting = conf
-        .as_ref()
         .map(|c| c.members.iter().filter(|m| m.votes > 0).count())
         .unwrap_or(1);
     for m in topo.members.iter().skip(1) {
@@ -189,7 +207,7 @@ pub fn plan(topo: &Topology, observed: Option<&[MemberProbe]>, mut plan: Plan) -
             }
             _ => {
                 voting += 1;
-                if let Some(st) = state_of(&m.host)
+                if let Some(st) = state_of(probes, primary, &m.host)
                     && st != "SECONDARY"
                 {
                     promote.because(format!("waits for SECONDARY (now {st})"));
@@ -197,44 +215,63 @@ pub fn plan(topo: &Topology, observed: Option<&[MemberProbe]>, mut plan: Plan) -
             }
         }
     }
-    // Members in the config that are not pods of this StatefulSet any more.
-    if let Some(c) = &conf {
-        for cm in &c.members {
-            if topo
-                .members
-                .iter()
-                .any(|m| m.host.eq_ignore_ascii_case(&cm.host))
-            {
-                continue;
-            }
-            let looks_like_ip = cm
-                .host
-                .rsplit_once(':')
-                .map(|(h, _)| h)
-                .unwrap_or(&cm.host)
-                .parse::<std::net::IpAddr>()
-                .is_ok();
-            if looks_like_ip {
-                plan.notes.push(format!(
-                    "member {} is named by IP address: pod IPs change on restart; reconfigure it to its FQDN by hand",
-                    cm.host
-                ));
-                continue;
-            }
-            let step = plan.step(
-                format!("remove/{}", cm.host),
-                "-",
-                Action::RemoveMember {
-                    host: cm.host.clone(),
-                },
-                format!("remove {} (no such pod in the StatefulSet)", cm.host),
-            );
-            if !topo.remove_missing {
-                step.done("kept: pass --remove-missing to remove members whose pods are gone");
-            }
+}
+
+/// A member's state: as it says itself, else as the primary sees it.
+fn state_of(probes: &[MemberProbe], primary: Option<&MemberProbe>, host: &str) -> Option<String> {
+    probes
+        .iter()
+        .find(|p| p.host == host)
+        .and_then(|p| p.state().map(str::to_string))
+        .or_else(|| {
+            primary.and_then(|p| {
+                p.status.as_ref().and_then(|s| {
+                    s.members
+                        .iter()
+                        .find(|m| m.name.eq_ignore_ascii_case(host))
+                        .map(|m| m.state_str.clone())
+                })
+            })
+        })
+}
+
+/// `remove/<host>` for members in the config that are not pods of this StatefulSet any more
+/// (kept unless `--remove-missing`); members named by IP get a note instead.
+fn removal_steps(plan: &mut Plan, topo: &Topology, conf: &RsConfig) {
+    for cm in &conf.members {
+        if topo
+            .members
+            .iter()
+            .any(|m| m.host.eq_ignore_ascii_case(&cm.host))
+        {
+            continue;
+        }
+        let looks_like_ip = cm
+            .host
+            .rsplit_once(':')
+            .map(|(h, _)| h)
+            .unwrap_or(&cm.host)
+            .parse::<std::net::IpAddr>()
+            .is_ok();
+        if looks_like_ip {
+            plan.notes.push(format!(
+                "member {} is named by IP address: pod IPs change on restart; reconfigure it to its FQDN by hand",
+                cm.host
+            ));
+            continue;
+        }
+        let step = plan.step(
+            format!("remove/{}", cm.host),
+            "-",
+            Action::RemoveMember {
+                host: cm.host.clone(),
+            },
+            format!("remove {} (no such pod in the StatefulSet)", cm.host),
+        );
+        if !topo.remove_missing {
+            step.done("kept: pass --remove-missing to remove members whose pods are gone");
         }
     }
-    plan
 }
 
 fn ids_match(a: Option<&str>, b: Option<&str>) -> bool {
