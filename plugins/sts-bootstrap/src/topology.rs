@@ -116,11 +116,7 @@ impl Topology {
         let (container, engine) = pick_container(name, containers, opts)?;
         validate_dns1123_label(&container.name)
             .map_err(|e| Error::Usage(format!("container: {e}")))?;
-        let default_port = match engine {
-            Engine::MongoDb => 27017,
-            Engine::Postgres => 5432,
-        };
-        let port = container_port(container).unwrap_or(default_port);
+        let port = container_port(container).unwrap_or(default_port(engine));
         let domain = if opts.cluster_domain.is_empty() {
             "cluster.local".to_string()
         } else {
@@ -133,38 +129,8 @@ impl Topology {
             .iter()
             .filter(|p| p.metadata.namespace.as_deref().unwrap_or(namespace) == namespace)
             .collect();
-        let members: Vec<Member> = (0..replicas)
-            .map(|i| {
-                let pod = format!("{name}-{i}");
-                let fqdn = format!("{pod}.{service}.{namespace}.svc.{domain}");
-                let phase = pods
-                    .iter()
-                    .find(|p| p.metadata.name.as_deref() == Some(pod.as_str()))
-                    .map(|p| {
-                        p.status
-                            .as_ref()
-                            .and_then(|s| s.phase.clone())
-                            .unwrap_or_else(|| "Unknown".into())
-                    });
-                Member {
-                    ordinal: i,
-                    host: format!("{fqdn}:{port}"),
-                    fqdn,
-                    pod,
-                    phase,
-                }
-            })
-            .collect();
-        let prefix = format!("{name}-");
-        let extra_pods = pods
-            .iter()
-            .filter_map(|p| p.metadata.name.clone())
-            .filter(|n| {
-                n.strip_prefix(&prefix)
-                    .and_then(|o| o.parse::<u32>().ok())
-                    .is_some_and(|o| o >= replicas)
-            })
-            .collect();
+        let members = members_of(name, &service, namespace, &domain, port, replicas, &pods);
+        let extra_pods = extra_pods_of(name, replicas, &pods);
         let service_obj = snap
             .services
             .iter()
@@ -174,14 +140,6 @@ impl Topology {
             })
             .cloned()
             .map(Box::new);
-
-        let env_names: Vec<&str> = container
-            .env
-            .as_deref()
-            .unwrap_or_default()
-            .iter()
-            .map(|e| e.name.as_str())
-            .collect();
         let mut topo = Topology {
             statefulset: name.to_string(),
             namespace: namespace.to_string(),
@@ -206,50 +164,123 @@ impl Topology {
             extra_pods,
         };
         match engine {
-            Engine::MongoDb => {
-                topo.repl_set = repl_set_of(container);
-                if env_names.contains(&"MONGO_INITDB_ROOT_USERNAME")
-                    && env_names.contains(&"MONGO_INITDB_ROOT_PASSWORD")
-                {
-                    topo.mongo_auth = Some((
-                        "MONGO_INITDB_ROOT_USERNAME".into(),
-                        "MONGO_INITDB_ROOT_PASSWORD".into(),
-                    ));
-                }
-            }
-            Engine::Postgres => {
-                if topo.primary >= replicas.max(1) {
-                    return Err(Error::Usage(format!(
-                        "--primary {} is not an ordinal of {name} (replicas: {replicas})",
-                        topo.primary
-                    )));
-                }
-                validate_pg_ident(&topo.replication_user)?;
-                let pgdata = container
-                    .env
-                    .as_deref()
-                    .unwrap_or_default()
-                    .iter()
-                    .find(|e| e.name == "PGDATA")
-                    .and_then(|e| e.value.clone())
-                    .unwrap_or_else(|| "/var/lib/postgresql/data".into());
-                let pgdata = pgdata.trim_end_matches('/').to_string();
-                topo.data_mount = container
-                    .volume_mounts
-                    .as_deref()
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|m| m.mount_path.trim_end_matches('/').to_string())
-                    .filter(|m| pgdata == *m || pgdata.starts_with(&format!("{m}/")))
-                    .max_by_key(|m| m.len());
-                topo.data_dir = Some(pgdata);
-            }
+            Engine::MongoDb => topo.mongo_settings(container),
+            Engine::Postgres => topo.postgres_settings(container)?,
         }
         Ok(topo)
     }
 
+    /// MongoDB: `--replSet` of mongod, and the root-credential env names when the container
+    /// has both.
+    fn mongo_settings(&mut self, container: &Container) {
+        let env_names: Vec<&str> = container
+            .env
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        self.repl_set = repl_set_of(container);
+        if env_names.contains(&"MONGO_INITDB_ROOT_USERNAME")
+            && env_names.contains(&"MONGO_INITDB_ROOT_PASSWORD")
+        {
+            self.mongo_auth = Some((
+                "MONGO_INITDB_ROOT_USERNAME".into(),
+                "MONGO_INITDB_ROOT_PASSWORD".into(),
+            ));
+        }
+    }
+
+    /// PostgreSQL: the primary is an ordinal, the role name is safe in SQL; `$PGDATA` (or the
+    /// image default) and the deepest volume mount at or above it.
+    fn postgres_settings(&mut self, container: &Container) -> Result<()> {
+        let (name, replicas) = (&self.statefulset, self.replicas);
+        if self.primary >= replicas.max(1) {
+            return Err(Error::Usage(format!(
+                "--primary {} is not an ordinal of {name} (replicas: {replicas})",
+                self.primary
+            )));
+        }
+        validate_pg_ident(&self.replication_user)?;
+        let pgdata = container
+            .env
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .find(|e| e.name == "PGDATA")
+            .and_then(|e| e.value.clone())
+            .unwrap_or_else(|| "/var/lib/postgresql/data".into());
+        let pgdata = pgdata.trim_end_matches('/').to_string();
+        self.data_mount = container
+            .volume_mounts
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .map(|m| m.mount_path.trim_end_matches('/').to_string())
+            .filter(|m| pgdata == *m || pgdata.starts_with(&format!("{m}/")))
+            .max_by_key(|m| m.len());
+        self.data_dir = Some(pgdata);
+        Ok(())
+    }
+
     pub fn member(&self, ordinal: u32) -> Option<&Member> {
         self.members.iter().find(|m| m.ordinal == ordinal)
+    }
+}
+
+/// The members `<name>-0` … `<name>-(replicas-1)` by stable DNS name, with the phase of each pod
+/// seen.
+fn members_of(
+    name: &str,
+    service: &str,
+    namespace: &str,
+    domain: &str,
+    port: u16,
+    replicas: u32,
+    pods: &[&Pod],
+) -> Vec<Member> {
+    (0..replicas)
+        .map(|i| {
+            let pod = format!("{name}-{i}");
+            let fqdn = format!("{pod}.{service}.{namespace}.svc.{domain}");
+            let phase = pods
+                .iter()
+                .find(|p| p.metadata.name.as_deref() == Some(pod.as_str()))
+                .map(|p| {
+                    p.status
+                        .as_ref()
+                        .and_then(|s| s.phase.clone())
+                        .unwrap_or_else(|| "Unknown".into())
+                });
+            Member {
+                ordinal: i,
+                host: format!("{fqdn}:{port}"),
+                fqdn,
+                pod,
+                phase,
+            }
+        })
+        .collect()
+}
+
+/// Pods named like members of `name` with an ordinal ≥ replicas.
+fn extra_pods_of(name: &str, replicas: u32, pods: &[&Pod]) -> Vec<String> {
+    let prefix = format!("{name}-");
+    pods.iter()
+        .filter_map(|p| p.metadata.name.clone())
+        .filter(|n| {
+            n.strip_prefix(&prefix)
+                .and_then(|o| o.parse::<u32>().ok())
+                .is_some_and(|o| o >= replicas)
+        })
+        .collect()
+}
+
+/// The engine's port when the container declares none.
+fn default_port(engine: Engine) -> u16 {
+    match engine {
+        Engine::MongoDb => 27017,
+        Engine::Postgres => 5432,
     }
 }
 
