@@ -1,7 +1,7 @@
 //! The engine-neutral executor over [`PodExec`]. It never trusts a plan made earlier: before
 //! every step it observes again, re-plans (pure), and runs the first pending step, so a step
 //! that is already done is skipped, and an interrupted apply resumes where the state says it
-//! stopped. Each kind of step is a function of its engine module; [`run_step`] only routes.
+//! stopped. Each kind of step is a function of its engine module; `run_step` only routes.
 
 use std::collections::HashMap;
 use std::time::Duration;

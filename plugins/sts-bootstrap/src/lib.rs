@@ -1,13 +1,25 @@
 //! sts-bootstrap: turn a StatefulSet's pods into a MongoDB replica set or PostgreSQL streaming
-//! replicas, from outside, through exec.
+//! replicas, from outside, through exec, with `plan`, `apply` and `status`. A library (no clap,
+//! no printing, no exit); `main.rs` is the thin binary.
 //!
-//! - [`Topology::from_snapshot`] (pure) reads the StatefulSet, its Service and pods: engine,
-//!   container, port, member FQDNs, credential env names, data directory and mount point.
-//! - [`mongo`] and [`postgres`]: the scripts run in the pods, the parsers of what they print,
-//!   and the pure planners (observed state in → [`Plan`] out).
-//! - [`preflight`]: the named checks (pure parts) shown before any step.
-//! - [`apply`]: the executor. It re-observes before every step, re-plans, and runs the first
-//!   pending step, so every step skips itself once done and an interrupted apply resumes.
+//! - [`topology`]: the StatefulSet read from a snapshot (pure): members by stable DNS name, the
+//!   database container and its [`Engine`], port, and what each engine's planner needs.
+//! - [`plan`]: the model — named checks, steps with their status, actions (data, no secrets).
+//! - [`preflight`]: the named checks shown before any step (pure and live), and
+//!   [`preflight::live_plan`]: checks, then observe every member and plan.
+//! - [`engine`]: one module per engine — commands and parsers, observe, the pure planner
+//!   (observed state in → [`Plan`] out), its steps, verify, status rows — and the dispatch by
+//!   engine.
+//! - [`executor`]: runs any engine's plan through `PodExec`; it re-observes and re-plans before
+//!   every step, so a step that is done is skipped and an interrupted apply resumes.
+//! - [`secret`]: the PostgreSQL replication-secret policy.
+//! - [`render`]: the plan, the status table and the apply summary as text.
+//!
+//! Adding an engine (MariaDB and Redis are next, as `engine/mysql.rs` and `engine/redis.rs`):
+//! its arm in [`Engine`] and [`Engine::supported`] (detection itself is the core's), then the
+//! steps listed in [`engine`]'s docs — the module file, the dispatch arms, the topology
+//! settings, the actions and their executor arms, the status rows. Every match on [`Engine`]
+//! and on [`Action`] is exhaustive, so the compiler points at each place.
 
 pub mod engine;
 pub mod executor;
@@ -28,6 +40,7 @@ use serde::Serialize;
 
 use stateful_core::workloads;
 
+/// The `apiVersion` of every document sts-bootstrap prints (plan, apply result, status).
 pub const API_VERSION: &str = "kubectl-stateful.io/v1alpha1";
 
 /// The engines sts-bootstrap sets up. Detection is the core's, one detector for every plugin

@@ -1,17 +1,25 @@
 //! The engines, one module each, and the dispatch over them. An engine module owns everything
 //! engine-specific: the commands and scripts run in the pods and the parsers of their output,
 //! observing every member through exec, the pure planner (observed state in → [`Plan`] out), one
-//! function per kind of step it plans (run by [`crate::executor`]), the verification after
-//! convergence, and the `status` rows. This file routes by [`Engine`]: [`Observed`],
-//! [`observe`], [`plan_from`], [`verify`], [`status`] and the engine-binary preflight check.
+//! function per kind of step it plans (routed to by `executor::run_step`), the verification
+//! after convergence, and the `status` rows. A module that would pass ~1000 lines becomes a
+//! directory (`mongo.rs` + `mongo/`); its tests stay in `<engine>/tests.rs`. This file routes
+//! by [`Engine`]: [`Observed`], [`observe`], [`plan_from`], `verify`, [`status`] and the
+//! engine-binary preflight check.
 //!
-//! To add an engine (MariaDB and Redis are next, as `mysql.rs` and `redis.rs`): a module here
-//! with `observe`, `plan`, its step functions, `verify`, `status_rows` and `BINARY_CHECK` /
-//! `BINARY_NAMES`; its arm in [`crate::Engine`] and [`crate::Engine::supported`]; its settings
-//! in [`crate::topology`] (default port, what the planner needs from the pod template); its
-//! [`Action`](crate::plan::Action) variants in [`crate::plan`] and their arms in
-//! `executor::run_step`; its rows in [`StatusReport`] and `render::status_table`. Every match on
-//! `Engine` and on `Action` is exhaustive, so the compiler lists the places left.
+//! To add an engine (MariaDB and Redis are next, as `mysql.rs` and `redis.rs` here):
+//! 1. `Engine` and `Engine::supported` in `lib.rs` (detection is the core's), and a value of
+//!    `--engine` in `main.rs`;
+//! 2. this module: `observe`, `plan`, one function per step, `verify`, `status_rows`,
+//!    `BINARY_CHECK` / `BINARY_NAMES`, with tests in `<engine>/tests.rs`;
+//! 3. its arms here (`Observed`, `observe`, `plan_from`, `verify`, `binary_check`, a field of
+//!    [`StatusReport`] and its rows in `render::status_table`);
+//! 4. its settings in [`crate::topology`] (default port, what the planner needs from the pod
+//!    template);
+//! 5. its [`Action`](crate::plan::Action) variants in [`crate::plan`] and their arms in
+//!    `executor::run_step`.
+//!
+//! Every match on `Engine` and on `Action` is exhaustive, so the compiler lists the places left.
 
 pub mod mongo;
 pub mod postgres;

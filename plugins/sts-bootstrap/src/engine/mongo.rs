@@ -1,5 +1,7 @@
-//! MongoDB: the scripts run through exec, the parsers of what they print (our JSON, or the mongo
-//! shells' own extended-JSON text), and the pure planner.
+//! MongoDB, in parts: `script` (the argv and JavaScript run through exec), `parse` (our JSON,
+//! or the mongo shells' own extended-JSON text), `planner` (pure), `status` (the `status`
+//! rows) and `live` (observe every member, the steps, verify). Their public items are
+//! re-exported here: callers write `mongo::plan`, `mongo::observe`.
 //!
 //! Rules (see reference/sts-bootstrap.md): query every member before anything; a member that
 //! has a replica-set config means never initiate again; two different configs (set name or

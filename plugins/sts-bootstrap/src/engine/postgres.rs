@@ -1,5 +1,6 @@
-//! PostgreSQL: the SQL and shell run through exec, the parser of the probe's JSON, and the pure
-//! planner.
+//! PostgreSQL: the SQL and shell run through exec, the parser of the probe's JSON, the pure
+//! planner, observing every server, the steps (replication role, `pg_hba` rule, slot, re-seed),
+//! the verification after convergence, and the `status` rows.
 //!
 //! Ordinal 0 (or `--primary`) is the primary. On it, idempotently: WAL settings checked, a
 //! replication role, a `pg_hba` rule for it (then reload), one physical slot per replica. On

@@ -1,3 +1,6 @@
+//! Tests of the MongoDB engine: scripts, parsers on recorded shell outputs, and the planner on
+//! probes built from parts.
+
 use super::*;
 use crate::testutil::{fixture, snapshot, topology};
 use crate::{Action, Options, Plan, StepStatus, Topology};
