@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::Engine;
 use crate::executor::{ApplyInputs, Ctx, poll};
 use crate::plan::{Action, Plan};
-use crate::topology::Topology;
+use crate::topology::{Member, Topology};
 use stateful_core::error::{Error, Result};
 use stateful_core::exec::{PodExec, sh, shell_quote};
 
@@ -304,13 +304,28 @@ pub fn plan(topo: &Topology, observed: Option<&[PodProbe]>, mut plan: Plan) -> P
     let n = replicas.len() as i64;
     let role = topo.replication_user.clone();
 
+    wal_step(&mut plan, &primary_m, primary.as_ref(), n);
+    primary_setup_steps(&mut plan, &primary_m, primary.as_ref(), &replicas, &role);
+    reseed_steps(
+        &mut plan,
+        topo,
+        &primary_m,
+        primary.as_ref(),
+        &replicas,
+        probe_of,
+    );
+    plan
+}
+
+/// `wal-settings`: blocked, with the `ALTER SYSTEM` fix, when the primary needs a restart.
+fn wal_step(plan: &mut Plan, primary_m: &Member, primary: Option<&ServerProbe>, n: i64) {
     let wal = plan.step(
         "wal-settings".into(),
         &primary_m.pod,
         Action::CheckWalSettings,
         format!("check wal_level ≥ replica, max_wal_senders ≥ {n}, max_replication_slots ≥ {n}"),
     );
-    if let Some(p) = &primary {
+    if let Some(p) = primary {
         let mut fixes = Vec::new();
         if !(p.wal_level == "replica" || p.wal_level == "logical") {
             fixes.push("wal_level = replica".to_string());
@@ -338,14 +353,25 @@ pub fn plan(topo: &Topology, observed: Option<&[PodProbe]>, mut plan: Plan) -> P
             ));
         }
     }
+}
 
+/// On the primary: the replication role, its `pg_hba` rule, one slot per replica.
+fn primary_setup_steps(
+    plan: &mut Plan,
+    primary_m: &Member,
+    primary: Option<&ServerProbe>,
+    replicas: &[Member],
+    role: &str,
+) {
     let r = plan.step(
         "replication-role".into(),
         &primary_m.pod,
-        Action::CreateReplicationRole { role: role.clone() },
+        Action::CreateReplicationRole {
+            role: role.to_string(),
+        },
         format!("create role {role} WITH REPLICATION LOGIN (password from the replication Secret, sent on stdin)"),
     );
-    if let Some(row) = primary.as_ref().and_then(|p| p.role.as_ref()) {
+    if let Some(row) = primary.and_then(|p| p.role.as_ref()) {
         if row.replication && row.login {
             r.done(format!("role {role} exists with REPLICATION LOGIN"));
         } else {
@@ -357,16 +383,15 @@ pub fn plan(topo: &Topology, observed: Option<&[PodProbe]>, mut plan: Plan) -> P
     let h = plan.step(
         "pg-hba".into(),
         &primary_m.pod,
-        Action::AddHbaRule { role: role.clone() },
+        Action::AddHbaRule {
+            role: role.to_string(),
+        },
         format!("allow `host replication {role} all scram-sha-256` in pg_hba.conf, then pg_reload_conf()"),
     );
-    if primary
-        .as_ref()
-        .is_some_and(|p| p.hba_allows_replication(&role))
-    {
+    if primary.is_some_and(|p| p.hba_allows_replication(role)) {
         h.done("pg_hba already has a replication rule for it");
     }
-    for m in &replicas {
+    for m in replicas {
         let slot = slot_name(&m.pod);
         let s = plan.step(
             format!("slot/{}", m.pod),
@@ -374,15 +399,24 @@ pub fn plan(topo: &Topology, observed: Option<&[PodProbe]>, mut plan: Plan) -> P
             Action::CreateSlot { slot: slot.clone() },
             format!("create physical replication slot {slot}"),
         );
-        if primary
-            .as_ref()
-            .is_some_and(|p| p.slots.iter().any(|x| x.slot_name == slot))
-        {
+        if primary.is_some_and(|p| p.slots.iter().any(|x| x.slot_name == slot)) {
             s.done("slot exists");
         }
     }
+}
+
+/// `reseed/<replica>` for each replica: done when it streams from this primary; blocked when the
+/// data directory cannot be swapped or would not survive the restart.
+fn reseed_steps<'a>(
+    plan: &mut Plan,
+    topo: &Topology,
+    primary_m: &Member,
+    primary: Option<&ServerProbe>,
+    replicas: &[Member],
+    probe_of: impl Fn(&str) -> Option<&'a PodProbe>,
+) {
     let mount_is_data = topo.data_mount.is_some() && topo.data_mount == topo.data_dir;
-    for m in &replicas {
+    for m in replicas {
         let slot = slot_name(&m.pod);
         let step = plan.step(
             format!("reseed/{}", m.pod),
@@ -397,7 +431,7 @@ pub fn plan(topo: &Topology, observed: Option<&[PodProbe]>, mut plan: Plan) -> P
             ),
         );
         let server = probe_of(&m.pod).and_then(|p| p.server.as_ref());
-        if let (Some(s), Some(p)) = (server, &primary) {
+        if let (Some(s), Some(p)) = (server, primary) {
             if s.streams_from(p, &primary_m.fqdn, &slot) {
                 step.done(format!(
                     "streaming from {} (system identifier {})",
@@ -430,7 +464,6 @@ pub fn plan(topo: &Topology, observed: Option<&[PodProbe]>, mut plan: Plan) -> P
             ));
         }
     }
-    plan
 }
 
 fn describe(p: &PodProbe, topo: &Topology) -> String {
