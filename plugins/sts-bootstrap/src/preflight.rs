@@ -252,7 +252,7 @@ pub async fn live_checks<E: PodExec>(ctx: &Ctx<'_, E>) -> Vec<Check> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The live plan: what `plan`, `apply` and `status` share
+// The live plan: what `plan` and `apply` share
 // ---------------------------------------------------------------------------------------------
 
 /// Preflight (named checks, exec permission first), then observe every member and plan.
