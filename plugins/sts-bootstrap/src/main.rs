@@ -18,8 +18,9 @@ use stateful_core::output::{to_json, to_yaml, write_text};
 use stateful_core::snapshot::{GapReason, Source};
 use stateful_core::{Error, ExitCode, Result};
 use stateful_flags::{FromFileArg, KubeArgs, Settings, duration};
-use sts_bootstrap::apply::{self, ApplyInputs, Ctx};
-use sts_bootstrap::{Engine, Options, Plan, StepStatus, Topology, render};
+use sts_bootstrap::executor::{self, ApplyInputs, Ctx};
+use sts_bootstrap::render::{self, render_plan};
+use sts_bootstrap::{Engine, Options, Plan, StepStatus, Topology, engine, preflight, secret};
 
 const AFTER_HELP: &str = "Examples:
   kubectl sts-bootstrap plan mongo                 # what would be done, from live state
@@ -199,10 +200,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 ));
             }
             let mut plan = Plan::new(&topo, "file");
-            plan.checks
-                .push(sts_bootstrap::preflight::service_check(&topo));
-            let plan = apply::plan_from(&topo, None, plan);
-            print_as(&plan, out, sts_bootstrap::render_plan)?;
+            plan.checks.push(preflight::service_check(&topo));
+            let plan = engine::plan_from(&topo, None, plan);
+            print_as(&plan, out, render_plan)?;
             return Ok(plan_exit(&plan));
         }
     };
@@ -215,7 +215,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     };
 
     if is_status {
-        let report = apply::status(&ctx).await;
+        let report = engine::status(&ctx).await;
         print_as(&report, out, render::status_table)?;
         return Ok(if report.errors.is_empty() {
             ExitCode::Success
@@ -224,9 +224,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         });
     }
 
-    let plan = apply::live_plan(&conn.client, &exec, &topo, exec_timeout, wait, !dry_run).await?;
+    let plan =
+        preflight::live_plan(&conn.client, &exec, &topo, exec_timeout, wait, !dry_run).await?;
     if dry_run || plan.refused.is_some() || plan.blocked().is_some() {
-        print_as(&plan, out, sts_bootstrap::render_plan)?;
+        print_as(&plan, out, render_plan)?;
         return Ok(plan_exit(&plan));
     }
     let pending = plan
@@ -235,10 +236,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         .filter(|s| s.status == StepStatus::Pending)
         .count();
     if pending > 0 {
-        eprint!("{}", sts_bootstrap::render_plan(&plan));
+        eprint!("{}", render_plan(&plan));
         confirm(yes, pending, topo.remove_missing)?;
     }
-    let secret = apply::replication_secret(
+    let secret = secret::replication_secret(
         &conn.client,
         &ns,
         &topo,
@@ -258,7 +259,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         replication_password: secret.map(|(pw, _)| pw),
         verify_token: format!("v-{}-{}", now.as_second(), std::process::id()),
     };
-    let report = apply::execute(&ctx, &plan, &inputs, |line| eprintln!("{line}")).await?;
+    let report = executor::execute(&ctx, &plan, &inputs, |line| eprintln!("{line}")).await?;
     print_as(&report, out, render::apply_summary)?;
     Ok(ExitCode::Success)
 }

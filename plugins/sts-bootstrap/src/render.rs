@@ -1,8 +1,11 @@
-//! Text renderings of sts-bootstrap's models (JSON and YAML serialise the models themselves).
+//! Text renderings of sts-bootstrap's models for people: the plan, the `status` table and the
+//! one-line `apply` summary (JSON and YAML serialise the models themselves).
 
 use stateful_core::output::{dash, table, table_text};
 
-use crate::apply::{ApplyReport, StatusReport};
+use crate::engine::StatusReport;
+use crate::executor::ApplyReport;
+use crate::plan::{CheckStatus, Plan, StepStatus};
 
 /// `status` as a table: MongoDB members, or PostgreSQL pods; errors after it.
 pub fn status_table(r: &StatusReport) -> String {
@@ -59,5 +62,132 @@ pub fn apply_summary(report: &ApplyReport) -> String {
             report.statefulset,
             report.steps.len() - done
         )
+    }
+}
+
+/// Render a plan for people.
+pub fn render_plan(plan: &Plan) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "StatefulSet {}/{} · engine {} · container {} · from {}",
+        plan.namespace, plan.statefulset, plan.engine, plan.container, plan.source
+    );
+    let _ = writeln!(s, "\nMembers:");
+    for m in &plan.members {
+        let _ = writeln!(
+            s,
+            "  {:<3} {:<24} {}{}",
+            m.ordinal,
+            m.pod,
+            m.host,
+            m.phase
+                .as_deref()
+                .map(|p| format!("  ({p})"))
+                .unwrap_or_default()
+        );
+    }
+    if !plan.checks.is_empty() {
+        let _ = writeln!(s, "\nPreflight:");
+        for c in &plan.checks {
+            let mark = match c.status {
+                CheckStatus::Pass => "ok  ",
+                CheckStatus::Warn => "warn",
+                CheckStatus::Fail => "FAIL",
+                CheckStatus::Skipped => "skip",
+            };
+            let _ = writeln!(s, "  [{mark}] {:<18} {}", c.name, c.message);
+        }
+    }
+    if !plan.observed.is_empty() {
+        let _ = writeln!(s, "\nObserved:");
+        for o in &plan.observed {
+            let _ = writeln!(s, "  {o}");
+        }
+    }
+    let _ = writeln!(s, "\nSteps:");
+    if plan.steps.is_empty() {
+        let _ = writeln!(s, "  (none)");
+    }
+    for (i, st) in plan.steps.iter().enumerate() {
+        let mark = match st.status {
+            StepStatus::Pending => "todo",
+            StepStatus::Done => "done",
+            StepStatus::Blocked => "BLOCKED",
+        };
+        let _ = writeln!(
+            s,
+            "  {:>2}. [{mark}] {} ({})",
+            i + 1,
+            st.description,
+            st.pod
+        );
+        if let Some(r) = &st.reason {
+            let _ = writeln!(s, "          {r}");
+        }
+    }
+    for n in &plan.notes {
+        let _ = writeln!(s, "\nnote: {n}");
+    }
+    if let Some(r) = &plan.refused {
+        let _ = writeln!(s, "\nREFUSED: {r}");
+    } else if plan.all_done() {
+        let _ = writeln!(s, "\nNothing to do: every step is already done.");
+    }
+    s
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::testutil::snapshot;
+    use crate::{Options, Topology, engine, preflight};
+
+    fn opts() -> Options {
+        Options {
+            cluster_domain: "cluster.local".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn rendered_plans_never_carry_planted_secrets() {
+        use base64::Engine as _;
+        let planted = [
+            "PLANTED-mongo-S3cret-9f8e7d",
+            "PLANTED-pg-S3cret-1a2b3c",
+            "PLANTED-literal-S3cret-77aa",
+        ];
+        let mut needles: Vec<String> = planted.iter().map(|s| s.to_string()).collect();
+        for p in planted {
+            needles.push(base64::engine::general_purpose::STANDARD.encode(p));
+        }
+        needles.push("PLANTED".into());
+        for (file, ns, name) in [
+            ("mongo-with-helper.yaml", "db", "mongo"),
+            ("todo-db.yaml", "default", "todo-db"),
+        ] {
+            let snap = snapshot(file);
+            let t = Topology::from_snapshot(&snap, ns, name, &opts()).unwrap();
+            let mut plan = Plan::new(&t, "file");
+            plan.checks.push(preflight::service_check(&t));
+            let plan = engine::plan_from(&t, None, plan);
+            assert!(!plan.steps.is_empty());
+            let texts = [
+                render_plan(&plan),
+                stateful_core::output::to_json(&plan).unwrap(),
+                stateful_core::output::to_yaml(&plan).unwrap(),
+                stateful_core::output::to_json(&t).unwrap(),
+            ];
+            for text in &texts {
+                for n in &needles {
+                    assert!(!text.contains(n.as_str()), "{file}: {n} leaked in:\n{text}");
+                }
+            }
+            assert!(texts[1].contains("\"apiVersion\": \"kubectl-stateful.io/v1alpha1\""));
+            assert!(texts[1].contains("\"kind\": \"BootstrapPlan\""));
+        }
     }
 }

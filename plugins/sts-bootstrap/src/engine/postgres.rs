@@ -1,5 +1,6 @@
-//! PostgreSQL: the SQL and shell run through exec, the parser of the probe's JSON, and the pure
-//! planner.
+//! PostgreSQL: the SQL and shell run through exec, the parser of the probe's JSON, the pure
+//! planner, observing every server, the steps (replication role, `pg_hba` rule, slot, re-seed),
+//! the verification after convergence, and the `status` rows.
 //!
 //! Ordinal 0 (or `--primary`) is the primary. On it, idempotently: WAL settings checked, a
 //! replication role, a `pg_hba` rule for it (then reload), one physical slot per replica. On
@@ -11,8 +12,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Action, Engine, Plan, Topology};
-use stateful_core::exec::{sh, shell_quote};
+use crate::Engine;
+use crate::executor::{ApplyInputs, Ctx, poll};
+use crate::plan::{Action, Plan};
+use crate::topology::{Member, Topology};
+use stateful_core::error::{Error, Result};
+use stateful_core::exec::{PodExec, sh, shell_quote};
 
 pub const MARK: &str = "@@STS@@";
 
@@ -299,13 +304,28 @@ pub fn plan(topo: &Topology, observed: Option<&[PodProbe]>, mut plan: Plan) -> P
     let n = replicas.len() as i64;
     let role = topo.replication_user.clone();
 
+    wal_step(&mut plan, &primary_m, primary.as_ref(), n);
+    primary_setup_steps(&mut plan, &primary_m, primary.as_ref(), &replicas, &role);
+    reseed_steps(
+        &mut plan,
+        topo,
+        &primary_m,
+        primary.as_ref(),
+        &replicas,
+        probe_of,
+    );
+    plan
+}
+
+/// `wal-settings`: blocked, with the `ALTER SYSTEM` fix, when the primary needs a restart.
+fn wal_step(plan: &mut Plan, primary_m: &Member, primary: Option<&ServerProbe>, n: i64) {
     let wal = plan.step(
         "wal-settings".into(),
         &primary_m.pod,
         Action::CheckWalSettings,
         format!("check wal_level ≥ replica, max_wal_senders ≥ {n}, max_replication_slots ≥ {n}"),
     );
-    if let Some(p) = &primary {
+    if let Some(p) = primary {
         let mut fixes = Vec::new();
         if !(p.wal_level == "replica" || p.wal_level == "logical") {
             fixes.push("wal_level = replica".to_string());
@@ -333,14 +353,25 @@ pub fn plan(topo: &Topology, observed: Option<&[PodProbe]>, mut plan: Plan) -> P
             ));
         }
     }
+}
 
+/// On the primary: the replication role, its `pg_hba` rule, one slot per replica.
+fn primary_setup_steps(
+    plan: &mut Plan,
+    primary_m: &Member,
+    primary: Option<&ServerProbe>,
+    replicas: &[Member],
+    role: &str,
+) {
     let r = plan.step(
         "replication-role".into(),
         &primary_m.pod,
-        Action::CreateReplicationRole { role: role.clone() },
+        Action::CreateReplicationRole {
+            role: role.to_string(),
+        },
         format!("create role {role} WITH REPLICATION LOGIN (password from the replication Secret, sent on stdin)"),
     );
-    if let Some(row) = primary.as_ref().and_then(|p| p.role.as_ref()) {
+    if let Some(row) = primary.and_then(|p| p.role.as_ref()) {
         if row.replication && row.login {
             r.done(format!("role {role} exists with REPLICATION LOGIN"));
         } else {
@@ -352,16 +383,15 @@ pub fn plan(topo: &Topology, observed: Option<&[PodProbe]>, mut plan: Plan) -> P
     let h = plan.step(
         "pg-hba".into(),
         &primary_m.pod,
-        Action::AddHbaRule { role: role.clone() },
+        Action::AddHbaRule {
+            role: role.to_string(),
+        },
         format!("allow `host replication {role} all scram-sha-256` in pg_hba.conf, then pg_reload_conf()"),
     );
-    if primary
-        .as_ref()
-        .is_some_and(|p| p.hba_allows_replication(&role))
-    {
+    if primary.is_some_and(|p| p.hba_allows_replication(role)) {
         h.done("pg_hba already has a replication rule for it");
     }
-    for m in &replicas {
+    for m in replicas {
         let slot = slot_name(&m.pod);
         let s = plan.step(
             format!("slot/{}", m.pod),
@@ -369,15 +399,24 @@ pub fn plan(topo: &Topology, observed: Option<&[PodProbe]>, mut plan: Plan) -> P
             Action::CreateSlot { slot: slot.clone() },
             format!("create physical replication slot {slot}"),
         );
-        if primary
-            .as_ref()
-            .is_some_and(|p| p.slots.iter().any(|x| x.slot_name == slot))
-        {
+        if primary.is_some_and(|p| p.slots.iter().any(|x| x.slot_name == slot)) {
             s.done("slot exists");
         }
     }
+}
+
+/// `reseed/<replica>` for each replica: done when it streams from this primary; blocked when the
+/// data directory cannot be swapped or would not survive the restart.
+fn reseed_steps<'a>(
+    plan: &mut Plan,
+    topo: &Topology,
+    primary_m: &Member,
+    primary: Option<&ServerProbe>,
+    replicas: &[Member],
+    probe_of: impl Fn(&str) -> Option<&'a PodProbe>,
+) {
     let mount_is_data = topo.data_mount.is_some() && topo.data_mount == topo.data_dir;
-    for m in &replicas {
+    for m in replicas {
         let slot = slot_name(&m.pod);
         let step = plan.step(
             format!("reseed/{}", m.pod),
@@ -392,7 +431,7 @@ pub fn plan(topo: &Topology, observed: Option<&[PodProbe]>, mut plan: Plan) -> P
             ),
         );
         let server = probe_of(&m.pod).and_then(|p| p.server.as_ref());
-        if let (Some(s), Some(p)) = (server, &primary) {
+        if let (Some(s), Some(p)) = (server, primary) {
             if s.streams_from(p, &primary_m.fqdn, &slot) {
                 step.done(format!(
                     "streaming from {} (system identifier {})",
@@ -425,7 +464,6 @@ pub fn plan(topo: &Topology, observed: Option<&[PodProbe]>, mut plan: Plan) -> P
             ));
         }
     }
-    plan
 }
 
 fn describe(p: &PodProbe, topo: &Topology) -> String {
@@ -467,6 +505,215 @@ fn describe(p: &PodProbe, topo: &Topology) -> String {
     }
     line
 }
+
+// ---------------------------------------------------------------------------------------------
+// Observation, steps and verification (through exec)
+// ---------------------------------------------------------------------------------------------
+
+/// The engine-binary preflight check: a script that fails when one is missing, and what it
+/// looks for.
+pub const BINARY_CHECK: &str = "command -v psql && command -v pg_basebackup";
+pub const BINARY_NAMES: &str = "psql and pg_basebackup";
+
+/// Probe one server.
+pub async fn probe<E: PodExec>(ctx: &Ctx<'_, E>, pod: &str, ordinal: u32) -> PodProbe {
+    let (server, error) = match ctx.run(pod, probe_argv(ctx.topo), None).await {
+        Ok(o) if o.success() => match parse_probe(&o.stdout) {
+            Ok(s) => (Some(s), None),
+            Err(e) => (None, Some(e)),
+        },
+        Ok(o) => (None, Some(o.brief())),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    PodProbe {
+        pod: pod.into(),
+        ordinal,
+        server,
+        error,
+    }
+}
+
+/// Probe every member, in ordinal order.
+pub async fn observe<E: PodExec>(ctx: &Ctx<'_, E>) -> Vec<PodProbe> {
+    let mut out = Vec::new();
+    for m in &ctx.topo.members {
+        out.push(probe(ctx, &m.pod, m.ordinal).await);
+    }
+    out
+}
+
+fn password(inputs: &ApplyInputs) -> Result<&String> {
+    inputs
+        .replication_password
+        .as_ref()
+        .ok_or_else(|| Error::Failed("no replication password (Secret)".into()))
+}
+
+/// Step `replication-role`: the password goes on stdin.
+pub(crate) async fn create_role<E: PodExec>(
+    ctx: &Ctx<'_, E>,
+    pod: &str,
+    role: &str,
+    inputs: &ApplyInputs,
+) -> Result<Option<String>> {
+    let pw = password(inputs)?;
+    ctx.run_ok(
+        pod,
+        "create replication role",
+        create_role_argv(role),
+        Some(format!("{pw}\n").into_bytes()),
+    )
+    .await?;
+    Ok(None)
+}
+
+/// Step `pg-hba`.
+pub(crate) async fn add_hba_rule<E: PodExec>(
+    ctx: &Ctx<'_, E>,
+    pod: &str,
+    role: &str,
+) -> Result<Option<String>> {
+    ctx.run_ok(pod, "pg_hba rule", add_hba_argv(role), None)
+        .await?;
+    Ok(None)
+}
+
+/// Step `slot/<replica>`.
+pub(crate) async fn create_slot<E: PodExec>(
+    ctx: &Ctx<'_, E>,
+    pod: &str,
+    slot: &str,
+) -> Result<Option<String>> {
+    ctx.run_ok(pod, "create slot", sql_argv(&create_slot_sql(slot)), None)
+        .await?;
+    Ok(None)
+}
+
+/// Step `reseed/<replica>`: re-seed, then wait until the replica streams from the primary.
+pub(crate) async fn reseed<E: PodExec>(
+    ctx: &Ctx<'_, E>,
+    replica: &str,
+    slot: &str,
+    inputs: &ApplyInputs,
+) -> Result<Option<String>> {
+    let pw = password(inputs)?;
+    let argv = reseed_argv(ctx.topo, replica, slot, &inputs.stamp);
+    // Stopping the server ends the container (postgres is PID 1), which may cut this
+    // exec session before its status arrives: a lost stream is not a failure here, a
+    // non-zero exit is. Streaming from the primary decides.
+    let moved = match ctx
+        .run(replica, argv, Some(format!("{pw}\n").into_bytes()))
+        .await
+    {
+        Ok(out) if out.success() => out
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(MARK))
+            .unwrap_or("reseeded")
+            .to_string(),
+        Ok(out) => {
+            return Err(Error::Failed(format!(
+                "re-seed on {replica} failed (exit {}): {}",
+                out.code,
+                out.brief()
+            )));
+        }
+        Err(e) => format!("reseeded (the exec session ended with the server: {e})"),
+    };
+    let primary_pod = ctx.primary_pod();
+    let fqdn = ctx
+        .topo
+        .member(ctx.topo.primary)
+        .map(|m| m.fqdn.clone())
+        .unwrap_or_default();
+    let ordinal = ctx
+        .topo
+        .members
+        .iter()
+        .find(|m| m.pod == replica)
+        .map(|m| m.ordinal)
+        .unwrap_or(0);
+    poll(
+        ctx,
+        &format!("{replica} to stream from {primary_pod}"),
+        async || {
+            let p = probe(ctx, &primary_pod, ctx.topo.primary).await.server?;
+            let r = probe(ctx, replica, ordinal).await.server?;
+            r.streams_from(&p, &fqdn, slot).then_some(())
+        },
+    )
+    .await?;
+    Ok(Some(moved))
+}
+
+/// After convergence: a row written on the primary is read on each replica, and every replica
+/// is `streaming` in the primary's pg_stat_replication.
+pub(crate) async fn verify<E: PodExec>(
+    ctx: &Ctx<'_, E>,
+    inputs: &ApplyInputs,
+) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let primary = ctx.primary_pod();
+    let tok = &inputs.verify_token;
+    if !tok.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(Error::Other("bad verification token".into()));
+    }
+    let sql = format!(
+        "CREATE TABLE IF NOT EXISTS public.sts_bootstrap_check (token text PRIMARY KEY, written_at timestamptz NOT NULL DEFAULT now()); INSERT INTO public.sts_bootstrap_check (token) VALUES ('{tok}') ON CONFLICT DO NOTHING"
+    );
+    ctx.run_ok(&primary, "write verification row", sql_argv(&sql), None)
+        .await?;
+    for m in ctx
+        .topo
+        .members
+        .iter()
+        .filter(|m| m.ordinal != ctx.topo.primary)
+    {
+        let q = format!("SELECT count(*) FROM public.sts_bootstrap_check WHERE token = '{tok}'");
+        poll(
+            ctx,
+            &format!("the verification row to reach {}", m.pod),
+            async || {
+                ctx.run(&m.pod, sql_argv(&q), None)
+                    .await
+                    .ok()
+                    .filter(|o| o.success() && o.stdout.trim() == "1")
+                    .map(|_| ())
+            },
+        )
+        .await?;
+        out.push(format!("{}: row written on {primary} is readable", m.pod));
+    }
+    let p = probe(ctx, &primary, ctx.topo.primary).await;
+    let server = p
+        .server
+        .ok_or_else(|| Error::Failed(format!("verification: cannot query {primary}")))?;
+    for m in ctx
+        .topo
+        .members
+        .iter()
+        .filter(|m| m.ordinal != ctx.topo.primary)
+    {
+        let st = server
+            .replication
+            .iter()
+            .find(|r| r.application_name.as_deref() == Some(m.pod.as_str()))
+            .and_then(|r| r.state.clone());
+        if st.as_deref() != Some("streaming") {
+            return Err(Error::Failed(format!(
+                "verification: pg_stat_replication on {primary} shows {} as {}",
+                m.pod,
+                st.as_deref().unwrap_or("absent")
+            )));
+        }
+        out.push(format!("{}: streaming in pg_stat_replication", m.pod));
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Status
+// ---------------------------------------------------------------------------------------------
 
 /// Status rows: the primary's `pg_stat_replication` joined with each replica's receiver.
 #[derive(Debug, Clone, Serialize)]

@@ -1,6 +1,10 @@
+//! Tests of the MongoDB engine: scripts, parsers on recorded shell outputs, and the planner on
+//! probes built from parts.
+
 use super::*;
 use crate::testutil::{fixture, snapshot, topology};
-use crate::{Options, Plan, StepStatus, Topology};
+use crate::{Action, Options, Plan, StepStatus, Topology};
+use serde_json::Value;
 
 fn topo(replicas: Option<i32>) -> Topology {
     topology("mongo.yaml", "mongo", replicas)

@@ -1,3 +1,6 @@
+//! Tests of the PostgreSQL engine: scripts, the probe parser on recorded server outputs, the
+//! planner and the status rows.
+
 use super::*;
 use crate::testutil::{fixture, topology};
 use crate::{Plan, StepStatus, Topology};
