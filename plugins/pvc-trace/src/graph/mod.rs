@@ -102,7 +102,8 @@ pub fn trace_into(
     for gap in &snap.gaps {
         b.diagnose().gap(gap);
     }
-    let mut diagnostics = b.found.into_diagnostics();
+    // Free the index and the shown set before the sink finishes: a table is formatted then.
+    let mut diagnostics = b.into_diagnostics();
     if let Some(min) = problems {
         diagnostics.retain(|d| d.severity >= min && shown.contains(&ObjKey::of(&d.object)));
     }
@@ -113,6 +114,7 @@ pub fn trace_into(
             .then_with(|| a.code.cmp(&b.code))
     });
     let summary = summary_of(shown.iter().map(ObjKey::kind), &diagnostics);
+    drop(shown);
     let report = Report {
         api_version: API_VERSION,
         kind: KIND,
@@ -284,6 +286,11 @@ impl<'a> Builder<'a> {
             idx: &self.idx,
             found: &mut self.found,
         }
+    }
+
+    /// Every diagnostic found, in order; the index and the rest are freed.
+    fn into_diagnostics(self) -> Vec<Diagnostic> {
+        self.found.into_diagnostics()
     }
 
     /// `Unknown`, with the reason when the snapshot has a gap for `kind`.
