@@ -9,12 +9,12 @@
 //! - `attachments`: VolumeAttachment attach and detach errors;
 //! - `scheduling`: node affinity no node satisfies, pods on the wrong node, unschedulable pods;
 //! - `pods`: a pod's missing claims, scheduling, and mount failures;
-//! - this file: where findings are kept ([`Findings`], one per object and code), the view of
+//! - this file: where findings are kept (`Findings`, one per object and code), the view of
 //!   them that renderers get while roots stream ([`Diagnosed`]), the diagnoser the subjects
-//!   are methods of ([`Diagnoser`]), events, and the diagnostics of gaps in the snapshot.
+//!   are methods of (`Diagnoser`), events, and the diagnostics of gaps in the snapshot.
 //!
 //! Only known facts raise warnings or errors: a check that needs a kind the snapshot lacks is
-//! skipped (the gap itself is reported once, by [`Diagnoser::gap`]).
+//! skipped (the gap itself is reported once, by `Diagnoser::gap`).
 
 mod attachments;
 mod binding;

@@ -2,7 +2,7 @@
 //!
 //! [`JsonSink`] streams it: the head (`apiVersion` … `targets`) and `"roots": [` before the
 //! first root, each root as the trace pushes it, then `diagnostics`, `unknown` and `summary`.
-//! Every value goes through serde_json with [`Nested`], serde_json's pretty formatter started
+//! Every value goes through serde_json with `Nested`, serde_json's pretty formatter started
 //! at the depth the value has in the document, so the bytes are those of serialising the
 //! whole [`Report`] ([`render_json`]).
 

@@ -1,6 +1,6 @@
 //! `-o table` and `-o wide`: one row per chain (pod volume, claim, volume), kubectl-style, and
 //! the problems footer. [`TableSink`] keeps only each root's row cells while the trace streams;
-//! the table is written at the end, in batches of [`TABLE_BATCH`] rows with the widths of the
+//! the table is written at the end, in batches of `TABLE_BATCH` rows with the widths of the
 //! whole table.
 
 use crate::diagnose::Diagnosed;
