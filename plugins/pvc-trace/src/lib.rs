@@ -1,18 +1,24 @@
 //! kubectl pvc-trace, the library: where does this pod's data actually live?
 //!
 //! A snapshot (from the core) is indexed ([`index`]), traced into a graph of pods, claims,
-//! volumes, classes and backends with diagnostics ([`build`]), decoded down to the backing
-//! storage ([`backend`]), and handed root by root to a renderer ([`render`]). No I/O happens
-//! here except writing to the `&mut dyn Write` a renderer is given.
+//! volumes, classes and backends ([`graph`]) whose objects are diagnosed on their first visit
+//! ([`diagnose`]), decoded down to the backing storage ([`backend`]), and pushed root by root
+//! into a [`Sink`] ([`sink`]): a streaming renderer, or a collector for a whole report
+//! ([`render`]). No I/O happens here except writing to the `&mut dyn Write` a renderer is
+//! given.
 
 pub mod backend;
-pub mod build;
+pub mod diagnose;
+pub mod graph;
 pub mod index;
 pub mod model;
+mod objects;
 pub mod quantity;
 pub mod render;
+pub mod sink;
 pub mod target;
 
-pub use build::{KINDS, TraceOptions, trace, trace_each};
+pub use graph::{KINDS, TraceOptions, trace, trace_into};
 pub use model::*;
+pub use sink::Sink;
 pub use target::Target;

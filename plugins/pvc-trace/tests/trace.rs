@@ -1,8 +1,8 @@
 #![allow(clippy::unwrap_used)]
 //! Trace and diagnostics on fixture dumps (pure: no cluster).
 
-use pvc_trace::build::Snapshot;
-use pvc_trace::{self as trace, Root, Severity, Target, TraceOptions, build::retain_problems};
+use pvc_trace::graph::Snapshot;
+use pvc_trace::{self as trace, Root, Severity, Target, TraceOptions, graph::retain_problems};
 use stateful_core::snapshot::{Gap, GapReason, Kind, parse_dump_into};
 
 fn snap(yaml: &str) -> Snapshot {
@@ -561,7 +561,7 @@ fn json_schema_header_and_yaml_round_trip() {
 /// rendering the whole report writes, with and without `--problems`, in every namespace scope.
 #[test]
 fn streamed_output_equals_the_whole_report_rendered() {
-    use pvc_trace::build::retain_problems;
+    use pvc_trace::graph::retain_problems;
     use pvc_trace::render::Format;
     use pvc_trace::render::{render, write};
     let s = demo();

@@ -1,0 +1,508 @@
+//! `-o table` and `-o wide`: one row per chain (pod volume, claim, volume), kubectl-style, and
+//! the problems footer. [`TableSink`] keeps only each root's row cells while the trace streams;
+//! the table is written at the end, in batches of `TABLE_BATCH` rows with the widths of the
+//! whole table.
+
+use crate::diagnose::Diagnosed;
+use crate::model::*;
+use crate::sink::Sink;
+use stateful_core::error::Result;
+use stateful_core::output::{bare_table, dash, table, written};
+
+use super::{problems_by_object, short_modes};
+
+/// Writes the table of the roots pushed into it, with their problems, at the end.
+pub struct TableSink<'w> {
+    out: &'w mut dyn std::io::Write,
+    wide: bool,
+    rows: Vec<Vec<String>>,
+}
+
+impl<'w> TableSink<'w> {
+    /// `wide`: the columns of `-o wide`.
+    pub fn new(out: &'w mut dyn std::io::Write, wide: bool) -> Self {
+        TableSink {
+            out,
+            wide,
+            rows: Vec::new(),
+        }
+    }
+}
+
+impl Sink for TableSink<'_> {
+    fn root(&mut self, root: Root, diagnosed: &Diagnosed<'_>) -> Result<()> {
+        let mut rs = Vec::new();
+        root_rows(&root, &mut rs);
+        // Settle each row's problems now: only its cells are kept.
+        for r in rs {
+            let problems = problem_codes(&r.objects, |o| diagnosed.of(o).collect());
+            self.rows.push(row_cells(r, problems, self.wide));
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, report: &Report) -> Result<()> {
+        let rows = std::mem::take(&mut self.rows);
+        write_table(self.out, rows, report, self.wide, TABLE_BATCH)
+    }
+}
+
+/// One row: a chain's cells, and the objects it shows (for its problems column).
+struct Row {
+    namespace: String,
+    pod: String,
+    node: String,
+    zone: String,
+    volume: String,
+    mounts: String,
+    claim: String,
+    status: String,
+    size: String,
+    access: String,
+    pv: String,
+    reclaim: String,
+    class: String,
+    backend: String,
+    objects: Vec<ObjectRef>,
+}
+
+impl Row {
+    fn empty(namespace: &str) -> Row {
+        Row {
+            namespace: namespace.to_string(),
+            pod: "-".into(),
+            node: "-".into(),
+            zone: "-".into(),
+            volume: "-".into(),
+            mounts: "-".into(),
+            claim: "-".into(),
+            status: "-".into(),
+            size: "-".into(),
+            access: "-".into(),
+            pv: "-".into(),
+            reclaim: "-".into(),
+            class: "-".into(),
+            backend: "-".into(),
+            objects: vec![],
+        }
+    }
+
+    fn with_claim(mut self, c: &ClaimNode) -> Row {
+        self.claim = c.name.clone();
+        self.status = c.phase.clone();
+        self.size = match (&c.requested, &c.capacity) {
+            (Some(r), Some(cap)) if r != cap => format!("{cap} (req {r})"),
+            (_, Some(cap)) => cap.clone(),
+            (Some(r), None) => format!("req {r}"),
+            _ => "-".into(),
+        };
+        self.access = short_modes(&c.access_modes);
+        self.class = dash(c.storage_class.as_deref());
+        self.objects.push(ObjectRef::new(
+            "PersistentVolumeClaim",
+            Some(&c.namespace),
+            &c.name,
+        ));
+        if let Some(cl) = &c.class {
+            self.objects
+                .push(ObjectRef::new("StorageClass", None, &cl.name));
+        }
+        if let Some(pv) = &c.volume {
+            self = self.with_pv(pv);
+        }
+        self
+    }
+
+    fn with_pv(mut self, pv: &PvNode) -> Row {
+        self.pv = if pv.phase == "Bound" {
+            pv.name.clone()
+        } else {
+            format!("{} ({})", pv.name, pv.phase)
+        };
+        self.reclaim = dash(pv.reclaim_policy.as_deref());
+        if self.class == "-" {
+            self.class = dash(pv.storage_class.as_deref());
+        }
+        if self.access == "-" {
+            self.access = short_modes(&pv.access_modes);
+        }
+        if self.size == "-" {
+            self.size = dash(pv.capacity.as_deref());
+        }
+        self.backend = pv
+            .backend
+            .as_ref()
+            .map(|b| b.summary.clone())
+            .unwrap_or_else(|| pv.phase.clone());
+        self.objects
+            .push(ObjectRef::new("PersistentVolume", None, &pv.name));
+        self
+    }
+
+    fn with_pod(mut self, p: &PodNode) -> Row {
+        self.pod = p.name.clone();
+        self.node = dash(p.node.as_deref());
+        self.zone = dash(p.zone.as_deref());
+        self.objects
+            .push(ObjectRef::new("Pod", Some(&p.namespace), &p.name));
+        self
+    }
+}
+
+fn pod_rows(p: &PodNode, rows: &mut Vec<Row>) {
+    let mut any = false;
+    for v in &p.volumes {
+        if matches!(
+            v.type_.as_str(),
+            "configMap" | "secret" | "projected" | "downwardAPI"
+        ) {
+            continue;
+        }
+        any = true;
+        let mut row = Row::empty(&p.namespace).with_pod(p);
+        row.volume = v.name.clone();
+        row.mounts = if v.mounts.is_empty() {
+            "-".into()
+        } else {
+            v.mounts
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{}:{}{}",
+                        m.container,
+                        m.path,
+                        if m.read_only { "(ro)" } else { "" }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        row = match &v.claim {
+            Some(c) => row.with_claim(c),
+            None => {
+                row.backend = match &v.detail {
+                    Some(d) => format!("{} {d}", v.type_),
+                    None => v.type_.clone(),
+                };
+                row
+            }
+        };
+        rows.push(row);
+    }
+    if !any {
+        rows.push(Row::empty(&p.namespace).with_pod(p));
+    }
+}
+
+fn rows_of(report: &Report) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for root in &report.roots {
+        root_rows(root, &mut rows);
+    }
+    rows
+}
+
+/// The table rows of one root.
+fn root_rows(root: &Root, rows: &mut Vec<Row>) {
+    match root {
+        Root::Pod(p) => pod_rows(p, rows),
+        Root::Claim(c) => rows.push(Row::empty(&c.namespace).with_claim(c)),
+        Root::Volume(rv) => {
+            let ns = rv.claim.as_ref().map(|c| c.namespace.clone()).or_else(|| {
+                rv.volume
+                    .claim_ref
+                    .as_ref()
+                    .and_then(|r| r.namespace.clone())
+            });
+            let mut row = Row::empty(ns.as_deref().unwrap_or("-"));
+            if let Some(c) = &rv.claim {
+                row = row.with_claim(c);
+            } else if let Some(cr) = &rv.volume.claim_ref {
+                row.claim = format!("{} ({})", cr.name, rv.claim_status);
+            }
+            row = row.with_pv(&rv.volume);
+            if let Some(p) = rv.pods.first() {
+                row.pod = p.name.clone();
+                row.node = dash(p.node.as_deref());
+            }
+            rows.push(row);
+        }
+        Root::Workload(w) => {
+            for e in &w.expected_claims {
+                let pod = w.pods.iter().find(|p| {
+                    p.volumes
+                        .iter()
+                        .any(|v| v.claim.as_ref().is_some_and(|c| c.name == e.name))
+                });
+                let mut row = Row::empty(&w.namespace);
+                if let Some(p) = pod {
+                    row = row.with_pod(p);
+                }
+                row = match &e.claim {
+                    Some(c) => row.with_claim(c),
+                    None => {
+                        row.claim = e.name.clone();
+                        row.status = "Missing".into();
+                        row.objects.push(ObjectRef::new(
+                            "PersistentVolumeClaim",
+                            Some(&w.namespace),
+                            &e.name,
+                        ));
+                        row
+                    }
+                };
+                if !e.template.is_empty() {
+                    row.volume = e.template.clone();
+                }
+                rows.push(row);
+            }
+            for c in &w.leftover_claims {
+                let mut row = Row::empty(&w.namespace).with_claim(c);
+                row.pod = "(scaled down)".into();
+                rows.push(row);
+            }
+            if w.expected_claims.is_empty() {
+                for p in &w.pods {
+                    pod_rows(p, rows);
+                }
+            }
+        }
+        Root::StorageClass(v) => {
+            for c in &v.claims {
+                rows.push(Row::empty(&c.namespace).with_claim(c));
+            }
+            for pv in &v.unclaimed_volumes {
+                rows.push(Row::empty("-").with_pv(pv));
+            }
+        }
+        Root::Node(n) => {
+            for p in &n.pods {
+                pod_rows(p, rows);
+            }
+        }
+    }
+}
+
+/// The problems column: `severity:code` of each warning or error about the row's objects.
+fn problem_codes<'d>(
+    objects: &[ObjectRef],
+    diags_of: impl Fn(&ObjectRef) -> Vec<&'d Diagnostic>,
+) -> String {
+    let mut codes: Vec<String> = Vec::new();
+    for o in objects {
+        // In report order (severity, then code), however they were found.
+        let mut ds = diags_of(o);
+        ds.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.code.cmp(&b.code))
+        });
+        for d in ds {
+            if d.severity >= Severity::Warning {
+                let c = format!("{}:{}", d.severity, d.code);
+                if !codes.contains(&c) {
+                    codes.push(c);
+                }
+            }
+        }
+    }
+    if codes.is_empty() {
+        "-".into()
+    } else {
+        codes.join(",")
+    }
+}
+
+/// A whole report as a table.
+pub(super) fn render_table(report: &Report, wide: bool) -> String {
+    let by_obj = problems_by_object(report);
+    let cells = rows_of(report)
+        .into_iter()
+        .map(|r| {
+            let problems = problem_codes(&r.objects, |o| {
+                by_obj.get(o).map(|v| v.to_vec()).unwrap_or_default()
+            });
+            row_cells(r, problems, wide)
+        })
+        .collect();
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = write_table(&mut out, cells, report, wide, TABLE_BATCH);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Rows per comfy-table batch: a 10,000-row table is formatted a thousand rows at a time, with
+/// the column widths of the whole table, so its formatted text never exists all at once.
+const TABLE_BATCH: usize = 1000;
+
+fn headers(wide: bool) -> Vec<&'static str> {
+    let mut headers = vec!["namespace", "pod"];
+    if wide {
+        headers.extend(["node", "zone"]);
+    }
+    headers.push("volume");
+    if wide {
+        headers.push("mounts");
+    }
+    headers.extend(["claim", "status", "size"]);
+    if wide {
+        headers.push("access");
+    }
+    headers.push("pv");
+    if wide {
+        headers.push("reclaim");
+    }
+    headers.extend(["class", "backend", "problems"]);
+    headers
+}
+
+/// A row's cells, in the order of [`headers`].
+fn row_cells(r: Row, problems: String, wide: bool) -> Vec<String> {
+    let mut cells = vec![r.namespace, r.pod];
+    if wide {
+        cells.extend([r.node, r.zone]);
+    }
+    cells.push(r.volume);
+    if wide {
+        cells.push(r.mounts);
+    }
+    cells.extend([r.claim, r.status, r.size]);
+    if wide {
+        cells.push(r.access);
+    }
+    cells.push(r.pv);
+    if wide {
+        cells.push(r.reclaim);
+    }
+    cells.extend([r.class, r.backend, problems]);
+    cells
+}
+
+/// The table (or "No volumes found"), then the problems footer, line by line to `out`.
+/// comfy-table formats `batch` rows at a time; every batch gets the widths of the whole
+/// table (measured by comfy-table itself), so the text is the same as one table's. A closed
+/// pipe ends quietly.
+fn write_table(
+    out: &mut dyn std::io::Write,
+    rows: Vec<Vec<String>>,
+    report: &Report,
+    wide: bool,
+    batch: usize,
+) -> Result<()> {
+    use comfy_table::{ColumnConstraint, Width};
+    use std::io::Write;
+    let headers = headers(wide);
+    let batch = batch.max(1);
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
+    let res = (|| {
+        if rows.is_empty() {
+            w.write_all(
+                match &report.namespace {
+                    Some(ns) => format!("No volumes found in namespace {ns}.\n"),
+                    None => "No volumes found.\n".to_string(),
+                }
+                .as_bytes(),
+            )?;
+        } else {
+            let mut widths = table(&headers).column_max_content_widths();
+            for chunk in rows.chunks(batch) {
+                let mut t = comfy_table::Table::new();
+                for r in chunk {
+                    t.add_row(r.clone());
+                }
+                for (w, c) in widths.iter_mut().zip(t.column_max_content_widths()) {
+                    *w = (*w).max(c);
+                }
+            }
+            for (i, chunk) in rows.chunks(batch).enumerate() {
+                let mut t = if i == 0 {
+                    table(&headers)
+                } else {
+                    bare_table()
+                };
+                for r in chunk {
+                    t.add_row(r.clone());
+                }
+                for (c, width) in t.column_iter_mut().zip(&widths) {
+                    c.set_padding((0, 3));
+                    c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(
+                        width.saturating_add(3),
+                    )));
+                }
+                for line in t.lines() {
+                    w.write_all(line.trim_end().as_bytes())?;
+                    w.write_all(b"\n")?;
+                }
+            }
+        }
+        w.write_all(footer(report, Severity::Warning).as_bytes())?;
+        w.flush()
+    })();
+    written(res)
+}
+
+/// Problems (at or above `min`), one per line, then the unknowns.
+fn footer(report: &Report, min: Severity) -> String {
+    let mut out = String::new();
+    let shown: Vec<&Diagnostic> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity >= min)
+        .collect();
+    if !shown.is_empty() {
+        out.push_str("\nProblems:\n");
+        for d in shown {
+            out.push_str(&format!(
+                "  {:<7} {:<24} {}\n",
+                d.severity, d.code, d.message
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{Snapshot, TraceOptions, trace};
+
+    /// Formatting the table in batches gives the text of one table, whatever the batch size.
+    #[test]
+    fn batched_tables_equal_one_table() {
+        let mut snap = Snapshot::default();
+        stateful_core::snapshot::parse_dump_into(
+            &mut snap,
+            std::path::Path::new("demo-cluster.yaml"),
+            include_str!("../../../../examples/demo-cluster.yaml"),
+        )
+        .unwrap();
+        let report = trace(&snap, &TraceOptions::default()).unwrap();
+        for wide in [false, true] {
+            let cells = || {
+                let by_obj = problems_by_object(&report);
+                rows_of(&report)
+                    .into_iter()
+                    .map(|r| {
+                        let p = problem_codes(&r.objects, |o| {
+                            by_obj.get(o).map(|v| v.to_vec()).unwrap_or_default()
+                        });
+                        row_cells(r, p, wide)
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let rows = cells().len();
+            assert!(rows > 10, "{rows}");
+            let mut whole = Vec::new();
+            write_table(&mut whole, cells(), &report, wide, usize::MAX).unwrap();
+            for batch in [1, 2, 7] {
+                let mut batched = Vec::new();
+                write_table(&mut batched, cells(), &report, wide, batch).unwrap();
+                assert_eq!(
+                    String::from_utf8(batched).unwrap(),
+                    String::from_utf8(whole.clone()).unwrap(),
+                    "batch {batch}, wide {wide}"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,496 @@
+//! `-o tree` (the default for one target): each root drawn with its chain down to the backend,
+//! every object's problems right under it, and the problems about objects not drawn at the end.
+//! Rendered from the whole report.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::graph::root_objects;
+use crate::model::*;
+
+use super::{problems_by_object, short_modes};
+
+/// The text drawn so far, and the report's diagnostics by object.
+struct Tree<'a> {
+    out: String,
+    diags: HashMap<&'a ObjectRef, Vec<&'a Diagnostic>>,
+}
+
+impl<'a> Tree<'a> {
+    fn line(&mut self, prefix: &str, last: bool, text: &str) -> String {
+        let (branch, cont) = if last {
+            ("└── ", "    ")
+        } else {
+            ("├── ", "│   ")
+        };
+        self.out.push_str(prefix);
+        self.out.push_str(branch);
+        self.out.push_str(text);
+        self.out.push('\n');
+        format!("{prefix}{cont}")
+    }
+
+    fn problems(&mut self, prefix: &str, obj: &ObjectRef) {
+        let ds: Vec<&Diagnostic> = self.diags.get(obj).cloned().unwrap_or_default();
+        for d in ds {
+            let mark = match d.severity {
+                Severity::Error => "✗",
+                Severity::Warning => "!",
+                Severity::Info => "i",
+            };
+            self.out.push_str(&format!(
+                "{prefix}{mark} {} {}: {}\n",
+                d.severity, d.code, d.message
+            ));
+        }
+    }
+
+    fn pod(&mut self, prefix: &str, last: bool, p: &PodNode, root: bool) {
+        let mut text = format!("pod/{} -n {} [{}]", p.name, p.namespace, p.phase);
+        if let Some(n) = &p.node {
+            text.push_str(&format!(" on node {n}"));
+        }
+        if let Some(z) = &p.zone {
+            text.push_str(&format!(" (zone {z})"));
+        }
+        if let Some(o) = &p.owner {
+            text.push_str(&format!(" owned by {}/{}", o.kind.to_lowercase(), o.name));
+        }
+        let child = if root {
+            self.out.push_str(&text);
+            self.out.push('\n');
+            prefix.to_string()
+        } else {
+            self.line(prefix, last, &text)
+        };
+        self.problems(&child, &ObjectRef::new("Pod", Some(&p.namespace), &p.name));
+        let n = p.volumes.len();
+        for (i, v) in p.volumes.iter().enumerate() {
+            let mounts = if v.mounts.is_empty() {
+                "not mounted".to_string()
+            } else {
+                v.mounts
+                    .iter()
+                    .map(|m| {
+                        format!(
+                            "{}{} ({}{})",
+                            m.path,
+                            m.sub_path
+                                .as_ref()
+                                .map(|s| format!(" subPath {s}"))
+                                .unwrap_or_default(),
+                            m.container,
+                            if m.read_only { ", ro" } else { "" }
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let mut text = format!("volume {} [{}] → {mounts}", v.name, v.type_);
+            if v.claim.is_none()
+                && let Some(d) = &v.detail
+            {
+                text.push_str(&format!(": {d}"));
+            }
+            let vp = self.line(&child, i + 1 == n, &text);
+            if let Some(c) = &v.claim {
+                self.claim(&vp, true, c);
+            }
+        }
+    }
+
+    fn claim(&mut self, prefix: &str, last: bool, c: &ClaimNode) {
+        let mut text = format!("pvc/{} [{}]", c.name, c.phase);
+        match (&c.requested, &c.capacity) {
+            (Some(r), Some(cap)) if r != cap => text.push_str(&format!(" {cap} (requested {r})")),
+            (_, Some(cap)) => text.push_str(&format!(" {cap}")),
+            (Some(r), None) => text.push_str(&format!(" requested {r}")),
+            _ => {}
+        }
+        if !c.access_modes.is_empty() {
+            text.push_str(&format!(" {}", short_modes(&c.access_modes)));
+        }
+        if let Some(vm) = &c.volume_mode
+            && vm != "Filesystem"
+        {
+            text.push_str(&format!(" {vm}"));
+        }
+        if let Some(n) = &c.selected_node {
+            text.push_str(&format!(" selected-node {n}"));
+        }
+        if !c.used_by.is_empty() {
+            text.push_str(&format!(
+                " used by {}",
+                c.used_by
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ));
+        }
+        let cp = self.line(prefix, last, &text);
+        self.problems(
+            &cp,
+            &ObjectRef::new("PersistentVolumeClaim", Some(&c.namespace), &c.name),
+        );
+        let has_pv = c.volume.is_some();
+        if let Some(cl) = &c.class {
+            self.class(&cp, !has_pv, cl);
+        } else if c.phase != "Missing" && !c.phase.starts_with("Unknown") {
+            self.line(&cp, !has_pv, "storageclass: none (static binding)");
+        }
+        if let Some(pv) = &c.volume {
+            self.pv(&cp, true, pv);
+        }
+    }
+
+    fn class(&mut self, prefix: &str, last: bool, cl: &ClassNode) {
+        let text = if cl.exists {
+            format!(
+                "storageclass/{} {} binding {} reclaim {} expansion {}{}",
+                cl.name,
+                cl.provisioner.as_deref().unwrap_or("-"),
+                cl.binding_mode.as_deref().unwrap_or("-"),
+                cl.reclaim_policy.as_deref().unwrap_or("-"),
+                if cl.allow_expansion { "yes" } else { "no" },
+                if cl.is_default { " (default)" } else { "" }
+            )
+        } else {
+            format!("storageclass/{} [not found]", cl.name)
+        };
+        let p = self.line(prefix, last, &text);
+        self.problems(&p, &ObjectRef::new("StorageClass", None, &cl.name));
+    }
+
+    fn pv(&mut self, prefix: &str, last: bool, pv: &PvNode) {
+        self.pv_with(prefix, last, pv, false, Vec::new(), &[]);
+    }
+
+    /// A PV line and its details; `root` draws it as a tree root; `extra` lines go first.
+    fn pv_with(
+        &mut self,
+        prefix: &str,
+        last: bool,
+        pv: &PvNode,
+        root: bool,
+        extra: Vec<String>,
+        also: &[ObjectRef],
+    ) {
+        let mut text = format!("pv/{} [{}]", pv.name, pv.phase);
+        if let Some(c) = &pv.capacity {
+            text.push_str(&format!(" {c}"));
+        }
+        if !pv.access_modes.is_empty() {
+            text.push_str(&format!(" {}", short_modes(&pv.access_modes)));
+        }
+        if let Some(r) = &pv.reclaim_policy {
+            text.push_str(&format!(" reclaim {r}"));
+        }
+        let pp = if root {
+            self.out.push_str(&text);
+            self.out.push('\n');
+            prefix.to_string()
+        } else {
+            self.line(prefix, last, &text)
+        };
+        self.problems(&pp, &ObjectRef::new("PersistentVolume", None, &pv.name));
+        for o in also {
+            self.problems(&pp, o);
+        }
+        let mut items: Vec<String> = extra;
+        if let Some(cr) = &pv.claim_ref {
+            items.push(format!(
+                "claimRef {}/{}",
+                cr.namespace.as_deref().unwrap_or("-"),
+                cr.name
+            ));
+        }
+        for t in &pv.node_affinity {
+            items.push(format!("node affinity: {t}"));
+        }
+        for a in &pv.attachments {
+            let mut s = format!(
+                "attachment {} → node {} ({})",
+                a.name,
+                a.node,
+                if a.attached {
+                    "attached"
+                } else {
+                    "not attached"
+                }
+            );
+            if let Some(e) = &a.attach_error {
+                s.push_str(&format!(", attach error: {e}"));
+            }
+            if let Some(e) = &a.detach_error {
+                s.push_str(&format!(", detach error: {e}"));
+            }
+            items.push(s);
+        }
+        let n = items.len() + usize::from(pv.backend.is_some());
+        for (i, it) in items.iter().enumerate() {
+            self.line(&pp, i + 1 == n, it);
+        }
+        if let Some(b) = &pv.backend {
+            let bp = self.line(&pp, true, &format!("backend: {}", b.summary));
+            let fields: Vec<(&String, &String)> = b.fields.iter().collect();
+            let m = fields.len();
+            for (i, (k, v)) in fields.into_iter().enumerate() {
+                self.line(&bp, i + 1 == m, &format!("{k}: {v}"));
+            }
+        }
+    }
+
+    /// `pv/NAME` (or a volume with no live claim): who claims it and who uses it, then the
+    /// volume's details; the claim's and pods' own problems are drawn under the volume.
+    fn volume_root(&mut self, rv: &ReverseVolume) {
+        let mut extra = Vec::new();
+        match (&rv.claim, &rv.volume.claim_ref) {
+            (Some(c), _) => extra.push(format!(
+                "claimed by pvc/{} -n {} [{}] ({})",
+                c.name, c.namespace, c.phase, rv.claim_status
+            )),
+            (None, Some(cr)) => extra.push(format!(
+                "claimRef {}/{}: {}",
+                cr.namespace.as_deref().unwrap_or("-"),
+                cr.name,
+                match rv.claim_status.as_str() {
+                    "missing" => "that claim no longer exists",
+                    "unknown" => "unknown (claims not visible)",
+                    other => other,
+                }
+            )),
+            (None, None) => extra.push("no claim".into()),
+        }
+        for p in &rv.pods {
+            let mut s = format!("used by pod/{} -n {} [{}]", p.name, p.namespace, p.phase);
+            if let Some(nd) = &p.node {
+                s.push_str(&format!(" on node {nd}"));
+            }
+            if let Some(o) = &p.owner {
+                s.push_str(&format!(" owned by {}/{}", o.kind.to_lowercase(), o.name));
+            }
+            extra.push(s);
+        }
+        if let Some(cl) = &rv.class {
+            extra.push(if cl.exists {
+                format!(
+                    "storageclass/{} {} reclaim {}",
+                    cl.name,
+                    cl.provisioner.as_deref().unwrap_or("-"),
+                    cl.reclaim_policy.as_deref().unwrap_or("-")
+                )
+            } else {
+                format!("storageclass/{} [not found]", cl.name)
+            });
+        }
+        // The claim and pods' own problems, under the volume.
+        let mut pv = rv.volume.clone();
+        pv.claim_ref = None; // drawn above, with its status
+        let mut also = Vec::new();
+        if let Some(c) = &rv.claim {
+            also.push(ObjectRef::new(
+                "PersistentVolumeClaim",
+                Some(&c.namespace),
+                &c.name,
+            ));
+        }
+        for p in &rv.pods {
+            also.push(ObjectRef::new("Pod", Some(&p.namespace), &p.name));
+        }
+        self.pv_with("", true, &pv, true, extra, &also);
+    }
+
+    /// A StatefulSet or Deployment: each expected claim (with the pod using it), the claims
+    /// left from a scale-down, and (without expected claims) the pods.
+    fn workload_root(&mut self, w: &WorkloadNode) {
+        self.out.push_str(&format!(
+            "{}/{} -n {} replicas {}\n",
+            w.kind.to_lowercase(),
+            w.name,
+            w.namespace,
+            w.replicas
+        ));
+        let kind = if w.kind == "StatefulSet" {
+            "StatefulSet"
+        } else {
+            "Deployment"
+        };
+        self.problems("", &ObjectRef::new(kind, Some(&w.namespace), &w.name));
+        let total = w.expected_claims.len()
+            + w.leftover_claims.len()
+            + usize::from(w.expected_claims.is_empty()) * w.pods.len();
+        let mut i = 0;
+        for e in &w.expected_claims {
+            i += 1;
+            let label = if e.template.is_empty() {
+                format!("claim {}", e.name)
+            } else {
+                format!(
+                    "claim {} (template {}, ordinal {})",
+                    e.name, e.template, e.ordinal
+                )
+            };
+            match &e.claim {
+                Some(c) => {
+                    let pod = w
+                        .pods
+                        .iter()
+                        .find(|p| c.used_by.iter().any(|u| u.name == p.name));
+                    let ep = self.line(
+                        "",
+                        i == total,
+                        &format!(
+                            "{label}{}",
+                            pod.map(|p| format!(
+                                " ← pod/{} [{}]{}",
+                                p.name,
+                                p.phase,
+                                p.node
+                                    .as_ref()
+                                    .map(|n| format!(" on {n}"))
+                                    .unwrap_or_default()
+                            ))
+                            .unwrap_or_default()
+                        ),
+                    );
+                    if let Some(p) = pod {
+                        self.problems(&ep, &ObjectRef::new("Pod", Some(&p.namespace), &p.name));
+                    }
+                    self.claim(&ep, true, c);
+                }
+                None => {
+                    let ep = self.line("", i == total, &format!("{label} [Missing]"));
+                    self.problems(
+                        &ep,
+                        &ObjectRef::new("PersistentVolumeClaim", Some(&w.namespace), &e.name),
+                    );
+                }
+            }
+        }
+        for c in &w.leftover_claims {
+            i += 1;
+            let ep = self.line(
+                "",
+                i == total,
+                &format!("leftover claim {} (from a scale-down)", c.name),
+            );
+            self.claim(&ep, true, c);
+        }
+        if w.expected_claims.is_empty() {
+            for p in &w.pods {
+                i += 1;
+                self.pod("", i == total, p, false);
+            }
+        }
+    }
+
+    /// A StorageClass, its claims and its unclaimed volumes.
+    fn class_root(&mut self, v: &ClassView) {
+        self.class(
+            "",
+            v.claims.is_empty() && v.unclaimed_volumes.is_empty(),
+            &v.class,
+        );
+        let n = v.claims.len() + v.unclaimed_volumes.len();
+        let mut i = 0;
+        for c in &v.claims {
+            i += 1;
+            self.claim("", i == n, c);
+        }
+        for pv in &v.unclaimed_volumes {
+            i += 1;
+            self.pv("", i == n, pv);
+        }
+    }
+
+    /// A Node: its pods, its attachments, the local volumes pinned to it.
+    fn node_root(&mut self, nv: &NodeView) {
+        self.out.push_str(&format!(
+            "node/{}{}{}\n",
+            nv.name,
+            nv.zone
+                .as_ref()
+                .map(|z| format!(" (zone {z})"))
+                .unwrap_or_default(),
+            if nv.exists { "" } else { " [not found]" }
+        ));
+        let n = nv.pods.len() + nv.attachments.len() + nv.pinned_volumes.len();
+        let mut i = 0;
+        for p in &nv.pods {
+            i += 1;
+            self.pod("", i == n, p, false);
+        }
+        for a in &nv.attachments {
+            i += 1;
+            self.line(
+                "",
+                i == n,
+                &format!(
+                    "attachment {} ← pv {} ({})",
+                    a.name,
+                    a.name,
+                    if a.attached {
+                        "attached"
+                    } else {
+                        "not attached"
+                    }
+                ),
+            );
+        }
+        for pv in &nv.pinned_volumes {
+            i += 1;
+            self.line(
+                "",
+                i == n,
+                &format!("local volume pv/{pv} pinned to this node"),
+            );
+        }
+    }
+
+    /// Diagnostics about objects not drawn (e.g. Forbidden gaps), last.
+    fn also(&mut self, report: &Report) {
+        let drawn: HashSet<ObjectRef> = report.roots.iter().flat_map(root_objects).collect();
+        let rest: Vec<&Diagnostic> = report
+            .diagnostics
+            .iter()
+            .filter(|d| !drawn.contains(&d.object) && d.severity >= Severity::Warning)
+            .collect();
+        if !rest.is_empty() {
+            self.out.push_str("\nAlso:\n");
+            for d in rest {
+                self.out
+                    .push_str(&format!("  {} {}: {}\n", d.severity, d.code, d.message));
+            }
+        }
+    }
+}
+
+/// A whole report as a tree: each root with its chain down to the backends, every object's
+/// problems under it.
+pub fn render_tree(report: &Report) -> String {
+    let mut t = Tree {
+        out: String::new(),
+        diags: problems_by_object(report),
+    };
+    for (i, root) in report.roots.iter().enumerate() {
+        if i > 0 {
+            t.out.push('\n');
+        }
+        match root {
+            Root::Pod(p) => t.pod("", true, p, true),
+            Root::Claim(c) => {
+                t.out.push_str(&format!("namespace {}\n", c.namespace));
+                t.claim("", true, c);
+            }
+            Root::Volume(rv) => t.volume_root(rv),
+            Root::Workload(w) => t.workload_root(w),
+            Root::StorageClass(v) => t.class_root(v),
+            Root::Node(nv) => t.node_root(nv),
+        }
+    }
+    if report.roots.is_empty() {
+        t.out.push_str("Nothing to trace.\n");
+    }
+    t.also(report);
+    t.out
+}
