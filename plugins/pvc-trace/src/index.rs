@@ -10,7 +10,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use stateful_core::snapshot::lean::{
     MetaView, PersistentVolume as LeanPv, PersistentVolumeClaim as LeanPvc, Pod as LeanPod,
 };
-use stateful_core::snapshot::{Lean, Snapshot, is_default_class};
+use stateful_core::snapshot::{Lean, is_default_class};
+
+/// The snapshot the trace reads: lean pods, claims and volumes.
+pub type Snapshot = stateful_core::snapshot::Snapshot<Lean>;
 
 /// `(namespace, name)` key.
 pub type NsName = (String, String);
@@ -24,7 +27,7 @@ pub fn ns_name(meta: &ObjectMeta) -> NsName {
 
 /// Lookups over a snapshot, built once (O(n)); analysis joins through these, never by scans.
 pub struct Index<'a> {
-    pub snap: &'a Snapshot<Lean>,
+    pub snap: &'a Snapshot,
     pub pods: HashMap<(&'a str, &'a str), &'a LeanPod>,
     pub pvcs: HashMap<(&'a str, &'a str), &'a LeanPvc>,
     pub pvs: HashMap<&'a str, &'a LeanPv>,
@@ -68,7 +71,7 @@ pub fn volume_claim_name(
 }
 
 impl<'a> Index<'a> {
-    pub fn new(snap: &'a Snapshot<Lean>) -> Self {
+    pub fn new(snap: &'a Snapshot) -> Self {
         let mut pods_by_claim: HashMap<(&str, String), Vec<&LeanPod>> = HashMap::new();
         for p in &snap.pods {
             let ns = p.metadata.namespace.as_deref().unwrap_or("");
@@ -174,7 +177,7 @@ spec:
       volumeClaimTemplate:
         spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
 "#;
-        let mut s = Snapshot::<Lean>::default();
+        let mut s = Snapshot::default();
         parse_dump_into(&mut s, std::path::Path::new("dump.yaml"), yaml).unwrap();
         let idx = Index::new(&s);
         assert_eq!(

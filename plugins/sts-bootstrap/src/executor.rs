@@ -4,70 +4,15 @@
 //! stopped. Each kind of step is a function of its engine module; `run_step` only routes.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use serde::Serialize;
 
+pub use crate::ctx::{ApplyInputs, Ctx};
 use crate::engine::{self, Observed, mongo, postgres};
 use crate::plan::{Action, Plan, Step, StepStatus};
-use crate::topology::Topology;
 use crate::{API_VERSION, Engine};
 use stateful_core::error::{Error, Result};
-use stateful_core::exec::{ExecOutput, ExecRequest, PodExec};
-
-/// How to reach the pods.
-pub struct Ctx<'a, E: PodExec> {
-    pub exec: &'a E,
-    pub topo: &'a Topology,
-    /// Per exec call.
-    pub exec_timeout: Duration,
-    /// For waits (PRIMARY elected, SECONDARY reached, replica streaming).
-    pub wait: Duration,
-}
-
-impl<E: PodExec> Ctx<'_, E> {
-    pub(crate) async fn run(
-        &self,
-        pod: &str,
-        argv: Vec<String>,
-        stdin: Option<Vec<u8>>,
-    ) -> Result<ExecOutput> {
-        self.exec
-            .exec(ExecRequest {
-                pod: pod.to_string(),
-                container: self.topo.container.clone(),
-                argv,
-                stdin,
-                timeout: self.exec_timeout,
-            })
-            .await
-    }
-
-    pub(crate) async fn run_ok(
-        &self,
-        pod: &str,
-        what: &str,
-        argv: Vec<String>,
-        stdin: Option<Vec<u8>>,
-    ) -> Result<ExecOutput> {
-        let out = self.run(pod, argv, stdin).await?;
-        if !out.success() {
-            return Err(Error::Failed(format!(
-                "{what} on {pod} failed (exit {}): {}",
-                out.code,
-                out.brief()
-            )));
-        }
-        Ok(out)
-    }
-
-    pub(crate) fn primary_pod(&self) -> String {
-        self.topo
-            .member(self.topo.primary)
-            .map(|m| m.pod.clone())
-            .unwrap_or_default()
-    }
-}
+use stateful_core::exec::PodExec;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -90,16 +35,6 @@ pub struct ApplyReport {
     pub engine: Engine,
     pub steps: Vec<StepOutcome>,
     pub verified: Vec<String>,
-}
-
-/// What the executor needs beyond the plan.
-pub struct ApplyInputs {
-    /// Names the directory a re-seeded replica's old data is moved to.
-    pub stamp: String,
-    /// PostgreSQL: the replication role's password (sent on stdin only).
-    pub replication_password: Option<String>,
-    /// A token written on the primary and read back on every replica.
-    pub verify_token: String,
 }
 
 /// Observe → plan → run the first pending step, until nothing is pending. `progress` gets one
@@ -227,27 +162,6 @@ fn fresh_base(base: &Plan) -> Plan {
     p
 }
 
-/// Ask `check` every 2 s until it answers, or time out after `ctx.wait`.
-pub(crate) async fn poll<E: PodExec, T>(
-    ctx: &Ctx<'_, E>,
-    what: &str,
-    mut check: impl AsyncFnMut() -> Option<T>,
-) -> Result<T> {
-    let deadline = tokio::time::Instant::now() + ctx.wait;
-    loop {
-        if let Some(t) = check().await {
-            return Ok(t);
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Err(Error::TimedOut(format!(
-                "{what} within {}s",
-                ctx.wait.as_secs()
-            )));
-        }
-        tokio::time::sleep(Duration::from_secs(2)).await;
-    }
-}
-
 /// Run one step: each kind of action is a function of its engine. `observed` is the state the
 /// step was planned from. Returns a detail for the report, when the step has one.
 async fn run_step<E: PodExec>(
@@ -277,8 +191,11 @@ async fn run_step<E: PodExec>(
 mod tests {
     use super::*;
     use crate::testutil::{fixture, snapshot};
+    use crate::topology::Topology;
     use crate::{Options, StepStatus};
+    use stateful_core::exec::{ExecOutput, ExecRequest};
     use std::sync::Mutex;
+    use std::time::Duration;
 
     /// A stand-in for exec that answers the PostgreSQL probe from recorded real outputs and
     /// records every request (to check that secrets only travel on stdin).

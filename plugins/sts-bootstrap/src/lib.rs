@@ -21,6 +21,7 @@
 //! settings, the actions and their executor arms, the status rows. Every match on [`Engine`]
 //! and on [`Action`] is exhaustive, so the compiler points at each place.
 
+pub mod ctx;
 pub mod engine;
 pub mod executor;
 pub mod plan;

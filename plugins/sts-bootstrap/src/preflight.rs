@@ -11,8 +11,8 @@ use k8s_openapi::api::authorization::v1::{
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, PostParams};
 
+use crate::ctx::Ctx;
 use crate::engine;
-use crate::executor::Ctx;
 use crate::plan::{Check, CheckStatus, Plan};
 use crate::topology::Topology;
 use stateful_core::error::{Error, Result};

@@ -28,8 +28,8 @@ use std::collections::{HashMap, HashSet};
 use k8s_openapi::api::core::v1::Event;
 use stateful_core::snapshot::{Gap, GapReason};
 
-use crate::graph::Snapshot;
 use crate::index::Index;
+use crate::index::Snapshot;
 use crate::model::{Diagnostic, ObjectRef, Severity};
 
 /// An [`ObjectRef`] as one exact-size string (`kind`, namespace and name joined by NUL, which

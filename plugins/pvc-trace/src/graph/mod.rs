@@ -22,12 +22,11 @@ use crate::model::*;
 use crate::sink::{Collect, Sink};
 use crate::target::Target;
 use stateful_core::error::Result;
-use stateful_core::snapshot::{Kind, Lean};
+use stateful_core::snapshot::Kind;
 
 pub use nodes::{has_data_volume, volume_type};
 
-/// The snapshot the trace reads: lean pods, claims and volumes.
-pub type Snapshot = stateful_core::snapshot::Snapshot<Lean>;
+pub use crate::index::Snapshot;
 
 /// What to trace.
 #[derive(Debug, Clone, Default)]

@@ -26,7 +26,7 @@ pub mod postgres;
 
 use serde::Serialize;
 
-use crate::executor::{ApplyInputs, Ctx};
+use crate::ctx::{ApplyInputs, Ctx};
 use crate::plan::Plan;
 use crate::topology::Topology;
 use crate::{API_VERSION, Engine};

@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::Engine;
-use crate::executor::{ApplyInputs, Ctx, poll};
+use crate::ctx::{ApplyInputs, Ctx, poll};
 use crate::plan::{Action, Plan};
 use crate::topology::{Member, Topology};
 use stateful_core::error::{Error, Result};

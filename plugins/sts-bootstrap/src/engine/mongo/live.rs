@@ -5,8 +5,8 @@ use super::{
     CmdResult, MemberProbe, add_member_js, initiate_js, parse_doc, parse_probe, probe_js,
     probe_shell_argv, promote_member_js, remove_member_js, shell_argv, status_rows,
 };
+use crate::ctx::{Ctx, poll};
 use crate::engine::Observed;
-use crate::executor::{Ctx, poll};
 use stateful_core::error::{Error, Result};
 use stateful_core::exec::PodExec;
 
