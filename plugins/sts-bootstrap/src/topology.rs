@@ -445,6 +445,21 @@ mod tests {
     }
 
     #[test]
+    fn redis_topology_detected_from_the_image() {
+        let snap = snapshot("redis.yaml");
+        let t = Topology::from_snapshot(&snap, "default", "cache", &opts()).unwrap();
+        assert_eq!(t.engine, Engine::Redis);
+        assert_eq!((t.container.as_str(), t.port), ("redis", 6379));
+        assert_eq!(t.members[2].fqdn, "cache-2.cache.default.svc.cluster.local");
+        let o = Options {
+            primary: Some(3),
+            ..opts()
+        };
+        let e = Topology::from_snapshot(&snap, "default", "cache", &o).unwrap_err();
+        assert_eq!(e.exit_code().code(), 2, "{e}");
+    }
+
+    #[test]
     fn bad_names_are_usage_errors() {
         let snap = snapshot("mongo.yaml");
         for bad in ["Mongo", "mongo;rm", "a b", ""] {
