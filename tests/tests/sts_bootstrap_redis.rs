@@ -120,15 +120,21 @@ impl Fleet {
             .stdin(Stdio::null())
             .output()?;
         if !out.status.success() {
-            bail!("redis-cli on cache-{ordinal}: {}", String::from_utf8_lossy(&out.stderr));
+            bail!(
+                "redis-cli on cache-{ordinal}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
     }
 
     fn info(&self, ordinal: u32, key: &str) -> Option<String> {
         let text = self.cli(ordinal, &["INFO", "replication"]).ok()?;
-        text.lines()
-            .find_map(|l| l.trim_end().strip_prefix(&format!("{key}:")).map(str::to_string))
+        text.lines().find_map(|l| {
+            l.trim_end()
+                .strip_prefix(&format!("{key}:"))
+                .map(str::to_string)
+        })
     }
 
     async fn wait_up(&self, ordinal: u32) -> Result<()> {
@@ -167,7 +173,10 @@ impl Fleet {
 
     fn exec_env(&self, ordinal: u32) -> Vec<(String, String)> {
         vec![
-            ("REDIS_HOST".into(), self.servers[ordinal as usize].addr.clone()),
+            (
+                "REDIS_HOST".into(),
+                self.servers[ordinal as usize].addr.clone(),
+            ),
             ("REDIS_PASSWORD".into(), PW.into()),
         ]
     }
@@ -241,7 +250,8 @@ async fn route_exec(ns: &TestNs, fleet: &Fleet, ordinal: u32) -> Result<()> {
         .volume
         .to_string_lossy()
         .into_owned();
-    ns.set_pod_exec(&format!("cache-{ordinal}"), &env, &dir).await
+    ns.set_pod_exec(&format!("cache-{ordinal}"), &env, &dir)
+        .await
 }
 
 async fn apply(ns: &TestNs, extra: &[&str]) -> Result<e2e::CmdOutput> {
@@ -289,9 +299,11 @@ async fn redis_fresh_rerun_restart_scale_up_wipe_and_foreign_keys() -> Result<()
     for i in 0..3 {
         fleet.add(&ns.name, i).await?;
     }
-    ns.apply(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "cache-secret"},
-        "stringData": {"REDIS_PASSWORD": PW}}))
-        .await?;
+    ns.apply(
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "cache-secret"},
+        "stringData": {"REDIS_PASSWORD": PW}}),
+    )
+    .await?;
     ns.apply(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "cache"},
         "spec": {"clusterIP": "None", "publishNotReadyAddresses": true, "selector": {"app": "cache"},
                  "ports": [{"port": fleet.port}]}}))
@@ -441,7 +453,10 @@ async fn redis_fresh_rerun_restart_scale_up_wipe_and_foreign_keys() -> Result<()
         vec!["accepting writes", "link up", "link up", "link up"],
         "{st:#}"
     );
-    let out = ns.kubectl(&["sts-bootstrap", "status", "cache"]).await?.ok()?;
+    let out = ns
+        .kubectl(&["sts-bootstrap", "status", "cache"])
+        .await?
+        .ok()?;
     assert!(out.stdout.contains("link up"), "{}", out.stdout);
     Ok(())
 }
