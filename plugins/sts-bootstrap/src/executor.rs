@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 pub use crate::ctx::{ApplyInputs, Ctx};
-use crate::engine::{self, Observed, mongo, postgres};
+use crate::engine::{self, Observed, mongo, postgres, redis};
 use crate::plan::{Action, Plan, Step, StepStatus};
 use crate::{API_VERSION, Engine};
 use stateful_core::error::{Error, Result};
@@ -183,6 +183,8 @@ async fn run_step<E: PodExec>(
         Action::AddHbaRule { role } => postgres::add_hba_rule(ctx, &step.pod, role).await,
         Action::CreateSlot { slot } => postgres::create_slot(ctx, &step.pod, slot).await,
         Action::Reseed { replica, slot } => postgres::reseed(ctx, replica, slot, inputs).await,
+        Action::ReplicaOf { host, port } => redis::replicaof(ctx, &step.pod, host, *port).await,
+        Action::PersistConfig => redis::persist(ctx, &step.pod).await,
     }
 }
 

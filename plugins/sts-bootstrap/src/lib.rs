@@ -1,5 +1,5 @@
-//! sts-bootstrap: turn a StatefulSet's pods into a MongoDB replica set or PostgreSQL streaming
-//! replicas, from outside, through exec, with `plan`, `apply` and `status`. A library (no clap,
+//! sts-bootstrap: turn a StatefulSet's pods into a MongoDB replica set, PostgreSQL streaming
+//! replicas or Redis/Valkey replicas, from outside, through exec, with `plan`, `apply` and `status`. A library (no clap,
 //! no printing, no exit); `main.rs` is the thin binary.
 //!
 //! - [`topology`]: the StatefulSet read from a snapshot (pure): members by stable DNS name, the
@@ -15,7 +15,7 @@
 //! - [`secret`]: the PostgreSQL replication-secret policy.
 //! - [`render`]: the plan, the status table and the apply summary as text.
 //!
-//! Adding an engine (MariaDB and Redis are next, as `engine/mysql.rs` and `engine/redis.rs`):
+//! Adding an engine (MariaDB is next, as `engine/mysql.rs`):
 //! its arm in [`Engine`] and [`Engine::supported`] (detection itself is the core's), then the
 //! steps listed in [`engine`]'s docs — the module file, the dispatch arms, the topology
 //! settings, the actions and their executor arms, the status rows. Every match on [`Engine`]
@@ -52,6 +52,8 @@ pub enum Engine {
     #[serde(rename = "mongodb")]
     MongoDb,
     Postgres,
+    /// Redis and Valkey.
+    Redis,
 }
 
 impl Engine {
@@ -60,7 +62,8 @@ impl Engine {
         match e {
             workloads::Engine::MongoDb => Some(Engine::MongoDb),
             workloads::Engine::Postgres => Some(Engine::Postgres),
-            workloads::Engine::MySql | workloads::Engine::Redis => None,
+            workloads::Engine::Redis => Some(Engine::Redis),
+            workloads::Engine::MySql => None,
         }
     }
 }
@@ -70,6 +73,7 @@ impl std::fmt::Display for Engine {
         f.write_str(match self {
             Engine::MongoDb => "mongodb",
             Engine::Postgres => "postgres",
+            Engine::Redis => "redis",
         })
     }
 }

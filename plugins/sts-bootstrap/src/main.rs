@@ -1,5 +1,5 @@
-//! kubectl sts-bootstrap: turn StatefulSet pods into a MongoDB replica set or PostgreSQL
-//! streaming replicas, from outside, through exec. The logic lives in the library
+//! kubectl sts-bootstrap: turn StatefulSet pods into a MongoDB replica set, PostgreSQL
+//! streaming replicas or Redis/Valkey replicas, from outside, through exec. The logic lives in the library
 //! (`sts_bootstrap`); this is flags, confirmation and output.
 
 // The binary is where output and the exit code happen.
@@ -27,11 +27,13 @@ const AFTER_HELP: &str = "Examples:
   kubectl sts-bootstrap plan todo-db --from-file sts.yaml   # from manifests, fresh pods assumed
   kubectl sts-bootstrap apply mongo --yes          # do it, no prompt (scripts)
   kubectl sts-bootstrap apply todo-db --replication-secret todo-db-repl
+  kubectl sts-bootstrap apply cache --yes          # Redis/Valkey: REPLICAOF ordinal 0
   kubectl sts-bootstrap status mongo -o json       # members, state, lag
 
 Exit codes: 0 ok, 1 error, 2 usage (or no TTY and no --yes), 3 not found, 4 forbidden (e.g. no pods/exec), 5 refused or failed, 6 timed out.";
 
-/// Turn a StatefulSet's pods into a MongoDB replica set or PostgreSQL streaming replicas.
+/// Turn a StatefulSet's pods into a MongoDB replica set, PostgreSQL streaming replicas or
+/// Redis/Valkey replicas.
 #[derive(Parser, Debug)]
 #[command(name = "kubectl sts-bootstrap", version, after_help = AFTER_HELP)]
 struct Cli {
@@ -59,6 +61,8 @@ enum EngineArg {
     MongoDb,
     #[value(name = "postgres", alias = "postgresql")]
     Postgres,
+    #[value(name = "redis", alias = "valkey")]
+    Redis,
 }
 
 #[derive(Subcommand, Debug)]
@@ -94,7 +98,7 @@ struct Target {
     /// Cluster DNS domain for member names.
     #[arg(long, default_value = "cluster.local", value_name = "DOMAIN")]
     cluster_domain: String,
-    /// PostgreSQL: ordinal of the primary.
+    /// PostgreSQL, Redis: ordinal of the primary.
     #[arg(long, value_name = "ORDINAL")]
     primary: Option<u32>,
     /// PostgreSQL: Secret with key `password` for the replication role (default: <sts>-replication, created when missing).
@@ -106,6 +110,10 @@ struct Target {
     /// MongoDB: remove members whose pods are gone (asks for confirmation).
     #[arg(long)]
     remove_missing: bool,
+    /// Redis: make a replica of a server that holds data of its own (a primary with keys, or a
+    /// replica of another primary); its data is replaced by the primary's.
+    #[arg(long)]
+    force: bool,
     /// Deadline for waits: pods Running, PRIMARY elected, replicas streaming.
     #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = duration)]
     timeout: Duration,
@@ -123,12 +131,14 @@ impl Target {
             engine: self.engine.map(|e| match e {
                 EngineArg::MongoDb => Engine::MongoDb,
                 EngineArg::Postgres => Engine::Postgres,
+                EngineArg::Redis => Engine::Redis,
             }),
             container: self.container.clone(),
             cluster_domain: self.cluster_domain.clone(),
             primary: self.primary,
             remove_missing: self.remove_missing,
             replication_user: self.replication_user.clone(),
+            force: self.force,
         }
     }
 }

@@ -101,6 +101,15 @@ pub enum Action {
         replica: String,
         slot: String,
     },
+    // Redis / Valkey
+    /// `masterauth` (from the pod's own environment) and `REPLICAOF host port` on `step.pod`.
+    #[serde(rename_all = "camelCase")]
+    ReplicaOf {
+        host: String,
+        port: u16,
+    },
+    /// `CONFIG REWRITE` on `step.pod`.
+    PersistConfig,
     /// Nothing to run: a note or a final check.
     Note,
 }

@@ -7,7 +7,7 @@ use crate::engine::StatusReport;
 use crate::executor::ApplyReport;
 use crate::plan::{CheckStatus, Plan, StepStatus};
 
-/// `status` as a table: MongoDB members, or PostgreSQL pods; errors after it.
+/// `status` as a table: MongoDB members, or PostgreSQL or Redis pods; errors after it.
 pub fn status_table(r: &StatusReport) -> String {
     let mut t;
     if !r.mongo.is_empty() {
@@ -22,6 +22,33 @@ pub fn status_table(r: &StatusReport) -> String {
                     .map(|l| format!("{l}s"))
                     .unwrap_or_else(|| "-".into()),
                 dash(m.sync_source.as_deref()),
+            ]);
+        }
+    } else if !r.redis.is_empty() {
+        t = table(&[
+            "pod",
+            "role",
+            "state",
+            "master",
+            "lag",
+            "last io",
+            "keys",
+            "last error",
+        ]);
+        for p in &r.redis {
+            t.add_row(vec![
+                p.pod.clone(),
+                p.role.clone(),
+                p.state.clone(),
+                dash(p.master.as_deref()),
+                p.lag_bytes
+                    .map(|l| format!("{l}B"))
+                    .unwrap_or_else(|| "-".into()),
+                p.last_io_seconds
+                    .map(|l| format!("{l}s"))
+                    .unwrap_or_else(|| "-".into()),
+                p.keys.map(|k| k.to_string()).unwrap_or_else(|| "-".into()),
+                dash(p.last_error.as_deref()),
             ]);
         }
     } else {

@@ -24,6 +24,8 @@ pub struct Options {
     pub remove_missing: bool,
     /// PostgreSQL: the replication role's name.
     pub replication_user: String,
+    /// Redis: make replicas of servers that hold data of their own.
+    pub force: bool,
 }
 
 /// One member (pod) of the set, by its stable DNS name.
@@ -69,6 +71,8 @@ pub struct Topology {
     pub primary: u32,
     pub replication_user: String,
     pub remove_missing: bool,
+    /// Redis: `--force`.
+    pub force: bool,
     #[serde(skip)]
     pub service_obj: Option<Box<Service>>,
     /// Names of other pods in the namespace that belong to this StatefulSet (ordinal ≥ replicas).
@@ -160,12 +164,14 @@ impl Topology {
                 opts.replication_user.clone()
             },
             remove_missing: opts.remove_missing,
+            force: opts.force,
             service_obj,
             extra_pods,
         };
         match engine {
             Engine::MongoDb => topo.mongo_settings(container),
             Engine::Postgres => topo.postgres_settings(container)?,
+            Engine::Redis => topo.check_primary()?,
         }
         Ok(topo)
     }
@@ -194,13 +200,7 @@ impl Topology {
     /// PostgreSQL: the primary is an ordinal, the role name is safe in SQL; `$PGDATA` (or the
     /// image default) and the deepest volume mount at or above it.
     fn postgres_settings(&mut self, container: &Container) -> Result<()> {
-        let (name, replicas) = (&self.statefulset, self.replicas);
-        if self.primary >= replicas.max(1) {
-            return Err(Error::Usage(format!(
-                "--primary {} is not an ordinal of {name} (replicas: {replicas})",
-                self.primary
-            )));
-        }
+        self.check_primary()?;
         validate_pg_ident(&self.replication_user)?;
         let pgdata = container
             .env
@@ -220,6 +220,18 @@ impl Topology {
             .filter(|m| pgdata == *m || pgdata.starts_with(&format!("{m}/")))
             .max_by_key(|m| m.len());
         self.data_dir = Some(pgdata);
+        Ok(())
+    }
+
+    /// `--primary` is an ordinal of the set.
+    fn check_primary(&self) -> Result<()> {
+        let (name, replicas) = (&self.statefulset, self.replicas);
+        if self.primary >= replicas.max(1) {
+            return Err(Error::Usage(format!(
+                "--primary {} is not an ordinal of {name} (replicas: {replicas})",
+                self.primary
+            )));
+        }
         Ok(())
     }
 
@@ -281,6 +293,7 @@ fn default_port(engine: Engine) -> u16 {
     match engine {
         Engine::MongoDb => 27017,
         Engine::Postgres => 5432,
+        Engine::Redis => 6379,
     }
 }
 
@@ -323,7 +336,7 @@ fn pick_container<'a>(
         })?;
         let engine = opts.engine.or_else(|| detect(c)).ok_or_else(|| {
             Error::Usage(format!(
-                "cannot tell the engine of container {name:?} from its image or command; pass --engine mongodb|postgres"
+                "cannot tell the engine of container {name:?} from its image or command; pass --engine mongodb|postgres|redis"
             ))
         })?;
         return Ok((c, engine));
@@ -342,7 +355,7 @@ fn pick_container<'a>(
         (Some((c, e)), _) => Ok((c, *e)),
         (None, Some(e)) if containers.len() == 1 => Ok((&containers[0], e)),
         _ => Err(Error::Usage(format!(
-            "cannot find a MongoDB or PostgreSQL container in statefulset {sts}; pass -c CONTAINER and --engine"
+            "cannot find a MongoDB, PostgreSQL or Redis container in statefulset {sts}; pass -c CONTAINER and --engine"
         ))),
     }
 }
@@ -429,6 +442,21 @@ mod tests {
             "todo-db-1.todo-db.default.svc.k8s.example"
         );
         assert_eq!(t.primary, 0);
+    }
+
+    #[test]
+    fn redis_topology_detected_from_the_image() {
+        let snap = snapshot("redis.yaml");
+        let t = Topology::from_snapshot(&snap, "default", "cache", &opts()).unwrap();
+        assert_eq!(t.engine, Engine::Redis);
+        assert_eq!((t.container.as_str(), t.port), ("redis", 6379));
+        assert_eq!(t.members[2].fqdn, "cache-2.cache.default.svc.cluster.local");
+        let o = Options {
+            primary: Some(3),
+            ..opts()
+        };
+        let e = Topology::from_snapshot(&snap, "default", "cache", &o).unwrap_err();
+        assert_eq!(e.exit_code().code(), 2, "{e}");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! by [`Engine`]: [`Observed`], [`observe`], [`plan_from`], `verify`, [`status`] and the
 //! engine-binary preflight check.
 //!
-//! To add an engine (MariaDB and Redis are next, as `mysql.rs` and `redis.rs` here):
+//! To add an engine (MariaDB is next, as `mysql.rs` here):
 //! 1. `Engine` and `Engine::supported` in `lib.rs` (detection is the core's), and a value of
 //!    `--engine` in `main.rs`;
 //! 2. this module: `observe`, `plan`, one function per step, `verify`, `status_rows`,
@@ -23,6 +23,7 @@
 
 pub mod mongo;
 pub mod postgres;
+pub mod redis;
 
 use serde::Serialize;
 
@@ -39,6 +40,7 @@ use stateful_core::exec::PodExec;
 pub enum Observed {
     Mongo(Vec<mongo::MemberProbe>),
     Postgres(Vec<postgres::PodProbe>),
+    Redis(Vec<redis::PodProbe>),
 }
 
 /// Observe every member of the set through exec.
@@ -46,6 +48,7 @@ pub async fn observe<E: PodExec>(ctx: &Ctx<'_, E>) -> Observed {
     match ctx.topo.engine {
         Engine::MongoDb => Observed::Mongo(mongo::observe(ctx).await),
         Engine::Postgres => Observed::Postgres(postgres::observe(ctx).await),
+        Engine::Redis => Observed::Redis(redis::observe(ctx).await),
     }
 }
 
@@ -56,12 +59,15 @@ pub fn plan_from(topo: &Topology, observed: Option<&Observed>, base: Plan) -> Pl
         (Engine::MongoDb, _) => mongo::plan(topo, None, base),
         (Engine::Postgres, Some(Observed::Postgres(p))) => postgres::plan(topo, Some(p), base),
         (Engine::Postgres, _) => postgres::plan(topo, None, base),
+        (Engine::Redis, Some(Observed::Redis(p))) => redis::plan(topo, Some(p), base),
+        (Engine::Redis, _) => redis::plan(topo, None, base),
     }
 }
 
 /// After convergence: PostgreSQL — every replica `streaming` in the primary's
 /// pg_stat_replication, and a row written on the primary is read on each replica.
-/// MongoDB — every member PRIMARY or SECONDARY.
+/// MongoDB — every member PRIMARY or SECONDARY. Redis — a key written on the primary is read on
+/// every replica, whose link is up at or past the primary's offset.
 pub(crate) async fn verify<E: PodExec>(
     ctx: &Ctx<'_, E>,
     inputs: &ApplyInputs,
@@ -69,6 +75,7 @@ pub(crate) async fn verify<E: PodExec>(
     match ctx.topo.engine {
         Engine::MongoDb => mongo::verify(ctx).await,
         Engine::Postgres => postgres::verify(ctx, inputs).await,
+        Engine::Redis => redis::verify(ctx, inputs).await,
     }
 }
 
@@ -78,6 +85,7 @@ pub(crate) fn binary_check(engine: Engine) -> (&'static str, &'static str) {
     match engine {
         Engine::MongoDb => (mongo::BINARY_CHECK, mongo::BINARY_NAMES),
         Engine::Postgres => (postgres::BINARY_CHECK, postgres::BINARY_NAMES),
+        Engine::Redis => (redis::BINARY_CHECK, redis::BINARY_NAMES),
     }
 }
 
@@ -94,6 +102,8 @@ pub struct StatusReport {
     pub mongo: Vec<mongo::StatusRow>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub postgres: Vec<postgres::StatusRow>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub redis: Vec<redis::StatusRow>,
     pub errors: Vec<String>,
 }
 
@@ -107,6 +117,7 @@ pub async fn status<E: PodExec>(ctx: &Ctx<'_, E>) -> StatusReport {
         engine: ctx.topo.engine,
         mongo: Vec::new(),
         postgres: Vec::new(),
+        redis: Vec::new(),
         errors: Vec::new(),
     };
     match observe(ctx).await {
@@ -123,6 +134,13 @@ pub async fn status<E: PodExec>(ctx: &Ctx<'_, E>) -> StatusReport {
         }
         Observed::Postgres(ps) => {
             r.postgres = postgres::status_rows(ctx.topo, &ps);
+        }
+        Observed::Redis(ps) => {
+            r.errors = ps
+                .iter()
+                .filter_map(|p| p.error.as_ref().map(|e| format!("{}: {e}", p.pod)))
+                .collect();
+            r.redis = redis::status_rows(ctx.topo, &ps);
         }
     }
     r
