@@ -834,7 +834,7 @@ fn dump_job(p: JobParts<'_>) -> Job {
         },
         spec: Some(JobSpec {
             backoff_limit: Some(1),
-            active_deadline_seconds: Some(p.opts.timeout.as_secs().max(1) as i64),
+            active_deadline_seconds: Some(deadline_seconds(p.opts.timeout)),
             ttl_seconds_after_finished: Some(7 * 24 * 3600),
             template: PodTemplateSpec {
                 metadata: Some(ObjectMeta {
@@ -963,10 +963,24 @@ fn backup_volumes(claim: String) -> Vec<Volume> {
     ]
 }
 
+/// A Job's `activeDeadlineSeconds` (an int64, at least 1) from a timeout: clamped, never
+/// wrapped into a negative number whatever the duration.
+fn deadline_seconds(timeout: Duration) -> i64 {
+    i64::try_from(timeout.as_secs().max(1)).unwrap_or(i64::MAX)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deadlines_are_clamped_not_wrapped() {
+        assert_eq!(deadline_seconds(Duration::ZERO), 1);
+        assert_eq!(deadline_seconds(Duration::from_secs(900)), 900);
+        assert_eq!(deadline_seconds(Duration::MAX), i64::MAX);
+        assert_eq!(deadline_seconds(Duration::from_secs(1 << 63)), i64::MAX);
+    }
 
     fn snap(yaml: &str) -> Snapshot {
         let mut s = Snapshot::default();
