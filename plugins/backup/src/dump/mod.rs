@@ -535,11 +535,26 @@ fn env_lit(name: &str, value: &str) -> EnvVar {
 }
 
 /// Names whose literal values are treated as secrets.
+/// Whether a literal env value may be printed as it is: a variable our own Job builder sets
+/// (`BACKUP_*`) or an engine's non-credential variable it copies (`PGUSER`, `MYSQL_DATABASE`…).
+/// Every other literal (`DB_PASS`, `ADMIN_PASS`, an app's own names) is hidden when rendered.
+pub fn is_known_harmless(name: &str) -> bool {
+    let ours = name.starts_with("BACKUP_")
+        || [
+            Engine::Postgres,
+            Engine::MongoDb,
+            Engine::MySql,
+            Engine::Redis,
+        ]
+        .into_iter()
+        .any(|e| spec_of(e).env_names.contains(&name));
+    ours && !is_secret_name(name)
+}
+
 pub fn is_secret_name(name: &str) -> bool {
     let n = name.to_ascii_uppercase();
     [
-        "PASSWORD",
-        "PASSWD",
+        "PASS",
         "PWD",
         "SECRET",
         "TOKEN",
