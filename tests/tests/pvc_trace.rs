@@ -390,3 +390,30 @@ async fn namespace_scoped_user_gets_partial_results_and_exit_4_when_the_target_i
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_server_that_is_not_the_api_is_an_error_naming_server_and_path_not_an_empty_success()
+-> Result<()> {
+    // The real API server behind a wrong path prefix (as behind a misconfigured proxy): every
+    // LIST answers 404. That used to be "No volumes found.", exit 0, even with --fail-on.
+    let ns = TestNs::new("pvc-trace-wrong-server").await?;
+    let text = std::fs::read_to_string(&ns.kubeconfig)?;
+    let server = &ns.cluster.server;
+    let wrong = format!("{server}/not-kubernetes");
+    assert!(text.contains(server.as_str()), "kubeconfig names {server}");
+    let path = ns.kubeconfig.with_extension("wrong-prefix");
+    std::fs::write(&path, text.replace(server.as_str(), &wrong))?;
+    for args in [
+        &["pvc-trace", "-A"][..],
+        &["pvc-trace", "-A", "--fail-on", "warning", "-o", "json"][..],
+        &["backup", "list", "-A"][..],
+    ] {
+        let out = e2e::run_kubectl(ns.cluster, &path, args).await?;
+        assert_eq!(out.code, 1, "{args:?}: {}\n{}", out.stdout, out.stderr);
+        assert!(out.stdout.trim().is_empty(), "{args:?}: {}", out.stdout);
+        assert!(out.stderr.contains(&wrong), "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains("GET /api"), "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains("HTTP 404"), "{args:?}: {}", out.stderr);
+    }
+    Ok(())
+}

@@ -249,7 +249,7 @@ pub enum Description {
 }
 
 /// A backup Job: what ran, where it read and wrote, how it ended and why. Built from the
-/// redacted Job, so secret-looking literal env values are already `<redacted>`.
+/// redacted Job, so literal env values not known harmless are already hidden.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobDescription {
     pub name: String,

@@ -327,7 +327,9 @@ fn exit_codes_before_anything_is_built() {
 #[test]
 fn no_rendering_leaks_the_planted_secret() {
     // The fixture holds the secret in a Secret (base64), as a literal PGPASSWORD and API_TOKEN
-    // on the database container, and as a literal NOTIFY_TOKEN in the CronJob's template.
+    // on the database container, and as a literal NOTIFY_TOKEN in the CronJob's template; both
+    // also set it as DB_PASS, REPLICATION_PASS, MYSQL_PASS and ADMIN_PASS, names a guess by
+    // words like PASSWORD or TOKEN missed.
     let fixture = std::fs::read_to_string(FIX).unwrap();
     assert!(fixture.contains(SECRET));
     let mut outputs = Vec::new();
@@ -394,6 +396,28 @@ fn no_rendering_leaks_the_planted_secret() {
     for (what, text) in &outputs {
         assert_no_secret(what, text);
     }
+    for name in ["DB_PASS", "REPLICATION_PASS", "MYSQL_PASS", "ADMIN_PASS"] {
+        assert!(
+            fixture.contains(&format!("name: {name}\n")),
+            "{name} planted"
+        );
+    }
+    // The cronjob's dry run shows the hidden literals by name and length only.
+    let (_, out, _) = run(&[
+        "create",
+        "cronjob/todo-db-backup",
+        "--dry-run",
+        "-o",
+        "json",
+        "--from-file",
+        FIX,
+    ]);
+    let job: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let env = job["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .unwrap();
+    let db_pass = env.iter().find(|e| e["name"] == "DB_PASS").unwrap();
+    assert_eq!(db_pass["value"], "<redacted: literal, 20 chars>");
 }
 
 #[test]

@@ -133,6 +133,74 @@ fn statefulset_view_expected_and_leftover_claims() {
 }
 
 #[test]
+fn statefulset_with_int32_max_replicas_is_capped_not_enumerated() {
+    // A legal int32: enumerating every ordinal would never end. The first MAX_ORDINALS are
+    // checked, a warning says so, and a claim past the cap that exists is still shown.
+    let yaml = r#"
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: ns, uid: u-db}
+spec:
+  replicas: 2147483647
+  ordinals: {start: 2147483000}
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template: {metadata: {labels: {app: db}}, spec: {containers: [{name: c, image: x}]}}
+  volumeClaimTemplates: [{metadata: {name: data}, spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}}]
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data-db-2147483600, namespace: ns, labels: {app: db}}
+spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+status: {phase: Bound}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data-db-5, namespace: ns, labels: {app: db}}
+spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+"#;
+    let s = snap(yaml);
+    let r = run(&s, &["sts/db"], Some("ns"));
+    let Root::Workload(w) = &r.roots[0] else {
+        panic!()
+    };
+    let max = stateful_core::workloads::MAX_ORDINALS as usize;
+    // start 2147483000 leaves 647 ordinals below i32::MAX: all of them, no overflow.
+    assert_eq!(w.expected_claims.len(), 647);
+    assert_eq!(w.expected_claims[0].name, "data-db-2147483000");
+    assert!(w.expected_claims.len() <= max);
+    assert!(has(&r, "OrdinalsCapped", "db"));
+    let left: Vec<&str> = w.leftover_claims.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(left, ["data-db-5"]);
+
+    let s = snap(&yaml.replace("  ordinals: {start: 2147483000}\n", ""));
+    let r = run(&s, &["sts/db"], Some("ns"));
+    let Root::Workload(w) = &r.roots[0] else {
+        panic!()
+    };
+    assert_eq!(w.replicas, i32::MAX);
+    assert_eq!(
+        w.expected_claims.len(),
+        max + 1,
+        "the cap, and the one claim past it"
+    );
+    let last = w.expected_claims.last().unwrap();
+    assert_eq!(
+        (last.name.as_str(), last.present),
+        ("data-db-2147483600", true)
+    );
+    assert!(w.leftover_claims.is_empty(), "data-db-5 is in range");
+    assert!(has(&r, "OrdinalsCapped", "db"));
+    let d = r
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "OrdinalsCapped")
+        .unwrap();
+    assert_eq!(d.severity, Severity::Warning);
+    assert!(d.message.contains("2147483647 replicas"), "{}", d.message);
+}
+
+#[test]
 fn statefulset_claims_match_by_ordinal_and_owner_not_by_prefix() {
     // sts "db" and sts "db-1" in one namespace: data-db-1-0 belongs to db-1, not to db.
     let yaml = r#"

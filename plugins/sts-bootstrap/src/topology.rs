@@ -110,7 +110,13 @@ impl Topology {
         }
         validate_dns1123_label(&service)
             .map_err(|e| Error::Failed(format!("statefulset {name}: serviceName {e}")))?;
-        let replicas = spec.replicas.unwrap_or(1).max(0) as u32;
+        let replicas = u32::try_from(spec.replicas.unwrap_or(1)).unwrap_or(0);
+        if replicas > workloads::MAX_ORDINALS {
+            return Err(Error::Failed(format!(
+                "statefulset {name} has {replicas} replicas: sts-bootstrap handles at most {} members",
+                workloads::MAX_ORDINALS
+            )));
+        }
         let containers = spec
             .template
             .spec
@@ -457,6 +463,27 @@ mod tests {
         };
         let e = Topology::from_snapshot(&snap, "default", "cache", &o).unwrap_err();
         assert_eq!(e.exit_code().code(), 2, "{e}");
+    }
+
+    #[test]
+    fn replicas_past_the_ordinal_cap_are_refused_not_enumerated() {
+        let mut snap = snapshot("mongo.yaml");
+        for sts in &mut snap.statefulsets {
+            if let Some(spec) = sts.spec.as_mut() {
+                spec.replicas = Some(i32::MAX);
+            }
+        }
+        let e = Topology::from_snapshot(&snap, "default", "mongo", &opts()).unwrap_err();
+        assert_eq!(e.exit_code().code(), 5, "{e}");
+        assert!(e.to_string().contains("2147483647 replicas"), "{e}");
+        // A negative count (not valid in a cluster, possible in a dump) is no members.
+        for sts in &mut snap.statefulsets {
+            if let Some(spec) = sts.spec.as_mut() {
+                spec.replicas = Some(-5);
+            }
+        }
+        let t = Topology::from_snapshot(&snap, "default", "mongo", &opts()).unwrap();
+        assert!(t.members.is_empty());
     }
 
     #[test]

@@ -110,6 +110,39 @@ impl Kind {
         })
     }
 
+    /// Whether every Kubernetes API server serves this kind (core, apps, batch, storage): a
+    /// 404 on its LIST means the server is not a Kubernetes API server, or not the right path.
+    /// The snapshot CRDs may legitimately be unserved.
+    pub fn builtin(self) -> bool {
+        self.dynamic_resource().is_none()
+    }
+
+    /// The LIST path of this kind, in `namespace` when it is namespaced and one is given.
+    pub fn list_path(self, namespace: Option<&str>) -> String {
+        let prefix = match self {
+            Kind::Pod
+            | Kind::PersistentVolumeClaim
+            | Kind::PersistentVolume
+            | Kind::Node
+            | Kind::Event
+            | Kind::Service => "/api/v1".to_string(),
+            Kind::StorageClass | Kind::VolumeAttachment | Kind::CSIDriver => {
+                "/apis/storage.k8s.io/v1".to_string()
+            }
+            Kind::StatefulSet | Kind::Deployment | Kind::ReplicaSet => "/apis/apps/v1".into(),
+            Kind::Job | Kind::CronJob => "/apis/batch/v1".into(),
+            Kind::VolumeSnapshot | Kind::VolumeSnapshotClass | Kind::VolumeSnapshotContent => {
+                "/apis/snapshot.storage.k8s.io/v1".into()
+            }
+        };
+        match namespace {
+            Some(ns) if self.namespaced() => {
+                format!("{prefix}/namespaces/{ns}/{}", self.resource())
+            }
+            _ => format!("{prefix}/{}", self.resource()),
+        }
+    }
+
     /// The API resource for the snapshot CRDs (served as dynamic objects).
     pub fn dynamic_resource(self) -> Option<ApiResource> {
         let (kind, plural) = match self {

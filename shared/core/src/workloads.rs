@@ -123,6 +123,29 @@ pub fn owned_by(meta: &ObjectMeta, kind: &str, name: &str) -> bool {
         .any(|o| o.kind == kind && o.name == name)
 }
 
+/// The most StatefulSet ordinals any plugin enumerates one by one. `spec.replicas` is any
+/// int32 (2147483647 is legal): above this cap a plugin summarises instead of building one
+/// entry per ordinal, so memory and time never grow with the number.
+pub const MAX_ORDINALS: u32 = 1000;
+
+/// The ordinals `start..start+replicas` of a StatefulSet as they may be enumerated: at most
+/// [`MAX_ORDINALS`] of them (and none past `i32::MAX`), and whether the range was cut.
+/// A negative `start` or `replicas` counts as 0.
+pub fn ordinal_range(start: i32, replicas: i32) -> (std::ops::Range<i32>, bool) {
+    let start = start.max(0);
+    let end = i64::from(start) + i64::from(replicas.max(0));
+    let shown = end.min(i64::from(start) + i64::from(MAX_ORDINALS));
+    let shown = i32::try_from(shown).unwrap_or(i32::MAX);
+    (start..shown, i64::from(shown) < end)
+}
+
+/// Whether `ord` is among the ordinals `start..start+replicas` (computed without overflow).
+pub fn ordinal_in(start: i32, replicas: i32, ord: i32) -> bool {
+    let start = start.max(0);
+    let end = i64::from(start) + i64::from(replicas.max(0));
+    ord >= start && i64::from(ord) < end
+}
+
 /// The ordinal of a StatefulSet pod from its name (`db-2` of `db` → 2).
 pub fn statefulset_ordinal(pod: &str, statefulset: &str) -> Option<u32> {
     let rest = pod.strip_prefix(statefulset)?.strip_prefix('-')?;
@@ -201,6 +224,21 @@ mod tests {
         for (container, want) in cases {
             assert_eq!(Engine::detect(&container), want, "{container:?}");
         }
+    }
+
+    #[test]
+    fn ordinal_ranges_are_capped() {
+        assert_eq!(ordinal_range(0, 3), (0..3, false));
+        assert_eq!(ordinal_range(5, 2), (5..7, false));
+        assert_eq!(ordinal_range(0, -4), (0..0, false));
+        assert_eq!(ordinal_range(0, i32::MAX), (0..1000, true));
+        assert_eq!(
+            ordinal_range(i32::MAX - 1, i32::MAX),
+            (i32::MAX - 1..i32::MAX, true)
+        );
+        assert!(ordinal_in(0, i32::MAX, i32::MAX - 1));
+        assert!(!ordinal_in(i32::MAX, i32::MAX, 3));
+        assert!(ordinal_in(i32::MAX - 1, 1, i32::MAX - 1));
     }
 
     #[test]

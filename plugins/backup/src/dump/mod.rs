@@ -535,11 +535,26 @@ fn env_lit(name: &str, value: &str) -> EnvVar {
 }
 
 /// Names whose literal values are treated as secrets.
+/// Whether a literal env value may be printed as it is: a variable our own Job builder sets
+/// (`BACKUP_*`) or an engine's non-credential variable it copies (`PGUSER`, `MYSQL_DATABASE`…).
+/// Every other literal (`DB_PASS`, `ADMIN_PASS`, an app's own names) is hidden when rendered.
+pub fn is_known_harmless(name: &str) -> bool {
+    let ours = name.starts_with("BACKUP_")
+        || [
+            Engine::Postgres,
+            Engine::MongoDb,
+            Engine::MySql,
+            Engine::Redis,
+        ]
+        .into_iter()
+        .any(|e| spec_of(e).env_names.contains(&name));
+    ours && !is_secret_name(name)
+}
+
 pub fn is_secret_name(name: &str) -> bool {
     let n = name.to_ascii_uppercase();
     [
-        "PASSWORD",
-        "PASSWD",
+        "PASS",
         "PWD",
         "SECRET",
         "TOKEN",
@@ -834,7 +849,7 @@ fn dump_job(p: JobParts<'_>) -> Job {
         },
         spec: Some(JobSpec {
             backoff_limit: Some(1),
-            active_deadline_seconds: Some(p.opts.timeout.as_secs().max(1) as i64),
+            active_deadline_seconds: Some(deadline_seconds(p.opts.timeout)),
             ttl_seconds_after_finished: Some(7 * 24 * 3600),
             template: PodTemplateSpec {
                 metadata: Some(ObjectMeta {
@@ -961,6 +976,12 @@ fn backup_volumes(claim: String) -> Vec<Volume> {
             ..Default::default()
         },
     ]
+}
+
+/// A Job's `activeDeadlineSeconds` (an int64, at least 1) from a timeout: clamped, never
+/// wrapped into a negative number whatever the duration.
+fn deadline_seconds(timeout: Duration) -> i64 {
+    i64::try_from(timeout.as_secs().max(1)).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

@@ -2,6 +2,14 @@
 
 use super::*;
 
+#[test]
+fn deadlines_are_clamped_not_wrapped() {
+    assert_eq!(deadline_seconds(Duration::ZERO), 1);
+    assert_eq!(deadline_seconds(Duration::from_secs(900)), 900);
+    assert_eq!(deadline_seconds(Duration::MAX), i64::MAX);
+    assert_eq!(deadline_seconds(Duration::from_secs(1 << 63)), i64::MAX);
+}
+
 fn snap(yaml: &str) -> Snapshot {
     let mut s = Snapshot::default();
     stateful_core::snapshot::parse_dump_into(&mut s, std::path::Path::new("t.yaml"), yaml).unwrap();

@@ -297,6 +297,18 @@ impl<'a> Diagnoser<'_, 'a> {
         );
     }
 
+    /// A StatefulSet whose replicas are more than the ordinals enumerated one by one
+    /// (`stateful_core::workloads::MAX_ORDINALS`): missing claims past `shown_end` are not
+    /// checked, claims there that exist are still shown.
+    pub(crate) fn ordinals_capped(&mut self, ns: &str, set: &str, replicas: i32, shown_end: i32) {
+        self.diag(
+            Severity::Warning,
+            "OrdinalsCapped",
+            ObjectRef::new("StatefulSet", Some(ns), set),
+            format!("statefulset {set} has {replicas} replicas: expected claims are checked for ordinals below {shown_end} only (at most {} one by one); claims past that are shown only where they exist", stateful_core::workloads::MAX_ORDINALS),
+        );
+    }
+
     /// A claim of a StatefulSet with an ordinal at or beyond its replicas.
     pub(crate) fn leftover_claim(&mut self, ns: &str, set: &str, replicas: i32, cname: &str) {
         self.diag(

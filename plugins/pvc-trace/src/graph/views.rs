@@ -6,6 +6,7 @@ use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use stateful_core::snapshot::lean::{PersistentVolume, PersistentVolumeClaim, Pod};
+use stateful_core::workloads::{ordinal_in, ordinal_range};
 
 use super::Builder;
 use super::nodes::{attachment_node, class_node_of, has_data_volume};
@@ -36,8 +37,15 @@ impl<'a> Builder<'a> {
             .unwrap_or_default();
         let sts_uid = s.metadata.uid.clone();
         let mut expected = Vec::new();
+        // At most MAX_ORDINALS ordinals one by one (replicas may be any int32); above that,
+        // only the claims that exist are shown, and a diagnostic says so.
+        let (ordinals, capped) = ordinal_range(start, replicas);
+        if capped {
+            self.diagnose()
+                .ordinals_capped(&ns, &name, replicas, ordinals.end);
+        }
         for t in &templates {
-            for ord in start..start + replicas {
+            for ord in ordinals.clone() {
                 let cname = format!("{t}-{name}-{ord}");
                 let present = self.idx.pvcs.contains_key(&(ns.as_str(), cname.as_str()));
                 let claim = present.then(|| self.claim_node(&ns, &cname));
@@ -56,18 +64,24 @@ impl<'a> Builder<'a> {
         }
         // Claims of this set beyond the current replicas: name `<t>-<sts>-<n>` with a numeric
         // ordinal outside the range AND owned by the set or carrying its selector labels.
+        // Claims inside the range but past the enumeration cap are expected claims found here.
         let mut leftovers: Vec<&PersistentVolumeClaim> = Vec::new();
+        let mut beyond_cap: Vec<(&str, i32, &str)> = Vec::new();
         for c in self.snap.pvcs.iter().filter(|c| meta_ns(&c.metadata) == ns) {
             let cname = meta_name(&c.metadata);
-            let Some(ord) = templates.iter().find_map(|t| {
+            let Some((t, ord)) = templates.iter().find_map(|t| {
                 cname
                     .strip_prefix(&format!("{t}-{name}-"))
                     .and_then(|o| o.parse::<i32>().ok())
                     .filter(|o| !o.to_string().is_empty())
+                    .map(|o| (t.as_str(), o))
             }) else {
                 continue;
             };
-            if (start..start + replicas).contains(&ord) {
+            if ordinal_in(start, replicas, ord) {
+                if !ordinals.contains(&ord) {
+                    beyond_cap.push((t, ord, cname));
+                }
                 continue;
             }
             let owned = c.metadata.owner_references.iter().flatten().any(|o| {
@@ -79,6 +93,17 @@ impl<'a> Builder<'a> {
             if owned || labelled {
                 leftovers.push(c);
             }
+        }
+        beyond_cap.sort_by_key(|&(t, ord, _)| (t, ord));
+        for (t, ord, cname) in beyond_cap {
+            let claim = Some(self.claim_node(&ns, cname));
+            expected.push(ExpectedClaim {
+                template: t.to_string(),
+                ordinal: ord,
+                name: cname.to_string(),
+                present: true,
+                claim,
+            });
         }
         leftovers.sort_by_key(|c| meta_name(&c.metadata));
         let mut leftover_claims = Vec::new();

@@ -213,7 +213,7 @@ pub async fn fetch<F: Flavor>(
                     snap.push(o);
                 }
             }
-            Err(kube::Error::Api(status)) if status.code == 403 || status.code == 404 => {
+            Err(kube::Error::Api(status)) if is_gap(kind, &status) => {
                 snap.gaps.push(Gap {
                     kind,
                     verb: "list".into(),
@@ -227,14 +227,113 @@ pub async fn fetch<F: Flavor>(
                     message: status.message.clone(),
                 });
             }
+            Err(kube::Error::Api(status)) if matches!(status.code, 403 | 404) => {
+                return Err(not_an_api_answer(kind, ns.as_deref(), server, &status));
+            }
             Err(e) => {
                 let mut err = Error::from_kube(e, "list", kind.resource(), ns.as_deref(), None);
                 if let Error::Api { context, .. } = &mut err {
-                    *context = format!("{context} (server {server})");
+                    let path = kind.list_path(ns.as_deref());
+                    *context = format!("{context} (server {server}, GET {path})");
                 }
                 return Err(err);
             }
         }
     }
     Ok(snap)
+}
+
+/// The reason kube-rs gives a non-2xx answer whose body is not a Kubernetes `Status`.
+const NOT_A_STATUS: &str = "Failed to parse error data";
+
+/// Whether a 403/404 on a LIST is something the cluster says about this kind (a gap in the
+/// snapshot) rather than a sign that the server is not a Kubernetes API server: a 403 that is
+/// a `Status`, or a 404 on a CRD kind (an unserved group answers a plain "404 page not found").
+/// A 404 on a built-in kind is never a gap: every API server serves pods, claims, nodes….
+fn is_gap(kind: Kind, status: &kube::core::Status) -> bool {
+    match status.code {
+        403 => status.reason != NOT_A_STATUS,
+        404 => !kind.builtin(),
+        _ => false,
+    }
+}
+
+/// The error for a 403/404 that is not a gap: names the server and the path, and starts the
+/// body when it is not a `Status` (an HTML page from a proxy, say), so the user sees what
+/// answered.
+fn not_an_api_answer(
+    kind: Kind,
+    namespace: Option<&str>,
+    server: &str,
+    status: &kube::core::Status,
+) -> Error {
+    let path = kind.list_path(namespace);
+    let body: String = status.message.chars().take(120).collect();
+    let body = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    let what = if status.reason == NOT_A_STATUS {
+        format!("an answer that is not a Kubernetes Status ({body:?})")
+    } else {
+        format!("{} ({})", status.reason, status.message)
+    };
+    Error::Api {
+        context: format!("list {} (server {server}, GET {path})", kind.resource()),
+        message: format!(
+            "HTTP {} with {what}: this is not a Kubernetes API server, or the server URL or its path prefix is wrong",
+            status.code
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(code: u16, reason: &str, message: &str) -> kube::core::Status {
+        kube::core::Status::failure(message, reason).with_code(code)
+    }
+
+    #[test]
+    fn only_api_answers_about_a_kind_become_gaps() {
+        let forbidden = status(403, "Forbidden", "pods is forbidden: User cannot list");
+        let html = status(403, NOT_A_STATUS, "<html><body>Access denied</body></html>");
+        let not_found = status(404, NOT_A_STATUS, "404 page not found");
+        assert!(is_gap(Kind::Pod, &forbidden));
+        assert!(!is_gap(Kind::Pod, &html), "a proxy's page is not RBAC");
+        assert!(
+            is_gap(Kind::VolumeSnapshot, &not_found),
+            "a CRD may be unserved"
+        );
+        for k in Kind::ALL.into_iter().filter(|k| k.builtin()) {
+            assert!(!is_gap(k, &not_found), "{k}: every API server serves it");
+        }
+        assert!(!is_gap(Kind::Pod, &status(500, "InternalError", "boom")));
+    }
+
+    #[test]
+    fn the_error_names_server_path_and_what_answered() {
+        let e = not_an_api_answer(
+            Kind::PersistentVolumeClaim,
+            Some("shop"),
+            "https://10.0.0.1:6443/prefix",
+            &status(404, NOT_A_STATUS, "<html>\n  <h1>Not Found</h1>\n</html>"),
+        );
+        assert_eq!(e.exit_code().code(), 1);
+        let text = e.to_string();
+        assert!(
+            text.contains("server https://10.0.0.1:6443/prefix"),
+            "{text}"
+        );
+        assert!(
+            text.contains("GET /api/v1/namespaces/shop/persistentvolumeclaims"),
+            "{text}"
+        );
+        assert!(text.contains("HTTP 404"), "{text}");
+        assert!(text.contains("<h1>Not Found</h1>"), "{text}");
+        assert_eq!(
+            Kind::Job.list_path(None),
+            "/apis/batch/v1/jobs",
+            "all namespaces"
+        );
+        assert_eq!(Kind::Node.list_path(Some("x")), "/api/v1/nodes");
+    }
 }

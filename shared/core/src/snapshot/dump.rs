@@ -54,7 +54,11 @@ pub fn read_dumps<F: Flavor>(files: &[String]) -> Result<Snapshot<F>> {
                 Some(b'{') | Some(b'[')
             )
         };
-        if !json {
+        let lone_cr = {
+            let head = std::io::BufRead::fill_buf(&mut input).map_err(io_err)?;
+            has_lone_cr(head)
+        };
+        if !json && !lone_cr {
             let mut sink = Snapshot::<F>::default();
             if yaml_streamed(&mut sink, input).is_ok() {
                 snap.absorb(sink);
@@ -67,7 +71,7 @@ pub fn read_dumps<F: Flavor>(files: &[String]) -> Result<Snapshot<F>> {
             line: None,
             message: format!("not UTF-8 text: {e}"),
         })?;
-        if json {
+        if json || lone_cr {
             parse_dump_into(&mut snap, &p, &text)?;
         } else {
             parse_yaml_whole(&mut snap, &p, &text)?;
@@ -77,11 +81,19 @@ pub fn read_dumps<F: Flavor>(files: &[String]) -> Result<Snapshot<F>> {
 }
 
 /// Parse one dump's text into the snapshot. YAML or JSON (detected by the first character).
+/// Text starting with `{` or `[` that is not JSON is tried as flow-style YAML (`{kind: Pod,
+/// …}` is YAML too); when neither reads it, the JSON error is reported.
 pub fn parse_dump_into<F: Flavor>(
     snap: &mut Snapshot<F>,
     path: &std::path::Path,
     text: &str,
 ) -> Result<()> {
+    if has_lone_cr(text.as_bytes()) {
+        // Old Mac line breaks: YAML counts a CR alone as a line break, the fast reader does
+        // not; one break for one break keeps every line number.
+        let text = text.replace("\r\n", "\n").replace('\r', "\n");
+        return parse_dump_into(snap, path, &text);
+    }
     let first = text.trim_start().chars().next();
     if !matches!(first, Some('{') | Some('[')) {
         let mut sink = Snapshot::<F>::default();
@@ -91,6 +103,37 @@ pub fn parse_dump_into<F: Flavor>(
         }
         return parse_yaml_whole(snap, path, text);
     }
+    let mut sink = Snapshot::<F>::default();
+    match parse_json_into(&mut sink, path, text) {
+        Ok(()) => {
+            snap.absorb(sink);
+            Ok(())
+        }
+        Err(json_err) => {
+            let mut sink = Snapshot::<F>::default();
+            if parse_yaml_whole(&mut sink, path, text).is_ok() {
+                snap.absorb(sink);
+                Ok(())
+            } else {
+                Err(json_err)
+            }
+        }
+    }
+}
+
+/// Whether `b` has a CR that is not part of a CRLF (a CR-only line break).
+fn has_lone_cr(b: &[u8]) -> bool {
+    b.iter()
+        .enumerate()
+        .any(|(i, &c)| c == b'\r' && b.get(i + 1).is_some_and(|&n| n != b'\n'))
+}
+
+/// A JSON dump (one or more concatenated documents) into the snapshot.
+fn parse_json_into<F: Flavor>(
+    snap: &mut Snapshot<F>,
+    path: &std::path::Path,
+    text: &str,
+) -> Result<()> {
     let file_err = |line: Option<usize>, message: String| Error::File {
         path: path.to_path_buf(),
         line,
@@ -750,6 +793,44 @@ metadata:
             .to_string();
         assert_eq!(streamed, whole);
         assert!(streamed.contains("dump.yaml:21"), "{streamed}");
+    }
+
+    #[test]
+    fn flow_style_yaml_starting_with_a_brace_is_yaml_not_a_json_error() {
+        let block = "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x}\nspec: {containers: []}\n";
+        let flow = "{apiVersion: v1, kind: Pod, metadata: {name: a, namespace: x},\n spec: {containers: []}}\n";
+        let list = "{apiVersion: v1, kind: List, items: [{apiVersion: v1, kind: Pod, metadata: {name: a, namespace: x}, spec: {containers: []}}]}";
+        let want = parse(block).unwrap();
+        for text in [flow, list] {
+            let s = parse(text).unwrap();
+            assert_eq!(s.pods.len(), 1, "{text}");
+            assert_eq!(s.pods[0].metadata.name, want.pods[0].metadata.name);
+        }
+        // Neither JSON nor YAML: the JSON error, naming the file and line.
+        let e = parse("{\"kind\": \"Pod\",\n \"metadata\": {")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(":2"), "{e}");
+    }
+
+    #[test]
+    fn cr_only_line_breaks_are_line_breaks() {
+        let lf = "# a dump\napiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x}\nspec: {containers: []}\n";
+        let want = parse(lf).unwrap();
+        assert_eq!(want.pods.len(), 1);
+        for text in [lf.replace('\n', "\r"), lf.replace('\n', "\r\n")] {
+            let s = parse(&text).unwrap();
+            assert_eq!(s.pods.len(), 1, "{text:?}");
+            assert_eq!(s.pods[0].metadata.name, want.pods[0].metadata.name);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("cr.yaml");
+        std::fs::write(&f, lf.replace('\n', "\r")).unwrap();
+        let s = read_dumps::<Full>(&[f.to_string_lossy().into_owned()]).unwrap();
+        assert_eq!(s.pods.len(), 1);
+        let bad = "# c\rapiVersion: v1\rkind: Pod\rmetadata:\r  labels: [x\r";
+        let e = parse(bad).unwrap_err().to_string();
+        assert!(e.contains("dump.yaml:"), "{e}");
     }
 
     #[test]
