@@ -18,7 +18,7 @@ fn bin() -> Command {
 #[test]
 fn demo_table_all_namespaces() {
     bin()
-        .args(["--from-file", DEMO, "-A"])
+        .args(["--from-file", DEMO, "--complete", "-A"])
         .assert()
         .code(0)
         .stdout(predicate::str::contains(
@@ -33,7 +33,7 @@ fn demo_table_all_namespaces() {
 #[test]
 fn fail_on_error_exits_5_and_warning_threshold_works() {
     bin()
-        .args(["--from-file", DEMO, "--fail-on", "error"])
+        .args(["--from-file", DEMO, "--complete", "--fail-on", "error"])
         .assert()
         .code(5);
     // postgres-1's chain is healthy: no error, no warning.
@@ -41,6 +41,7 @@ fn fail_on_error_exits_5_and_warning_threshold_works() {
         .args([
             "--from-file",
             DEMO,
+            "--complete",
             "-n",
             "shop",
             "pod/postgres-1",
@@ -53,6 +54,7 @@ fn fail_on_error_exits_5_and_warning_threshold_works() {
         .args([
             "--from-file",
             DEMO,
+            "--complete",
             "-n",
             "shop",
             "pvc/reports-cache",

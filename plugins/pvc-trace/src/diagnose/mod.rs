@@ -26,7 +26,7 @@ mod volumes;
 use std::collections::{HashMap, HashSet};
 
 use k8s_openapi::api::core::v1::Event;
-use stateful_core::snapshot::{Gap, GapReason};
+use stateful_core::snapshot::{Gap, GapReason, Kind};
 
 use crate::graph::Snapshot;
 use crate::index::Index;
@@ -155,6 +155,30 @@ impl<'a> Diagnoser<'_, 'a> {
             ),
         };
         self.diag(sev, code, object, msg);
+    }
+
+    /// An object the trace needs that is not in the snapshot, whose kind's list is incomplete
+    /// (a dump, a forbidden LIST): unknown, never missing; says how to add it.
+    pub(crate) fn not_in_data(&mut self, kind: Kind, ns: Option<&str>, name: &str) {
+        let Some(why) = self.snap.unknown_reason(kind) else {
+            return;
+        };
+        let (short, kind_name) = match kind {
+            Kind::PersistentVolumeClaim => ("pvc", "PersistentVolumeClaim"),
+            Kind::PersistentVolume => ("pv", "PersistentVolume"),
+            Kind::StorageClass => ("storageclass", "StorageClass"),
+            Kind::Node => ("node", "Node"),
+            _ => (kind.resource(), kind.resource()),
+        };
+        let nsflag = ns.map(|n| format!(" -n {n}")).unwrap_or_default();
+        self.diag(
+            Severity::Info,
+            "NotInData",
+            ObjectRef::new(kind_name, ns, name),
+            format!(
+                "{short}/{name} is unknown ({why}): add it for a full trace (kubectl get {short} {name}{nsflag} -o yaml)"
+            ),
+        );
     }
 
     /// The events about the object with `uid`, oldest first.

@@ -24,11 +24,18 @@ impl Diagnoser<'_, '_> {
 
     /// Claims the pod needs that do not exist.
     fn missing_claims(&mut self, p: &Pod) {
-        if !self.snap.knows(Kind::PersistentVolumeClaim) {
-            return;
-        }
         let name = meta_name(&p.metadata);
         let ns = meta_ns(&p.metadata);
+        if !self.snap.is_complete(Kind::PersistentVolumeClaim) {
+            for v in p.spec.iter().flat_map(|s| s.volumes.iter().flatten()) {
+                if let Some(cn) = volume_claim_name(p, v)
+                    && !self.idx.pvcs.contains_key(&(ns, cn.as_str()))
+                {
+                    self.not_in_data(Kind::PersistentVolumeClaim, Some(ns), &cn);
+                }
+            }
+            return;
+        }
         for v in p.spec.iter().flat_map(|s| s.volumes.iter().flatten()) {
             if let Some(cn) = volume_claim_name(p, v)
                 && !self.idx.pvcs.contains_key(&(ns, cn.as_str()))

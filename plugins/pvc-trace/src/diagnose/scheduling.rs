@@ -15,7 +15,7 @@ impl Diagnoser<'_, '_> {
     /// Node affinity that no node satisfies (volume `name`).
     pub(super) fn volume_affinity(&mut self, pv: &PersistentVolume, r: &ObjectRef, name: &str) {
         let terms = pv_terms(pv);
-        if !terms.is_empty() && self.snap.knows(Kind::Node) && !self.snap.nodes.is_empty() {
+        if !terms.is_empty() && self.snap.is_complete(Kind::Node) && !self.snap.nodes.is_empty() {
             let ok = self.snap.nodes.iter().any(|n| {
                 terms
                     .iter()
