@@ -5,7 +5,7 @@
 use stateful_core::snapshot::Kind;
 use stateful_core::snapshot::lean::{PersistentVolume, PersistentVolumeClaim, Pod};
 
-use super::Diagnoser;
+use super::{Diagnoser, EventKey};
 use crate::model::Severity;
 use crate::objects::{claim_ref, explicit_class, meta_name, meta_ns, storage_of};
 use crate::quantity;
@@ -22,7 +22,7 @@ impl<'a> Diagnoser<'_, 'a> {
         let name = meta_name(&c.metadata).to_string();
         let r = claim_ref(&ns, &name);
         let spec = c.spec.as_ref();
-        let uid = c.metadata.uid.as_deref();
+        let uid = &EventKey::of("PersistentVolumeClaim", &c.metadata);
         let sc_known = self.snap.is_complete(Kind::StorageClass);
         let explicit = explicit_class(c);
         // Pre-bound by the user (spec.volumeName): the PV controller binds it to that volume

@@ -4,7 +4,7 @@
 use stateful_core::snapshot::Kind;
 use stateful_core::snapshot::lean::Pod;
 
-use super::Diagnoser;
+use super::{Diagnoser, EventKey};
 use crate::index::volume_claim_name;
 use crate::model::{ObjectRef, Severity};
 use crate::objects::{claim_ref, meta_name, meta_ns, pod_ref};
@@ -70,7 +70,7 @@ impl Diagnoser<'_, '_> {
             .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
         if !ready
             && let Some(ev) = self.latest_event(
-                p.metadata.uid.as_deref(),
+                &EventKey::of("Pod", &p.metadata),
                 &["FailedMount", "FailedAttachVolume", "FailedMapVolume"],
             )
         {

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use crate::graph::root_objects;
 use crate::model::*;
 
-use super::{problems_by_object, short_modes};
+use super::{escape_terminal, problems_by_object, short_modes};
 
 /// The text drawn so far, and the report's diagnostics by object.
 struct Tree<'a> {
@@ -503,7 +503,9 @@ pub fn render_tree(report: &Report) -> String {
         t.out.push_str("Nothing to trace.\n");
     }
     t.also(report);
-    t.out
+    // Object data never reaches the terminal raw (the tree's own text has no control
+    // character but its newlines).
+    escape_terminal(&t.out, false).into_owned()
 }
 
 /// How an object that is not in the snapshot is shown: known absent, or unknown and why.
