@@ -170,6 +170,18 @@ impl<'a> Diagnoser<'_, 'a> {
             }
         }
         let provisioner = class.map(|sc| sc.provisioner.clone()).unwrap_or_default();
+        if class.is_none()
+            && let Some(why) = self.snap.unknown_reason(Kind::StorageClass)
+        {
+            // The class (and so whether it waits for a first consumer) is unknown.
+            self.diag(
+                Severity::Info,
+                "ClaimPending",
+                r,
+                format!("claim {name} is Pending; its StorageClass is unknown ({why}): add it (kubectl get storageclass -o yaml) to say why"),
+            );
+            return;
+        }
         self.diag(
             Severity::Warning,
             "ClaimPending",
