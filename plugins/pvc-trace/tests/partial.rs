@@ -545,6 +545,8 @@ fn removed_names(s: &Snapshot, kind: Kind) -> BTreeSet<String> {
                 [
                     v(o.metadata.name.as_ref()),
                     v(o.spec.as_ref().and_then(|s| s.storage_class_name.as_ref())),
+                    // a volume not in the dump is known only through its claim
+                    v(o.spec.as_ref().and_then(|s| s.volume_name.as_ref())),
                 ]
             })
             .collect(),

@@ -159,7 +159,8 @@ impl<'a> Diagnoser<'_, 'a> {
                     cs.iter()
                         .any(|x| x.type_ == "Resizing" || x.type_ == "FileSystemResizePending")
                 });
-            if !resizing {
+            // No status: whether a resize is under way is not reported.
+            if !resizing && c.status.is_some() {
                 self.diag(
                     Severity::Warning,
                     "CapacityMismatch",
