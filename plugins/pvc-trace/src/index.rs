@@ -42,6 +42,9 @@ pub struct Index<'a> {
     pub attachments_by_pv: HashMap<&'a str, Vec<&'a VolumeAttachment>>,
     /// Events by the involved object's uid.
     pub events_by_uid: HashMap<&'a str, Vec<&'a Event>>,
+    /// Events by the involved object's (kind, namespace, name): for events with no uid, or
+    /// whose object's uid is not known (manifests).
+    pub events_by_name: HashMap<(&'a str, &'a str, &'a str), Vec<&'a Event>>,
     /// Default StorageClasses (annotation `storageclass.kubernetes.io/is-default-class: "true"`).
     pub default_classes: Vec<&'a StorageClass>,
     /// Volumes a Pending claim could bind to: Available (no claimRef), by storageClassName.
@@ -88,7 +91,17 @@ impl<'a> Index<'a> {
             }
         }
         let mut events_by_uid: HashMap<&str, Vec<&Event>> = HashMap::new();
+        let mut events_by_name: HashMap<(&str, &str, &str), Vec<&Event>> = HashMap::new();
         for e in &snap.events {
+            let io = &e.involved_object;
+            if let (Some(k), Some(n)) = (io.kind.as_deref(), io.name.as_deref()) {
+                let ns = io
+                    .namespace
+                    .as_deref()
+                    .or(e.metadata.namespace.as_deref())
+                    .unwrap_or("");
+                events_by_name.entry((k, ns, n)).or_default().push(e);
+            }
             if let Some(uid) = e.involved_object.uid.as_deref() {
                 events_by_uid.entry(uid).or_default().push(e);
             }
@@ -151,6 +164,7 @@ impl<'a> Index<'a> {
             pods_by_claim,
             attachments_by_pv,
             events_by_uid,
+            events_by_name,
             default_classes,
             unbound_pvs_by_class,
             pvs_by_claim_ref,

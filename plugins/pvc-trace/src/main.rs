@@ -44,6 +44,12 @@ struct Cli {
     #[arg(long)]
     problems: bool,
 
+    /// The --from-file dumps hold every object of each kind they hold (e.g. `kubectl get
+    /// pvc,pv,sc -A -o yaml` of the whole cluster): an object of such a kind that is not in
+    /// them does not exist. Without it, objects not in a dump are unknown, never missing.
+    #[arg(long, requires = "from_file")]
+    complete: bool,
+
     /// Exit with code 5 when a diagnostic of this severity or worse is found.
     #[arg(long, value_enum, value_name = "SEVERITY")]
     fail_on: Option<FailOn>,
@@ -80,7 +86,10 @@ async fn run(cli: Cli) -> Result<stateful_core::ExitCode> {
     let all_cluster_scoped = !targets.is_empty() && targets.iter().all(Target::cluster_scoped);
     let default_ns = if all_cluster_scoped { None } else { default_ns };
     let scope = settings.scope(default_ns);
-    let snap = source.load(&KINDS, &scope).await?;
+    let mut snap = source.load(&KINDS, &scope).await?;
+    if cli.complete {
+        snap.mark_complete();
+    }
     let format = match cli.output {
         None if targets.len() == 1 => Format::Tree,
         None | Some(Output::Table) => Format::Table,

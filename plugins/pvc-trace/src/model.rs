@@ -197,8 +197,13 @@ pub struct PvNode {
 #[serde(rename_all = "camelCase")]
 pub struct ClassNode {
     pub name: String,
-    /// False when the class is named but does not exist.
-    pub exists: bool,
+    /// True when the class exists, false when it is known not to; absent when the snapshot
+    /// cannot tell (see `unknown`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exists: Option<bool>,
+    /// Why the class's existence is unknown (e.g. "not in the dump: storageclasses").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unknown: Option<String>,
     pub provisioner: Option<String>,
     pub binding_mode: Option<String>,
     pub reclaim_policy: Option<String>,
@@ -284,6 +289,10 @@ pub struct NodeView {
     pub name: String,
     pub zone: Option<String>,
     pub exists: bool,
+    /// When the node is not in the snapshot: why its existence is unknown (absent when it is
+    /// known not to exist).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unknown: Option<String>,
     pub pods: Vec<PodNode>,
     pub attachments: Vec<AttachmentNode>,
     /// Volumes whose node affinity pins them to this node (local volumes).

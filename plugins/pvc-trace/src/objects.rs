@@ -48,6 +48,10 @@ pub(crate) fn pod_phase(p: &Pod) -> String {
         .unwrap_or_else(|| "Unknown".into())
 }
 
+/// The phase of an object with no `status` (a manifest, or an object not yet acted on): the
+/// controller has not reported one, which is not `Pending`.
+pub(crate) const NOT_REPORTED: &str = "NotReported";
+
 /// Is the pod active (would hold its volumes)?
 pub(crate) fn pod_active(p: &Pod) -> bool {
     !matches!(pod_phase(p).as_str(), "Succeeded" | "Failed")

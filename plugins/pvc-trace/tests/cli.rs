@@ -18,7 +18,7 @@ fn bin() -> Command {
 #[test]
 fn demo_table_all_namespaces() {
     bin()
-        .args(["--from-file", DEMO, "-A"])
+        .args(["--from-file", DEMO, "--complete", "-A"])
         .assert()
         .code(0)
         .stdout(predicate::str::contains(
@@ -33,7 +33,7 @@ fn demo_table_all_namespaces() {
 #[test]
 fn fail_on_error_exits_5_and_warning_threshold_works() {
     bin()
-        .args(["--from-file", DEMO, "--fail-on", "error"])
+        .args(["--from-file", DEMO, "--complete", "--fail-on", "error"])
         .assert()
         .code(5);
     // postgres-1's chain is healthy: no error, no warning.
@@ -41,6 +41,7 @@ fn fail_on_error_exits_5_and_warning_threshold_works() {
         .args([
             "--from-file",
             DEMO,
+            "--complete",
             "-n",
             "shop",
             "pod/postgres-1",
@@ -53,6 +54,7 @@ fn fail_on_error_exits_5_and_warning_threshold_works() {
         .args([
             "--from-file",
             DEMO,
+            "--complete",
             "-n",
             "shop",
             "pvc/reports-cache",
@@ -218,4 +220,69 @@ fn unreachable_server_fails_within_request_timeout() {
         .code(1)
         .stderr(predicate::str::contains("127.0.0.1:9"));
     assert!(start.elapsed() < std::time::Duration::from_secs(20));
+}
+
+#[test]
+fn namespace_less_manifests_take_n_or_default_and_unknown_is_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("manifest.yaml");
+    std::fs::write(
+        &f,
+        "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data}\nspec: {accessModes: [ReadWriteOnce], storageClassName: fast, volumeName: pv-1, resources: {requests: {storage: 1Gi}}}\n",
+    )
+    .unwrap();
+    let path = f.to_str().unwrap();
+    bin()
+        .args([
+            "--from-file",
+            path,
+            "-n",
+            "default",
+            "pvc/data",
+            "--fail-on",
+            "warning",
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "not in the dump: persistentvolumes",
+        ))
+        .stdout(predicate::str::contains("kubectl get pv pv-1 -o yaml"));
+    bin()
+        .args(["--from-file", path, "-n", "prod", "pvc/data"])
+        .assert()
+        .code(0);
+    // Marked complete, a dump that holds volumes says the absent one is missing; a kind the
+    // dump holds none of stays unknown.
+    bin()
+        .args([
+            "--from-file",
+            path,
+            "--complete",
+            "pvc/data",
+            "--fail-on",
+            "error",
+        ])
+        .assert()
+        .code(0);
+    let pvs = dir.path().join("pvs.yaml");
+    std::fs::write(
+        &pvs,
+        "apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: other}\nspec: {capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce], hostPath: {path: /x}}\n",
+    )
+    .unwrap();
+    bin()
+        .args([
+            "--from-file",
+            path,
+            "--from-file",
+            pvs.to_str().unwrap(),
+            "--complete",
+            "pvc/data",
+            "--fail-on",
+            "error",
+        ])
+        .assert()
+        .code(5)
+        .stdout(predicate::str::contains("VolumeMissing"));
 }

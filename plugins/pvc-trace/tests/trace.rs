@@ -5,7 +5,15 @@ use pvc_trace::graph::Snapshot;
 use pvc_trace::{self as trace, Root, Severity, Target, TraceOptions, graph::retain_problems};
 use stateful_core::snapshot::{Gap, GapReason, Kind, parse_dump_into};
 
+/// A fixture written as a whole cluster's dump (`--complete`): each kind it holds is complete.
 fn snap(yaml: &str) -> Snapshot {
+    let mut s = partial(yaml);
+    s.mark_complete();
+    s
+}
+
+/// A fixture as a partial dump: objects not in it are unknown, not missing.
+fn partial(yaml: &str) -> Snapshot {
     let mut s = Snapshot::default();
     parse_dump_into(&mut s, std::path::Path::new("fixture.yaml"), yaml).expect("fixture parses");
     s

@@ -5,7 +5,7 @@
 use stateful_core::snapshot::Kind;
 use stateful_core::snapshot::lean::{PersistentVolume, PersistentVolumeClaim, Pod};
 
-use super::Diagnoser;
+use super::{Diagnoser, EventKey};
 use crate::model::Severity;
 use crate::objects::{claim_ref, explicit_class, meta_name, meta_ns, storage_of};
 use crate::quantity;
@@ -22,9 +22,23 @@ impl<'a> Diagnoser<'_, 'a> {
         let name = meta_name(&c.metadata).to_string();
         let r = claim_ref(&ns, &name);
         let spec = c.spec.as_ref();
-        let uid = c.metadata.uid.as_deref();
-        let sc_known = self.snap.knows(Kind::StorageClass);
+        let uid = &EventKey::of("PersistentVolumeClaim", &c.metadata);
+        let sc_known = self.snap.is_complete(Kind::StorageClass);
         let explicit = explicit_class(c);
+        // Pre-bound by the user (spec.volumeName): the PV controller binds it to that volume
+        // whatever its class says; a class with no StorageClass object is legitimate then.
+        if let Some(vn) = spec
+            .and_then(|s| s.volume_name.as_deref())
+            .filter(|v| !v.is_empty())
+        {
+            self.diag(
+                Severity::Info,
+                "ClaimPending",
+                r,
+                format!("claim {name} is Pending: it is pre-bound to volume {vn} (spec.volumeName) and binds when that volume is Available and fits"),
+            );
+            return;
+        }
 
         // Named class that does not exist.
         if let Some(cn) = explicit.filter(|s| !s.is_empty())
@@ -90,7 +104,7 @@ impl<'a> Diagnoser<'_, 'a> {
             );
             return;
         }
-        if static_only && self.snap.knows(Kind::PersistentVolume) {
+        if static_only && self.snap.is_complete(Kind::PersistentVolume) {
             if self.matching_static_pv(c, class_name).is_none() {
                 let req = storage_of(
                     spec.and_then(|s| s.resources.as_ref())
@@ -115,6 +129,18 @@ impl<'a> Diagnoser<'_, 'a> {
                 // A match exists; binding waits for the pod to be scheduled.
                 return;
             }
+        } else if static_only && self.matching_static_pv(c, class_name).is_none() {
+            // The set of volumes is not known to be complete: a match may exist unseen.
+            self.diag(
+                Severity::Info,
+                "ClaimPending",
+                r,
+                format!(
+                    "claim {name} is Pending and binds only to an existing volume; none that fits is in the data ({}): add them (kubectl get pv -o yaml)",
+                    self.snap.unknown_reason(Kind::PersistentVolume).unwrap_or_default()
+                ),
+            );
+            return;
         }
         if let Some(ev) = self.latest_event(uid, &["ExternalProvisioning", "Provisioning"]) {
             self.diag(
@@ -144,6 +170,18 @@ impl<'a> Diagnoser<'_, 'a> {
             }
         }
         let provisioner = class.map(|sc| sc.provisioner.clone()).unwrap_or_default();
+        if class.is_none()
+            && let Some(why) = self.snap.unknown_reason(Kind::StorageClass)
+        {
+            // The class (and so whether it waits for a first consumer) is unknown.
+            self.diag(
+                Severity::Info,
+                "ClaimPending",
+                r,
+                format!("claim {name} is Pending; its StorageClass is unknown ({why}): add it (kubectl get storageclass -o yaml) to say why"),
+            );
+            return;
+        }
         self.diag(
             Severity::Warning,
             "ClaimPending",

@@ -10,7 +10,9 @@ use stateful_core::snapshot::lean::{PersistentVolume, PersistentVolumeClaim, Pod
 
 use super::Diagnoser;
 use crate::model::{ObjectRef, Severity};
-use crate::objects::{claim_ref, has_mode, meta_name, meta_ns, pod_active, storage_of};
+use crate::objects::{
+    NOT_REPORTED, claim_ref, has_mode, meta_name, meta_ns, pod_active, storage_of,
+};
 use crate::quantity;
 
 impl<'a> Diagnoser<'_, 'a> {
@@ -20,11 +22,12 @@ impl<'a> Diagnoser<'_, 'a> {
         let name = meta_name(&c.metadata).to_string();
         let r = claim_ref(&ns, &name);
         let spec = c.spec.as_ref();
+        // No status (a manifest): the phase is not reported, which says nothing about binding.
         let phase = c
             .status
             .as_ref()
             .and_then(|s| s.phase.as_deref())
-            .unwrap_or("Pending");
+            .unwrap_or(NOT_REPORTED);
         let modes = spec
             .and_then(|s| s.access_modes.clone())
             .unwrap_or_default();
@@ -72,12 +75,15 @@ impl<'a> Diagnoser<'_, 'a> {
             return;
         };
         match self.idx.pvs.get(vn).copied() {
-            None if self.snap.knows(Kind::PersistentVolume) && phase != "Lost" => self.diag(
+            None if self.snap.is_complete(Kind::PersistentVolume) && phase != "Lost" => self.diag(
                 Severity::Error,
                 "VolumeMissing",
                 r.clone(),
                 format!("claim {name} is bound to volume {vn}, which does not exist: pods using it cannot start"),
             ),
+            None if phase != "Lost" => {
+                self.not_in_data(Kind::PersistentVolume, None, vn);
+            }
             None => {}
             Some(pv) => self.volume_fits(c, r, pv, vn, modes),
         }
@@ -153,7 +159,8 @@ impl<'a> Diagnoser<'_, 'a> {
                     cs.iter()
                         .any(|x| x.type_ == "Resizing" || x.type_ == "FileSystemResizePending")
                 });
-            if !resizing {
+            // No status: whether a resize is under way is not reported.
+            if !resizing && c.status.is_some() {
                 self.diag(
                     Severity::Warning,
                     "CapacityMismatch",
@@ -269,7 +276,8 @@ impl<'a> Diagnoser<'_, 'a> {
         ord: i32,
         cname: &str,
     ) {
-        if !self.snap.knows(Kind::PersistentVolumeClaim) {
+        if !self.snap.is_complete(Kind::PersistentVolumeClaim) {
+            self.not_in_data(Kind::PersistentVolumeClaim, Some(ns), cname);
             return;
         }
         let pod_name = format!("{set}-{ord}");

@@ -26,7 +26,7 @@ mod volumes;
 use std::collections::{HashMap, HashSet};
 
 use k8s_openapi::api::core::v1::Event;
-use stateful_core::snapshot::{Gap, GapReason};
+use stateful_core::snapshot::{Gap, GapReason, Kind};
 
 use crate::index::Index;
 use crate::index::Snapshot;
@@ -157,12 +157,54 @@ impl<'a> Diagnoser<'_, 'a> {
         self.diag(sev, code, object, msg);
     }
 
-    /// The events about the object with `uid`, oldest first.
-    fn events_for(&self, uid: Option<&str>) -> Vec<&'a Event> {
-        let mut v = uid
+    /// An object the trace needs that is not in the snapshot, whose kind's list is incomplete
+    /// (a dump, a forbidden LIST): unknown, never missing; says how to add it.
+    pub(crate) fn not_in_data(&mut self, kind: Kind, ns: Option<&str>, name: &str) {
+        let Some(why) = self.snap.unknown_reason(kind) else {
+            return;
+        };
+        let (short, kind_name) = match kind {
+            Kind::PersistentVolumeClaim => ("pvc", "PersistentVolumeClaim"),
+            Kind::PersistentVolume => ("pv", "PersistentVolume"),
+            Kind::StorageClass => ("storageclass", "StorageClass"),
+            Kind::Node => ("node", "Node"),
+            _ => (kind.resource(), kind.resource()),
+        };
+        let nsflag = ns.map(|n| format!(" -n {n}")).unwrap_or_default();
+        self.diag(
+            Severity::Info,
+            "NotInData",
+            ObjectRef::new(kind_name, ns, name),
+            format!(
+                "{short}/{name} is unknown ({why}): add it for a full trace (kubectl get {short} {name}{nsflag} -o yaml)"
+            ),
+        );
+    }
+
+    /// The events about an object, oldest first: joined by `uid`, else by kind, namespace and
+    /// name (an event with another uid is about an earlier object of that name: left out).
+    fn events_for(&self, o: &EventKey<'_>) -> Vec<&'a Event> {
+        let mut v: Vec<&'a Event> = o
+            .uid
             .and_then(|u| self.idx.events_by_uid.get(u))
             .cloned()
             .unwrap_or_default();
+        for e in self
+            .idx
+            .events_by_name
+            .get(&(o.kind, o.namespace, o.name))
+            .into_iter()
+            .flatten()
+        {
+            let ev_uid = e.involved_object.uid.as_deref();
+            let same = match (ev_uid, o.uid) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            };
+            if same && !v.iter().any(|x| std::ptr::eq(*x, *e)) {
+                v.push(e);
+            }
+        }
         v.sort_by_key(|e| {
             e.last_timestamp
                 .as_ref()
@@ -173,10 +215,29 @@ impl<'a> Diagnoser<'_, 'a> {
     }
 
     /// The latest event about the object with `uid` whose reason is one of `reasons`.
-    fn latest_event(&self, uid: Option<&str>, reasons: &[&str]) -> Option<&'a Event> {
-        self.events_for(uid)
+    fn latest_event(&self, o: &EventKey<'_>, reasons: &[&str]) -> Option<&'a Event> {
+        self.events_for(o)
             .into_iter()
             .rev()
             .find(|e| e.reason.as_deref().is_some_and(|r| reasons.contains(&r)))
+    }
+}
+
+/// The object whose events are wanted.
+pub(crate) struct EventKey<'k> {
+    kind: &'k str,
+    namespace: &'k str,
+    name: &'k str,
+    uid: Option<&'k str>,
+}
+
+impl<'k> EventKey<'k> {
+    pub(crate) fn of<M: stateful_core::snapshot::lean::MetaView>(kind: &'k str, m: &'k M) -> Self {
+        EventKey {
+            kind,
+            namespace: m.namespace().unwrap_or(""),
+            name: m.name().unwrap_or(""),
+            uid: m.uid(),
+        }
     }
 }

@@ -4,7 +4,7 @@
 use stateful_core::snapshot::Kind;
 use stateful_core::snapshot::lean::Pod;
 
-use super::Diagnoser;
+use super::{Diagnoser, EventKey};
 use crate::index::volume_claim_name;
 use crate::model::{ObjectRef, Severity};
 use crate::objects::{claim_ref, meta_name, meta_ns, pod_ref};
@@ -24,11 +24,18 @@ impl Diagnoser<'_, '_> {
 
     /// Claims the pod needs that do not exist.
     fn missing_claims(&mut self, p: &Pod) {
-        if !self.snap.knows(Kind::PersistentVolumeClaim) {
-            return;
-        }
         let name = meta_name(&p.metadata);
         let ns = meta_ns(&p.metadata);
+        if !self.snap.is_complete(Kind::PersistentVolumeClaim) {
+            for v in p.spec.iter().flat_map(|s| s.volumes.iter().flatten()) {
+                if let Some(cn) = volume_claim_name(p, v)
+                    && !self.idx.pvcs.contains_key(&(ns, cn.as_str()))
+                {
+                    self.not_in_data(Kind::PersistentVolumeClaim, Some(ns), &cn);
+                }
+            }
+            return;
+        }
         for v in p.spec.iter().flat_map(|s| s.volumes.iter().flatten()) {
             if let Some(cn) = volume_claim_name(p, v)
                 && !self.idx.pvcs.contains_key(&(ns, cn.as_str()))
@@ -63,7 +70,7 @@ impl Diagnoser<'_, '_> {
             .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
         if !ready
             && let Some(ev) = self.latest_event(
-                p.metadata.uid.as_deref(),
+                &EventKey::of("Pod", &p.metadata),
                 &["FailedMount", "FailedAttachVolume", "FailedMapVolume"],
             )
         {

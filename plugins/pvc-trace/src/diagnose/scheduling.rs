@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use stateful_core::snapshot::Kind;
 use stateful_core::snapshot::lean::{PersistentVolume, Pod};
 
-use super::Diagnoser;
+use super::{Diagnoser, EventKey};
 use crate::index::volume_claim_name;
 use crate::model::{ObjectRef, Severity};
 use crate::objects::{describe_term, meta_name, meta_ns, node_zone, pv_terms, term_matches};
@@ -15,7 +15,7 @@ impl Diagnoser<'_, '_> {
     /// Node affinity that no node satisfies (volume `name`).
     pub(super) fn volume_affinity(&mut self, pv: &PersistentVolume, r: &ObjectRef, name: &str) {
         let terms = pv_terms(pv);
-        if !terms.is_empty() && self.snap.knows(Kind::Node) && !self.snap.nodes.is_empty() {
+        if !terms.is_empty() && self.snap.is_complete(Kind::Node) && !self.snap.nodes.is_empty() {
             let ok = self.snap.nodes.iter().any(|n| {
                 terms
                     .iter()
@@ -65,6 +65,27 @@ impl Diagnoser<'_, '_> {
                     "PodUnschedulable",
                     pr.clone(),
                     format!("pod {name} cannot be scheduled: {msg}"),
+                );
+            }
+            return;
+        }
+        // No condition (a dump of events, or a manifest): the scheduler's event says it.
+        let scheduled = p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some();
+        if !scheduled
+            && let Some(ev) =
+                self.latest_event(&EventKey::of("Pod", &p.metadata), &["FailedScheduling"])
+        {
+            let msg = ev.message.clone().unwrap_or_default();
+            let lower = msg.to_lowercase();
+            if lower.contains("volume")
+                || lower.contains("persistentvolumeclaim")
+                || lower.contains("pvc")
+            {
+                self.diag(
+                    Severity::Error,
+                    "PodUnschedulable",
+                    pr.clone(),
+                    format!("pod {name} cannot be scheduled: {}", msg.trim()),
                 );
             }
         }

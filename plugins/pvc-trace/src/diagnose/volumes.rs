@@ -7,7 +7,7 @@ use stateful_core::snapshot::lean::PersistentVolume;
 
 use super::Diagnoser;
 use crate::model::Severity;
-use crate::objects::{meta_name, meta_ns, pv_ref};
+use crate::objects::{NOT_REPORTED, meta_name, meta_ns, pv_ref};
 
 impl<'a> Diagnoser<'_, 'a> {
     /// A volume, on its first visit.
@@ -16,7 +16,9 @@ impl<'a> Diagnoser<'_, 'a> {
         let r = pv_ref(&name);
         let spec = pv.spec.as_ref();
         let status = pv.status.as_ref();
-        let phase = status.and_then(|s| s.phase.as_deref()).unwrap_or("Pending");
+        let phase = status
+            .and_then(|s| s.phase.as_deref())
+            .unwrap_or(NOT_REPORTED);
         let policy = spec
             .and_then(|s| s.persistent_volume_reclaim_policy.clone())
             .unwrap_or_else(|| "Retain".into());
@@ -70,8 +72,7 @@ impl<'a> Diagnoser<'_, 'a> {
                 cr.name.as_deref().unwrap_or(""),
             );
             match self.idx.pvcs.get(&key) {
-                    None if self.snap.knows(Kind::PersistentVolumeClaim)
-                        && (self.snap.gap(Kind::PersistentVolumeClaim).is_none()) =>
+                    None if self.snap.is_complete(Kind::PersistentVolumeClaim) =>
                     {
                         // Only conclusive when the claim's namespace was in view.
                         let in_view = self.snap.pvcs.iter().any(|c| meta_ns(&c.metadata) == key.0)
@@ -97,8 +98,7 @@ impl<'a> Diagnoser<'_, 'a> {
         if let Some(sc) = spec
             .and_then(|s| s.storage_class_name.as_deref())
             .filter(|s| !s.is_empty())
-            && self.snap.knows(Kind::StorageClass)
-            && self.snap.gap(Kind::StorageClass).is_none()
+            && self.snap.is_complete(Kind::StorageClass)
             && !self.idx.storage_classes.contains_key(sc)
         {
             self.diag(

@@ -293,10 +293,12 @@ impl<'a> Builder<'a> {
     }
 
     /// `Unknown`, with the reason when the snapshot has a gap for `kind`.
-    fn unknown_text(&self, kind: Kind) -> String {
-        match self.snap.gap(kind) {
-            Some(g) => format!("Unknown ({g})"),
-            None => "Unknown".into(),
+    /// The phase of an object of `kind` that is not in the snapshot: `Missing` when the
+    /// kind's list is complete, else `Unknown (why)`.
+    fn absent_phase(&self, kind: Kind) -> String {
+        match self.snap.unknown_reason(kind) {
+            Some(why) => format!("Unknown ({why})"),
+            None => "Missing".into(),
         }
     }
 }

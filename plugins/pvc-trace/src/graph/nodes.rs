@@ -12,8 +12,8 @@ use crate::backend::decode_pv;
 use crate::index::volume_claim_name;
 use crate::model::*;
 use crate::objects::{
-    claim_ref, describe_term, explicit_class, meta_name, meta_ns, node_zone, pod_phase, pod_ref,
-    pv_ref, pv_terms, storage_of,
+    NOT_REPORTED, claim_ref, describe_term, explicit_class, meta_name, meta_ns, node_zone,
+    pod_phase, pod_ref, pv_ref, pv_terms, storage_of,
 };
 
 impl<'a> Builder<'a> {
@@ -100,13 +100,17 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// A class by name (`exists: false` when it does not).
-    pub(super) fn class_node(&self, name: &str) -> ClassNode {
+    /// A class by name (`exists: false` when it does not, no `exists` and an `unknown`
+    /// reason when the snapshot cannot tell).
+    pub(super) fn class_node(&mut self, name: &str) -> ClassNode {
         match self.idx.storage_classes.get(name) {
             Some(sc) => class_node_of(sc),
             None => ClassNode {
                 name: name.to_string(),
-                exists: false,
+                exists: self.snap.is_complete(Kind::StorageClass).then_some(false),
+                unknown: self.snap.unknown_reason(Kind::StorageClass).inspect(|_| {
+                    self.diagnose().not_in_data(Kind::StorageClass, None, name);
+                }),
                 provisioner: None,
                 binding_mode: None,
                 reclaim_policy: None,
@@ -139,11 +143,11 @@ impl<'a> Builder<'a> {
             .map(|v| v.iter().map(|p| pod_ref(p)).collect())
             .unwrap_or_default();
         let Some(c) = self.idx.pvcs.get(&(ns, name)).copied() else {
-            let phase = if self.snap.knows(Kind::PersistentVolumeClaim) {
-                "Missing".to_string()
-            } else {
-                self.unknown_text(Kind::PersistentVolumeClaim)
-            };
+            let phase = self.absent_phase(Kind::PersistentVolumeClaim);
+            if phase != "Missing" {
+                self.diagnose()
+                    .not_in_data(Kind::PersistentVolumeClaim, Some(ns), name);
+            }
             return ClaimNode {
                 name: name.to_string(),
                 namespace: ns.to_string(),
@@ -178,7 +182,7 @@ impl<'a> Builder<'a> {
             } else {
                 status
                     .and_then(|s| s.phase.clone())
-                    .unwrap_or_else(|| "Pending".into())
+                    .unwrap_or_else(|| NOT_REPORTED.into())
             },
             requested: storage_of(
                 spec.and_then(|s| s.resources.as_ref())
@@ -209,10 +213,13 @@ impl<'a> Builder<'a> {
             Some(pv) => self.pv_node(pv),
             None => PvNode {
                 name: name.to_string(),
-                phase: if self.snap.knows(Kind::PersistentVolume) {
-                    "Missing".into()
-                } else {
-                    self.unknown_text(Kind::PersistentVolume)
+                phase: {
+                    let phase = self.absent_phase(Kind::PersistentVolume);
+                    if phase != "Missing" {
+                        self.diagnose()
+                            .not_in_data(Kind::PersistentVolume, None, name);
+                    }
+                    phase
                 },
                 reclaim_policy: None,
                 capacity: None,
@@ -247,7 +254,7 @@ impl<'a> Builder<'a> {
                 .status
                 .as_ref()
                 .and_then(|s| s.phase.clone())
-                .unwrap_or_else(|| "Pending".into()),
+                .unwrap_or_else(|| NOT_REPORTED.into()),
             reclaim_policy: spec.and_then(|s| s.persistent_volume_reclaim_policy.clone()),
             capacity: storage_of(spec.and_then(|s| s.capacity.as_ref())),
             access_modes: spec
@@ -290,10 +297,14 @@ impl<'a> Builder<'a> {
                         ("replaced".to_string(), Some(self.claim_node(&ns, &name)))
                     }
                     Some(_) => ("bound".to_string(), Some(self.claim_node(&ns, &name))),
-                    None if self.snap.knows(Kind::PersistentVolumeClaim) => {
+                    None if self.snap.is_complete(Kind::PersistentVolumeClaim) => {
                         ("missing".to_string(), None)
                     }
-                    None => ("unknown".to_string(), None),
+                    None => {
+                        self.diagnose()
+                            .not_in_data(Kind::PersistentVolumeClaim, Some(&ns), &name);
+                        ("unknown".to_string(), None)
+                    }
                 }
             }
         };
@@ -329,7 +340,8 @@ impl<'a> Builder<'a> {
 pub(super) fn class_node_of(sc: &StorageClass) -> ClassNode {
     ClassNode {
         name: meta_name(&sc.metadata).to_string(),
-        exists: true,
+        exists: Some(true),
+        unknown: None,
         provisioner: Some(sc.provisioner.clone()),
         binding_mode: Some(
             sc.volume_binding_mode

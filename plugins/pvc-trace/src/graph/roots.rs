@@ -188,7 +188,9 @@ impl<'a> Builder<'a> {
         );
         match self.idx.pvcs.get(&(ns, name)) {
             Some(c) => cr.uid.is_none() || c.metadata.uid == cr.uid,
-            None => !self.snap.knows(Kind::PersistentVolumeClaim),
+            // Not in the data: the volume is listed on its own (its claim's existence is
+            // unknown, or known to be gone).
+            None => false,
         }
     }
 }

@@ -5,6 +5,7 @@
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+use stateful_core::snapshot::Kind;
 use stateful_core::snapshot::lean::{PersistentVolume, PersistentVolumeClaim, Pod};
 use stateful_core::workloads::{ordinal_in, ordinal_range};
 
@@ -277,6 +278,11 @@ impl<'a> Builder<'a> {
             name: name.to_string(),
             zone: node.and_then(|n| node_zone(n.metadata.labels.as_ref())),
             exists: node.is_some(),
+            unknown: if node.is_some() {
+                None
+            } else {
+                self.snap.unknown_reason(Kind::Node)
+            },
             pods,
             attachments,
             pinned_volumes: pinned,

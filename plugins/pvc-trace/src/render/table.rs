@@ -9,7 +9,7 @@ use crate::sink::Sink;
 use stateful_core::error::Result;
 use stateful_core::output::{bare_table, dash, table, written};
 
-use super::{problems_by_object, short_modes};
+use super::{escape_terminal, problems_by_object, short_modes};
 
 /// Writes the table of the roots pushed into it, with their problems, at the end.
 pub struct TableSink<'w> {
@@ -375,7 +375,11 @@ fn row_cells(r: Row, problems: String, wide: bool) -> Vec<String> {
         cells.push(r.reclaim);
     }
     cells.extend([r.class, r.backend, problems]);
+    // Object data never reaches the terminal raw.
     cells
+        .into_iter()
+        .map(|c| escape_terminal(&c, true).into_owned())
+        .collect()
 }
 
 /// The table (or "No volumes found"), then the problems footer, line by line to `out`.
@@ -454,7 +458,9 @@ fn footer(report: &Report, min: Severity) -> String {
         for d in shown {
             out.push_str(&format!(
                 "  {:<7} {:<24} {}\n",
-                d.severity, d.code, d.message
+                d.severity.to_string(),
+                escape_terminal(&d.code, true),
+                escape_terminal(&d.message, true)
             ));
         }
     }

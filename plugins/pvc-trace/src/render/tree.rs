@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use crate::graph::root_objects;
 use crate::model::*;
 
-use super::{problems_by_object, short_modes};
+use super::{escape_terminal, problems_by_object, short_modes};
 
 /// The text drawn so far, and the report's diagnostics by object.
 struct Tree<'a> {
@@ -144,7 +144,7 @@ impl<'a> Tree<'a> {
     }
 
     fn class(&mut self, prefix: &str, last: bool, cl: &ClassNode) {
-        let text = if cl.exists {
+        let text = if cl.exists == Some(true) {
             format!(
                 "storageclass/{} {} binding {} reclaim {} expansion {}{}",
                 cl.name,
@@ -155,7 +155,11 @@ impl<'a> Tree<'a> {
                 if cl.is_default { " (default)" } else { "" }
             )
         } else {
-            format!("storageclass/{} [not found]", cl.name)
+            format!(
+                "storageclass/{}{}",
+                cl.name,
+                absent_tag(cl.unknown.as_deref())
+            )
         };
         let p = self.line(prefix, last, &text);
         self.problems(&p, &ObjectRef::new("StorageClass", None, &cl.name));
@@ -272,7 +276,7 @@ impl<'a> Tree<'a> {
             extra.push(s);
         }
         if let Some(cl) = &rv.class {
-            extra.push(if cl.exists {
+            extra.push(if cl.exists == Some(true) {
                 format!(
                     "storageclass/{} {} reclaim {}",
                     cl.name,
@@ -280,7 +284,11 @@ impl<'a> Tree<'a> {
                     cl.reclaim_policy.as_deref().unwrap_or("-")
                 )
             } else {
-                format!("storageclass/{} [not found]", cl.name)
+                format!(
+                    "storageclass/{}{}",
+                    cl.name,
+                    absent_tag(cl.unknown.as_deref())
+                )
             });
         }
         // The claim and pods' own problems, under the volume.
@@ -412,7 +420,10 @@ impl<'a> Tree<'a> {
                 .as_ref()
                 .map(|z| format!(" (zone {z})"))
                 .unwrap_or_default(),
-            if nv.exists { "" } else { " [not found]" }
+            match (nv.exists, nv.unknown.as_deref()) {
+                (true, _) => String::new(),
+                (false, why) => absent_tag(why),
+            }
         ));
         let n = nv.pods.len() + nv.attachments.len() + nv.pinned_volumes.len();
         let mut i = 0;
@@ -492,5 +503,15 @@ pub fn render_tree(report: &Report) -> String {
         t.out.push_str("Nothing to trace.\n");
     }
     t.also(report);
-    t.out
+    // Object data never reaches the terminal raw (the tree's own text has no control
+    // character but its newlines).
+    escape_terminal(&t.out, false).into_owned()
+}
+
+/// How an object that is not in the snapshot is shown: known absent, or unknown and why.
+fn absent_tag(unknown: Option<&str>) -> String {
+    match unknown {
+        None => " [not found]".into(),
+        Some(why) => format!(" [unknown ({why})]"),
+    }
 }

@@ -209,6 +209,7 @@ pub async fn fetch<F: Flavor>(
         match res {
             Ok(objs) => {
                 snap.known.insert(kind);
+                snap.complete.insert(kind);
                 for o in objs {
                     snap.push(o);
                 }

@@ -84,6 +84,8 @@ pub trait Flavor: fmt::Debug + Clone + Default + Send + Sync + 'static {
 pub trait Obj: serde::de::DeserializeOwned + Clone + fmt::Debug + Send + Sync + 'static {
     fn namespace(&self) -> Option<&str>;
     fn labels_match(&self, sel: &Selector) -> bool;
+    /// Give a namespace-less object (a manifest) this namespace, as `kubectl apply` would.
+    fn default_namespace(&mut self, ns: &str);
     /// Drop what no analysis reads (managedFields, the last-applied annotation).
     fn strip(&mut self);
 }
@@ -96,6 +98,9 @@ macro_rules! full_obj {
             }
             fn labels_match(&self, sel: &Selector) -> bool {
                 sel.matches(self.metadata.labels.as_ref())
+            }
+            fn default_namespace(&mut self, ns: &str) {
+                default_ns(&mut self.metadata.namespace, ns)
             }
             fn strip(&mut self) {
                 strip_meta(&mut self.metadata)
@@ -113,9 +118,18 @@ macro_rules! lean_obj {
             fn labels_match(&self, sel: &Selector) -> bool {
                 sel.matches(self.metadata.labels.as_ref())
             }
+            fn default_namespace(&mut self, ns: &str) {
+                default_ns(&mut self.metadata.namespace, ns)
+            }
             fn strip(&mut self) {} // lean metadata keeps none of it
         }
     )*};
+}
+
+fn default_ns(slot: &mut Option<String>, ns: &str) {
+    if slot.as_deref().is_none_or(str::is_empty) {
+        *slot = Some(ns.to_string());
+    }
 }
 
 full_obj!(
@@ -170,6 +184,10 @@ pub struct Snapshot<F: Flavor = Full> {
     pub dynamic: BTreeMap<Kind, Vec<Value>>,
     /// Kinds that were looked at (listed, or present in the dump).
     pub known: BTreeSet<Kind>,
+    /// Kinds whose list is complete in scope: every object of the kind that exists is here, so
+    /// an object not found is known to be absent. A cluster LIST is; a dump is not, unless the
+    /// user says so ([`Snapshot::mark_complete`], pvc-trace's `--complete`).
+    pub complete: BTreeSet<Kind>,
     /// Kinds that could not be seen, and why.
     pub gaps: Vec<Gap>,
     /// Objects skipped from a dump because the suite does not use their kind, by kind.
@@ -195,6 +213,7 @@ impl<F: Flavor> Default for Snapshot<F> {
             csi_drivers: Vec::new(),
             dynamic: BTreeMap::new(),
             known: BTreeSet::new(),
+            complete: BTreeSet::new(),
             gaps: Vec::new(),
             skipped: BTreeMap::new(),
         }
@@ -205,6 +224,30 @@ impl<F: Flavor> Snapshot<F> {
     /// Is this kind visible (listed, or in the dump)? Analysis says "unknown" otherwise.
     pub fn knows(&self, kind: Kind) -> bool {
         self.known.contains(&kind)
+    }
+
+    /// Is this kind's list complete (an object not in it does not exist)?
+    pub fn is_complete(&self, kind: Kind) -> bool {
+        self.complete.contains(&kind)
+    }
+
+    /// The user says the dump holds every object of each kind it holds: those lists become
+    /// complete. Kinds with no object in the dump stay unknown.
+    pub fn mark_complete(&mut self) {
+        self.complete.extend(self.known.iter().copied());
+    }
+
+    /// Why an object of this kind that is not here may still exist: the gap (forbidden, not
+    /// served, not in the dump), or, for an incomplete list, that the dump may not hold it.
+    /// None when the list is complete.
+    pub fn unknown_reason(&self, kind: Kind) -> Option<String> {
+        if self.is_complete(kind) {
+            return None;
+        }
+        Some(match self.gap(kind) {
+            Some(g) => g.to_string(),
+            None => format!("not in the dump: {}", kind.resource()),
+        })
     }
 
     /// The gap for this kind, if any.
@@ -269,9 +312,50 @@ impl<F: Flavor> Snapshot<F> {
             append(self.dynamic.entry(k).or_default(), v);
         }
         self.known.extend(other.known);
+        self.complete.extend(other.complete);
         self.gaps.extend(other.gaps);
         for (k, n) in other.skipped {
             *self.skipped.entry(k).or_default() += n;
+        }
+    }
+
+    /// Give every namespaced object that has no namespace (a manifest) `ns`, as `kubectl apply
+    /// -n NS` (or the default namespace) would.
+    pub fn default_namespaces(&mut self, ns: &str) {
+        fn meta(m: &mut ObjectMeta, ns: &str) {
+            default_ns(&mut m.namespace, ns)
+        }
+        self.pods.iter_mut().for_each(|o| o.default_namespace(ns));
+        self.pvcs.iter_mut().for_each(|o| o.default_namespace(ns));
+        self.statefulsets
+            .iter_mut()
+            .for_each(|o| meta(&mut o.metadata, ns));
+        self.deployments
+            .iter_mut()
+            .for_each(|o| meta(&mut o.metadata, ns));
+        self.replicasets
+            .iter_mut()
+            .for_each(|o| meta(&mut o.metadata, ns));
+        self.jobs.iter_mut().for_each(|o| meta(&mut o.metadata, ns));
+        self.cronjobs
+            .iter_mut()
+            .for_each(|o| meta(&mut o.metadata, ns));
+        self.events
+            .iter_mut()
+            .for_each(|o| meta(&mut o.metadata, ns));
+        self.services
+            .iter_mut()
+            .for_each(|o| meta(&mut o.metadata, ns));
+        if let Some(v) = self.dynamic.get_mut(&Kind::VolumeSnapshot) {
+            for o in v {
+                if let Some(m) = o.get_mut("metadata").and_then(Value::as_object_mut)
+                    && m.get("namespace")
+                        .and_then(Value::as_str)
+                        .is_none_or(str::is_empty)
+                {
+                    m.insert("namespace".into(), Value::String(ns.into()));
+                }
+            }
         }
     }
 
@@ -319,6 +403,7 @@ impl Source {
             Source::Cluster(conn) => fetch(&conn.client, &conn.server, kinds, scope).await,
             Source::Dump(files) => {
                 let mut snap = read_dumps(files)?;
+                snap.default_namespaces(scope.namespace.as_deref().unwrap_or("default"));
                 snap.retain_scope(scope);
                 for &k in kinds {
                     if !snap.knows(k) {
