@@ -471,11 +471,20 @@ fn help_says_kubectl_backup_and_groups_connection_flags() {
             .unwrap_or_else(|| panic!("{sub:?}: {help}"));
         // The section ends at the first blank line (examples follow).
         let conn = conn.split("\n\n").next().unwrap_or_default();
-        for f in ["--as <USER>", "--token", "-s, --server", "--kubeconfig", "--user"] {
+        for f in [
+            "--as <USER>",
+            "--token",
+            "-s, --server",
+            "--kubeconfig",
+            "--user",
+        ] {
             assert!(conn.contains(f), "{sub:?}: {f} under Connection: {help}");
         }
         assert!(!conn.contains("--from-file"), "{sub:?}: {help}");
-        assert!(own.contains("--from-file") || sub == ["-h"], "{sub:?}: {help}");
+        assert!(
+            own.contains("--from-file") || sub == ["-h"],
+            "{sub:?}: {help}"
+        );
     }
 }
 
@@ -491,5 +500,8 @@ fn unknown_user_is_an_error_naming_it_and_the_files() {
     let kc = kc.to_string_lossy().into_owned();
     let (code, _, err) = run(&["list", "--kubeconfig", &kc, "--user", "typo"]);
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("--user \"typo\"") && err.contains(&kc), "{err}");
+    assert!(
+        err.contains("--user \"typo\"") && err.contains(&kc),
+        "{err}"
+    );
 }

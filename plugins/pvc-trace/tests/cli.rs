@@ -283,7 +283,11 @@ fn unknown_user_cluster_or_context_fails_before_any_request() {
     let (url, seen, handle) = recording_server();
     let dir = tempfile::tempdir().unwrap();
     let kc = kubeconfig_for(dir.path(), &url);
-    for (flag, name) in [("--user", "typo"), ("--cluster", "nope"), ("--context", "gone")] {
+    for (flag, name) in [
+        ("--user", "typo"),
+        ("--cluster", "nope"),
+        ("--context", "gone"),
+    ] {
         bin()
             .args(["--kubeconfig", &kc, flag, name, "pod/x"])
             .assert()
@@ -297,7 +301,9 @@ fn unknown_user_cluster_or_context_fails_before_any_request() {
         .args(["--user", "typo"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains(format!("kubeconfig files read: {kc}")));
+        .stderr(predicate::str::contains(format!(
+            "kubeconfig files read: {kc}"
+        )));
     // The known user reaches the server (403 → exit 4), so the listener works.
     bin()
         .args(["--kubeconfig", &kc, "--user", "u", "pod/x"])
@@ -307,7 +313,8 @@ fn unknown_user_cluster_or_context_fails_before_any_request() {
     let seen = seen.lock().unwrap();
     assert!(!seen.is_empty());
     assert!(
-        seen.iter().all(|h| h.contains("authorization: bearer from-kubeconfig")),
+        seen.iter()
+            .all(|h| h.contains("authorization: bearer from-kubeconfig")),
         "only the known user's requests arrived: {seen:?}"
     );
 }
@@ -359,7 +366,10 @@ fn connection_and_impersonation_flags_reach_the_server() {
 #[test]
 fn server_flag_works_without_any_kubeconfig_and_as_group_needs_as() {
     let (url, seen, handle) = recording_server();
-    bin().args(["-s", &url, "-n", "a", "pod/x"]).assert().code(4);
+    bin()
+        .args(["-s", &url, "-n", "a", "pod/x"])
+        .assert()
+        .code(4);
     handle.join().unwrap();
     assert!(!seen.lock().unwrap().is_empty());
     bin()
@@ -375,7 +385,13 @@ fn help_says_kubectl_pvc_trace_and_groups_connection_flags() {
     let help = String::from_utf8(out.stdout).unwrap();
     assert!(help.contains("Usage: kubectl pvc-trace "), "{help}");
     let (own, conn) = help.split_once("Connection (kubectl's flags):").unwrap();
-    for f in ["--as <USER>", "--token", "-s, --server", "--insecure-skip-tls-verify", "--user"] {
+    for f in [
+        "--as <USER>",
+        "--token",
+        "-s, --server",
+        "--insecure-skip-tls-verify",
+        "--user",
+    ] {
         assert!(conn.contains(f), "{f} under Connection: {help}");
     }
     for f in ["--output", "--no-headers", "--from-file"] {
@@ -419,5 +435,7 @@ fn no_headers_and_no_volumes_on_stderr() {
         .assert()
         .code(0)
         .stdout("")
-        .stderr(predicate::str::contains("No volumes found in namespace empty-ns."));
+        .stderr(predicate::str::contains(
+            "No volumes found in namespace empty-ns.",
+        ));
 }

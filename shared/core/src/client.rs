@@ -285,7 +285,10 @@ pub fn resolve_kubeconfig(
             )));
         }
     };
-    let cluster_name = opts.cluster.clone().unwrap_or_else(|| context.cluster.clone());
+    let cluster_name = opts
+        .cluster
+        .clone()
+        .unwrap_or_else(|| context.cluster.clone());
     let mut cluster = match kc.clusters.iter().find(|c| c.name == cluster_name) {
         Some(c) => c.cluster.clone().unwrap_or_default(),
         None if opts.cluster.is_some() => return Err(not_found("cluster", &cluster_name, paths)),
@@ -635,17 +638,29 @@ contexts:
         };
         let c = config_from_options(&opts).await.unwrap();
         assert_eq!(c.cluster_url.to_string(), "https://127.0.0.2:7443/");
-        assert_eq!(c.default_namespace, "team-a", "the context's namespace stays");
+        assert_eq!(
+            c.default_namespace, "team-a",
+            "the context's namespace stays"
+        );
         assert_eq!(c.tls_server_name.as_deref(), Some("api.example"));
-        assert!(c.accept_invalid_certs, "the kubeconfig's cluster settings stay");
+        assert!(
+            c.accept_invalid_certs,
+            "the kubeconfig's cluster settings stay"
+        );
         assert_eq!(c.auth_info.impersonate.as_deref(), Some("jane"));
         assert_eq!(c.auth_info.impersonate_uid.as_deref(), Some("u-1"));
         assert_eq!(
             c.auth_info.impersonate_groups,
             Some(vec!["g1".to_string(), "g2".to_string()])
         );
-        assert!(c.auth_info.token.is_some(), "--token replaces the user's token");
-        assert!(!format!("{:?}", opts.overrides).contains("tok\""), "token redacted");
+        assert!(
+            c.auth_info.token.is_some(),
+            "--token replaces the user's token"
+        );
+        assert!(
+            !format!("{:?}", opts.overrides).contains("tok\""),
+            "token redacted"
+        );
 
         // -s alone, with no kubeconfig file at all, as kubectl allows.
         let opts = ConnectOptions {
@@ -672,6 +687,9 @@ contexts:
             ..Default::default()
         };
         let err = config_from_options(&opts).await.unwrap_err();
-        assert!(err.to_string().contains("ca.crt"), "the CA file is read: {err}");
+        assert!(
+            err.to_string().contains("ca.crt"),
+            "the CA file is read: {err}"
+        );
     }
 }

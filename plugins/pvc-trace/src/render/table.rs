@@ -536,8 +536,15 @@ mod tests {
             for no_headers in [false, true] {
                 let look = Look { wide, no_headers };
                 let mut whole = Vec::new();
-                write_table(&mut whole, &mut Vec::new(), cells(), &report, look, usize::MAX)
-                    .unwrap();
+                write_table(
+                    &mut whole,
+                    &mut Vec::new(),
+                    cells(),
+                    &report,
+                    look,
+                    usize::MAX,
+                )
+                .unwrap();
                 let text = String::from_utf8(whole.clone()).unwrap();
                 assert_eq!(text.starts_with("NAMESPACE"), !no_headers, "{text}");
                 for batch in [1, 2, 7] {
