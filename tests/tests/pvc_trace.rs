@@ -417,3 +417,52 @@ async fn a_server_that_is_not_the_api_is_an_error_naming_server_and_path_not_an_
     }
     Ok(())
 }
+
+/// kubectl's `--as`: the admin impersonating the restricted user gets what that user gets
+/// (exit 4 on a forbidden target), the API server sees the impersonation (audit log), and an
+/// unknown `--user` is refused before any request.
+#[tokio::test]
+async fn as_the_restricted_user_is_forbidden_and_an_unknown_user_is_refused() -> Result<()> {
+    let ns = TestNs::new("pvc-trace-as").await?;
+    let user = ns.cluster.restricted_user.clone();
+    // As admin: allowed (the pod does not exist: exit 3).
+    let out = ns.kubectl(&["pvc-trace", "pod/nobody"]).await?;
+    assert_eq!(out.code, 3, "{}\n{}", out.stdout, out.stderr);
+    // As the restricted user, who may not list pods here: exit 4.
+    let out = ns
+        .kubectl(&["pvc-trace", "pod/nobody", "--as", &user])
+        .await?;
+    assert_eq!(out.code, 4, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("forbidden"), "{}", out.stderr);
+    // The API server saw the impersonation, in this namespace.
+    let needle = format!("\"impersonatedUser\":{{\"username\":\"{user}\"");
+    let audit = wait_for("the impersonated request in the audit log", T, || {
+        let path = ns.cluster.audit_log.clone();
+        let needle = needle.clone();
+        let ns_name = ns.name.clone();
+        async move {
+            let text = tokio::fs::read_to_string(&path).await.unwrap_or_default();
+            Ok(text
+                .lines()
+                .find(|l| {
+                    l.contains(&needle)
+                        && l.contains(&format!("/namespaces/{ns_name}/pods"))
+                        && l.contains("kubectl-pvc_trace")
+                })
+                .map(str::to_string))
+        }
+    })
+    .await?;
+    assert!(audit.contains("\"code\":403"), "{audit}");
+    // A typo in --user: exit 1, named, nothing sent as anyone else.
+    let out = ns
+        .kubectl(&["pvc-trace", "pod/nobody", "--user", "no-such-user"])
+        .await?;
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("--user \"no-such-user\""),
+        "{}",
+        out.stderr
+    );
+    Ok(())
+}

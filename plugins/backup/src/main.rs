@@ -23,6 +23,7 @@ const EXIT_HELP: &str = "Exit codes: 0 succeeded, 1 error, 2 usage, 3 not found,
 #[derive(Parser, Debug)]
 #[command(
     name = "kubectl backup",
+    bin_name = "kubectl backup",
     version,
     about = "One-off backups now: from a CronJob, from the database itself, or as a CSI VolumeSnapshot; waits with logs streamed; exit codes a script can trust",
     after_help = EXIT_HELP

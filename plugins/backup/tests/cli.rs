@@ -483,3 +483,49 @@ fn describe_text_is_stable() {
     }
     assert_eq!(got, want);
 }
+
+#[test]
+fn help_says_kubectl_backup_and_groups_connection_flags() {
+    for sub in [&["-h"][..], &["create", "-h"], &["list", "-h"]] {
+        let (code, help, _) = run(sub);
+        assert_eq!(code, 0);
+        assert!(help.contains("Usage: kubectl backup"), "{help}");
+        let (own, conn) = help
+            .split_once("Connection (kubectl's flags):")
+            .unwrap_or_else(|| panic!("{sub:?}: {help}"));
+        // The section ends at the first blank line (examples follow).
+        let conn = conn.split("\n\n").next().unwrap_or_default();
+        for f in [
+            "--as <USER>",
+            "--token",
+            "-s, --server",
+            "--kubeconfig",
+            "--user",
+        ] {
+            assert!(conn.contains(f), "{sub:?}: {f} under Connection: {help}");
+        }
+        assert!(!conn.contains("--from-file"), "{sub:?}: {help}");
+        assert!(
+            own.contains("--from-file") || sub == ["-h"],
+            "{sub:?}: {help}"
+        );
+    }
+}
+
+#[test]
+fn unknown_user_is_an_error_naming_it_and_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kc");
+    std::fs::write(
+        &kc,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: \"https://127.0.0.1:9\"}\nusers:\n- name: u\n  user: {token: t}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n",
+    )
+    .unwrap();
+    let kc = kc.to_string_lossy().into_owned();
+    let (code, _, err) = run(&["list", "--kubeconfig", &kc, "--user", "typo"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("--user \"typo\"") && err.contains(&kc),
+        "{err}"
+    );
+}

@@ -17,11 +17,12 @@ use stateful_flags::{AllNamespacesArg, FromFileArg, KubeArgs, SelectorArg, Setti
 #[derive(Parser, Debug)]
 #[command(
     name = "kubectl pvc-trace",
+    bin_name = "kubectl pvc-trace",
     version,
     after_help = "Examples:\n  kubectl pvc-trace db-0                      # a pod's volumes, down to the disk\n  kubectl pvc-trace sts/db -n prod            # every expected claim of a StatefulSet\n  kubectl pvc-trace pv/pvc-0f3c…              # reverse: who claims and uses this volume\n  kubectl pvc-trace -A --problems             # only chains with problems, all namespaces\n  kubectl pvc-trace -A -o json --fail-on error  # for scripts: exit 5 on errors\n  kubectl pvc-trace --from-file dump.yaml     # no cluster: read `kubectl get -o yaml` output\n\nExit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 forbidden, 5 problems found (--fail-on), 6 timed out."
 )]
 struct Cli {
-    /// What to trace: pod/NAME (or NAME), pvc/NAME, pv/NAME, sts/NAME, deploy/NAME, sc/NAME,
+    /// What to trace: pod/NAME (or NAME, or `pod NAME…` as kubectl takes), pvc/NAME, pv/NAME, sts/NAME, deploy/NAME, sc/NAME,
     /// node/NAME. None: every pod with data volumes and every claim in the namespace (-A: all
     /// namespaces, plus volumes with no live claim).
     #[arg(value_name = "TARGET")]
@@ -39,6 +40,10 @@ struct Cli {
     /// Output format (default: tree for one target, table otherwise).
     #[arg(short = 'o', long, value_enum)]
     output: Option<Output>,
+
+    /// Table and wide output: do not print the header line.
+    #[arg(long)]
+    no_headers: bool,
 
     /// Show only chains with a warning or an error.
     #[arg(long)]
@@ -76,11 +81,7 @@ async fn run(cli: Cli) -> Result<stateful_core::ExitCode> {
         .with_all_namespaces(cli.all)?
         .with_selector(&cli.selector)
         .with_from_files(&cli.from);
-    let targets = cli
-        .targets
-        .iter()
-        .map(|t| Target::parse(t))
-        .collect::<Result<Vec<_>>>()?;
+    let targets = Target::parse_all(&cli.targets)?;
     let (source, default_ns) = settings.open().await?;
     // Cluster-scoped targets (pv, sc, node) look across namespaces unless -n is given.
     let all_cluster_scoped = !targets.is_empty() && targets.iter().all(Target::cluster_scoped);
@@ -100,6 +101,7 @@ async fn run(cli: Cli) -> Result<stateful_core::ExitCode> {
     };
     let report = render::write(
         &mut std::io::stdout().lock(),
+        &mut std::io::stderr(),
         &snap,
         &TraceOptions {
             targets,
@@ -108,6 +110,7 @@ async fn run(cli: Cli) -> Result<stateful_core::ExitCode> {
         },
         cli.problems.then_some(Severity::Warning),
         format,
+        cli.no_headers,
     )?;
     let fail_on = cli.fail_on.map(|f| match f {
         FailOn::Info => Severity::Info,

@@ -3,7 +3,7 @@
 
 use stateful_core::error::Result;
 use stateful_core::kinds::Kind;
-use stateful_core::objects::{Accepts, ObjectArg};
+use stateful_core::objects::{Accepts, ObjectArg, parse_args};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -33,8 +33,20 @@ const ACCEPTS: Accepts<'static> = Accepts {
 impl Target {
     /// Parse a target with kubectl's kind names (the core's one table of aliases).
     pub fn parse(s: &str) -> Result<Target> {
-        let ObjectArg { kind, name } = ObjectArg::parse(s, ACCEPTS)?;
-        Ok(match kind {
+        Ok(Target::from_object(ObjectArg::parse(s, ACCEPTS)?))
+    }
+
+    /// Parse the command line's targets as kubectl does: `KIND/NAME…`, bare pod names, or
+    /// `KIND NAME…` (`pvc-trace pod db-0`).
+    pub fn parse_all(args: &[String]) -> Result<Vec<Target>> {
+        Ok(parse_args(args, ACCEPTS)?
+            .into_iter()
+            .map(Target::from_object)
+            .collect())
+    }
+
+    fn from_object(ObjectArg { kind, name }: ObjectArg) -> Target {
+        match kind {
             Kind::PersistentVolumeClaim => Target::Claim(name),
             Kind::PersistentVolume => Target::Volume(name),
             Kind::StatefulSet => Target::StatefulSet(name),
@@ -42,7 +54,7 @@ impl Target {
             Kind::StorageClass => Target::StorageClass(name),
             Kind::Node => Target::Node(name),
             _ => Target::Pod(name),
-        })
+        }
     }
 
     /// Cluster-scoped targets are looked up without a namespace.

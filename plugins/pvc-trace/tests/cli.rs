@@ -286,3 +286,223 @@ fn namespace_less_manifests_take_n_or_default_and_unknown_is_not_an_error() {
         .code(5)
         .stdout(predicate::str::contains("VolumeMissing"));
 }
+
+/// A plain-HTTP listener on loopback standing in for nothing: it records each request's head
+/// and answers 403 (a real Status body), so the test sees exactly what the binary sends.
+fn recording_server() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    std::thread::JoinHandle<()>,
+) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen2 = seen.clone();
+    let handle = std::thread::spawn(move || {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(8);
+        while std::time::Instant::now() < deadline {
+            let Ok((mut s, _)) = listener.accept() else {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                continue;
+            };
+            s.set_nonblocking(false).unwrap();
+            s.set_read_timeout(Some(std::time::Duration::from_secs(2)))
+                .unwrap();
+            let mut head = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            seen2
+                .lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&head).to_lowercase());
+            let body = r#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"forbidden","reason":"Forbidden","code":403}"#;
+            let _ = write!(
+                s,
+                "HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (url, seen, handle)
+}
+
+fn kubeconfig_for(dir: &std::path::Path, server: &str) -> String {
+    let kc = dir.join("kc");
+    std::fs::write(
+        &kc,
+        format!("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: \"{server}\"}}\nusers:\n- name: u\n  user: {{token: from-kubeconfig}}\ncontexts:\n- name: x\n  context: {{cluster: c, user: u, namespace: ns}}\ncurrent-context: x\n"),
+    )
+    .unwrap();
+    kc.to_string_lossy().into_owned()
+}
+
+/// kubectl's habit: an unknown --user/--cluster/--context is an error naming it and the
+/// kubeconfig files read, exit 1, and no request is sent (never a silent anonymous request).
+#[test]
+fn unknown_user_cluster_or_context_fails_before_any_request() {
+    let (url, seen, handle) = recording_server();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = kubeconfig_for(dir.path(), &url);
+    for (flag, name) in [
+        ("--user", "typo"),
+        ("--cluster", "nope"),
+        ("--context", "gone"),
+    ] {
+        bin()
+            .args(["--kubeconfig", &kc, flag, name, "pod/x"])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(format!("{flag} \"{name}\"")))
+            .stderr(predicate::str::contains(kc.as_str()));
+    }
+    // Through $KUBECONFIG too: every file read is named.
+    bin()
+        .env("KUBECONFIG", &kc)
+        .args(["--user", "typo"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "kubeconfig files read: {kc}"
+        )));
+    // The known user reaches the server (403 → exit 4), so the listener works.
+    bin()
+        .args(["--kubeconfig", &kc, "--user", "u", "pod/x"])
+        .assert()
+        .code(4);
+    handle.join().unwrap();
+    let seen = seen.lock().unwrap();
+    assert!(!seen.is_empty());
+    assert!(
+        seen.iter()
+            .all(|h| h.contains("authorization: bearer from-kubeconfig")),
+        "only the known user's requests arrived: {seen:?}"
+    );
+}
+
+/// The connection and impersonation flags reach the wire as kubectl sends them.
+#[test]
+fn connection_and_impersonation_flags_reach_the_server() {
+    let (url, seen, handle) = recording_server();
+    let dir = tempfile::tempdir().unwrap();
+    // A kubeconfig pointing elsewhere: -s wins over it.
+    let kc = kubeconfig_for(dir.path(), "http://127.0.0.1:9");
+    bin()
+        .args([
+            "--kubeconfig",
+            &kc,
+            "-s",
+            &url,
+            "--token",
+            "flag-token",
+            "--as",
+            "jane",
+            "--as-group",
+            "devs",
+            "--as-group",
+            "ops",
+            "--as-uid",
+            "u-42",
+            "pod/x",
+        ])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("flag-token").not());
+    handle.join().unwrap();
+    let seen = seen.lock().unwrap();
+    assert!(!seen.is_empty(), "-s was used");
+    for h in seen.iter() {
+        assert!(h.contains("authorization: bearer flag-token"), "{h}");
+        assert!(h.contains("impersonate-user: jane"), "{h}");
+        assert!(h.contains("impersonate-group: devs"), "{h}");
+        assert!(h.contains("impersonate-group: ops"), "{h}");
+        assert!(h.contains("impersonate-uid: u-42"), "{h}");
+    }
+    assert!(
+        seen.iter().any(|h| h.contains("/namespaces/ns/")),
+        "the context's namespace stays: {seen:?}"
+    );
+}
+
+#[test]
+fn server_flag_works_without_any_kubeconfig_and_as_group_needs_as() {
+    let (url, seen, handle) = recording_server();
+    bin()
+        .args(["-s", &url, "-n", "a", "pod/x"])
+        .assert()
+        .code(4);
+    handle.join().unwrap();
+    assert!(!seen.lock().unwrap().is_empty());
+    bin()
+        .args(["--as-group", "g", "--from-file", DEMO])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--as"));
+}
+
+#[test]
+fn help_says_kubectl_pvc_trace_and_groups_connection_flags() {
+    let out = bin().arg("-h").output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(help.contains("Usage: kubectl pvc-trace "), "{help}");
+    let (own, conn) = help.split_once("Connection (kubectl's flags):").unwrap();
+    for f in [
+        "--as <USER>",
+        "--token",
+        "-s, --server",
+        "--insecure-skip-tls-verify",
+        "--user",
+    ] {
+        assert!(conn.contains(f), "{f} under Connection: {help}");
+    }
+    for f in ["--output", "--no-headers", "--from-file"] {
+        assert!(own.contains(f), "{f} among the command's own: {help}");
+    }
+}
+
+#[test]
+fn kind_then_name_as_kubectl_takes_it() {
+    let slash = bin()
+        .args(["--from-file", DEMO, "-n", "shop", "pod/postgres-0"])
+        .output()
+        .unwrap();
+    let space = bin()
+        .args(["--from-file", DEMO, "-n", "shop", "pod", "postgres-0"])
+        .output()
+        .unwrap();
+    assert_eq!(space.status.code(), Some(0));
+    assert_eq!(space.stdout, slash.stdout);
+    bin()
+        .args(["--from-file", DEMO, "-n", "shop", "pod", "pvc/x"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn no_headers_and_no_volumes_on_stderr() {
+    let with = bin().args(["--from-file", DEMO, "-A"]).output().unwrap();
+    let without = bin()
+        .args(["--from-file", DEMO, "-A", "--no-headers"])
+        .output()
+        .unwrap();
+    let with = String::from_utf8(with.stdout).unwrap();
+    let without = String::from_utf8(without.stdout).unwrap();
+    assert!(with.starts_with("NAMESPACE"), "{with}");
+    assert!(!without.contains("NAMESPACE"), "{without}");
+    // The same rows, less the header line.
+    assert_eq!(with.lines().skip(1).count(), without.lines().count());
+    bin()
+        .args(["--from-file", DEMO, "-n", "empty-ns"])
+        .assert()
+        .code(0)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "No volumes found in namespace empty-ns.",
+        ));
+}

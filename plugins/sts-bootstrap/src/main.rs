@@ -35,7 +35,8 @@ Exit codes: 0 ok, 1 error, 2 usage (or no TTY and no --yes), 3 not found, 4 forb
 /// Turn a StatefulSet's pods into a MongoDB replica set, PostgreSQL streaming replicas or
 /// Redis/Valkey replicas.
 #[derive(Parser, Debug)]
-#[command(name = "kubectl sts-bootstrap", version, after_help = AFTER_HELP)]
+#[command(name = "kubectl sts-bootstrap",
+    bin_name = "kubectl sts-bootstrap", version, after_help = AFTER_HELP)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,

@@ -89,3 +89,42 @@ fn usage_errors_exit_2_and_missing_sts_exits_3() {
         .assert()
         .code(3);
 }
+
+#[test]
+fn help_says_kubectl_sts_bootstrap_and_groups_connection_flags() {
+    for sub in ["plan", "apply", "status"] {
+        let out = bin().args([sub, "-h"]).output().unwrap();
+        let help = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            help.contains(&format!("Usage: kubectl sts-bootstrap {sub}")),
+            "{help}"
+        );
+        let (_, conn) = help
+            .split_once("Connection (kubectl's flags):")
+            .unwrap_or_else(|| panic!("{sub}: {help}"));
+        // The section ends at the first blank line (examples follow).
+        let conn = conn.split("\n\n").next().unwrap_or_default();
+        for f in ["--as <USER>", "--token", "-s, --server", "--context"] {
+            assert!(conn.contains(f), "{sub}: {f} under Connection: {help}");
+        }
+        assert!(!conn.contains("--from-file"), "{sub}: {help}");
+    }
+}
+
+#[test]
+fn unknown_context_is_an_error_naming_it_and_the_files() {
+    let kc = std::env::temp_dir().join(format!("sts-bootstrap-cli-kc-{}", std::process::id()));
+    std::fs::write(
+        &kc,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: \"https://127.0.0.1:9\"}\nusers:\n- name: u\n  user: {token: t}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n",
+    )
+    .unwrap();
+    bin()
+        .args(["status", "db", "--context", "gone", "--kubeconfig"])
+        .arg(&kc)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--context \"gone\""))
+        .stderr(predicate::str::contains(kc.to_string_lossy().as_ref()));
+    std::fs::remove_file(&kc).unwrap();
+}

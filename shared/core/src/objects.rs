@@ -148,9 +148,56 @@ impl ObjectArg {
     }
 }
 
+/// Parse a command's object arguments as kubectl does: `KIND/NAME…`, bare names where the
+/// command has a default kind, or `KIND NAME…` (a kind word, then names of that kind, as in
+/// `kubectl get pod db-0 db-1`). Mixing the two forms is a usage error, as in kubectl. A lone
+/// word is a `NAME` (or a usage error where `KIND/` is required).
+pub fn parse_args(args: &[String], accepts: Accepts<'_>) -> Result<Vec<ObjectArg>> {
+    if let [first, rest @ ..] = args
+        && !rest.is_empty()
+        && !first.contains('/')
+        && kind_of(first).is_some()
+    {
+        if let Some(r) = rest.iter().find(|r| r.contains('/')) {
+            return Err(Error::Usage(format!(
+                "{r:?}: there is no need to give a kind as a separate argument ({first:?}) when passing arguments in KIND/NAME form"
+            )));
+        }
+        return rest
+            .iter()
+            .map(|name| ObjectArg::parse(&format!("{first}/{name}"), accepts))
+            .collect();
+    }
+    args.iter().map(|a| ObjectArg::parse(a, accepts)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn kind_then_names_as_kubectl() {
+        let got = parse_args(&strings(&["pod", "db-0", "db-1"]), TRACE).unwrap();
+        assert_eq!(got.len(), 2);
+        assert!(got.iter().all(|o| o.kind == Kind::Pod));
+        assert_eq!(got[1].name, "db-1");
+        let got = parse_args(&strings(&["sts", "db"]), TRACE).unwrap();
+        assert_eq!(got[0].kind, Kind::StatefulSet);
+        // A lone word is a name; KIND/NAME lists as before.
+        let got = parse_args(&strings(&["pod"]), TRACE).unwrap();
+        assert_eq!((got[0].kind, got[0].name.as_str()), (Kind::Pod, "pod"));
+        let got = parse_args(&strings(&["db-0", "pvc/data"]), TRACE).unwrap();
+        assert_eq!(got[1].kind, Kind::PersistentVolumeClaim);
+        // Mixed forms and unaccepted kinds are usage errors.
+        let e = parse_args(&strings(&["pod", "pvc/data"]), TRACE).unwrap_err();
+        assert_eq!(e.exit_code().code(), 2, "{e}");
+        let e = parse_args(&strings(&["cronjob", "x"]), TRACE).unwrap_err();
+        assert!(e.to_string().contains("unsupported target kind"), "{e}");
+    }
 
     const TRACE: Accepts<'static> = Accepts {
         kinds: &[Kind::Pod, Kind::PersistentVolumeClaim, Kind::StatefulSet],

@@ -2,7 +2,10 @@
 //! settings (uv's `GlobalSettings::resolve` is the model). Plugins flatten the groups they use
 //! and only those, so clap refuses the rest (exit 2):
 //!
-//! - [`KubeArgs`]: `--kubeconfig --context --cluster --user -n --request-timeout` (every plugin);
+//! - [`KubeArgs`]: `--kubeconfig --context --cluster --user -n --request-timeout`, the
+//!   connection overrides `-s --token --certificate-authority --client-certificate --client-key
+//!   --insecure-skip-tls-verify --tls-server-name` and impersonation `--as --as-group --as-uid`
+//!   (every plugin, under their own help heading in every subcommand);
 //! - [`AllNamespacesArg`]: `-A`; [`SelectorArg`]: `-l`; [`FromFileArg`]: `--from-file`.
 //!
 //! Values are parsed by clap value parsers (durations, selectors), so a bad value is a usage
@@ -11,39 +14,82 @@
 use std::time::Duration;
 
 use clap::Args;
-use stateful_core::client::ConnectOptions;
+use stateful_core::client::{ConnectOptions, Overrides};
 use stateful_core::labels::Selector;
 use stateful_core::names::validate_dns1123_label;
 use stateful_core::snapshot::{Scope, Source};
 use stateful_core::{Error, Result};
 
+/// The help heading of [`KubeArgs`] in every command's and subcommand's help (set on each
+/// argument: a group-level `next_help_heading` would also take the flags flattened after it).
+pub const CONNECTION: &str = "Connection (kubectl's flags)";
+
 /// kubectl's connection flags (cli-runtime's ConfigFlags, the subset a plugin needs).
 #[derive(Args, Debug, Clone, Default)]
-#[command(next_help_heading = "Connection (kubectl's flags)")]
 pub struct KubeArgs {
     /// Path to the kubeconfig file to use (default: $KUBECONFIG, then ~/.kube/config).
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, help_heading = CONNECTION, value_name = "FILE")]
     pub kubeconfig: Option<String>,
 
     /// The name of the kubeconfig context to use.
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, help_heading = CONNECTION, value_name = "NAME")]
     pub context: Option<String>,
 
     /// The name of the kubeconfig cluster to use.
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, help_heading = CONNECTION, value_name = "NAME")]
     pub cluster: Option<String>,
 
     /// The name of the kubeconfig user to use.
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, help_heading = CONNECTION, value_name = "NAME")]
     pub user: Option<String>,
 
     /// The namespace scope for this request.
-    #[arg(short = 'n', long, global = true, value_name = "NAMESPACE", value_parser = namespace)]
+    #[arg(short = 'n', long, global = true, help_heading = CONNECTION, value_name = "NAMESPACE", value_parser = namespace)]
     pub namespace: Option<String>,
 
     /// Time to wait for each server request before giving up (e.g. 1s, 2m, 3h; 0 = no limit).
-    #[arg(long, global = true, value_name = "DURATION", default_value = "0", value_parser = duration)]
+    #[arg(long, global = true, help_heading = CONNECTION, value_name = "DURATION", default_value = "0", value_parser = duration)]
     pub request_timeout: Duration,
+
+    /// The address and port of the Kubernetes API server.
+    #[arg(short = 's', long, global = true, help_heading = CONNECTION, value_name = "URL")]
+    pub server: Option<String>,
+
+    /// Bearer token for authentication to the API server.
+    #[arg(long, global = true, help_heading = CONNECTION, value_name = "TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// Path to a cert file for the certificate authority.
+    #[arg(long, global = true, help_heading = CONNECTION, value_name = "FILE")]
+    pub certificate_authority: Option<String>,
+
+    /// Path to a client certificate file for TLS.
+    #[arg(long, global = true, help_heading = CONNECTION, value_name = "FILE")]
+    pub client_certificate: Option<String>,
+
+    /// Path to a client key file for TLS.
+    #[arg(long, global = true, help_heading = CONNECTION, value_name = "FILE")]
+    pub client_key: Option<String>,
+
+    /// If true, the server's certificate will not be checked for validity (insecure).
+    #[arg(long, global = true, help_heading = CONNECTION)]
+    pub insecure_skip_tls_verify: bool,
+
+    /// Server name to use for server certificate validation (default: the server's hostname).
+    #[arg(long, global = true, help_heading = CONNECTION, value_name = "NAME")]
+    pub tls_server_name: Option<String>,
+
+    /// Username to impersonate for the operation (a user or a service account).
+    #[arg(long = "as", global = true, help_heading = CONNECTION, value_name = "USER")]
+    pub impersonate: Option<String>,
+
+    /// Group to impersonate for the operation (repeatable).
+    #[arg(long = "as-group", global = true, help_heading = CONNECTION, value_name = "GROUP", requires = "impersonate")]
+    pub impersonate_groups: Vec<String>,
+
+    /// UID to impersonate for the operation.
+    #[arg(long = "as-uid", global = true, help_heading = CONNECTION, value_name = "UID", requires = "impersonate")]
+    pub impersonate_uid: Option<String>,
 }
 
 impl KubeArgs {
@@ -56,6 +102,18 @@ impl KubeArgs {
             user: self.user.clone(),
             namespace: self.namespace.clone(),
             request_timeout: (!self.request_timeout.is_zero()).then_some(self.request_timeout),
+            overrides: Overrides {
+                server: self.server.clone(),
+                certificate_authority: self.certificate_authority.clone(),
+                insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+                tls_server_name: self.tls_server_name.clone(),
+                token: self.token.clone(),
+                client_certificate: self.client_certificate.clone(),
+                client_key: self.client_key.clone(),
+                impersonate: self.impersonate.clone(),
+                impersonate_groups: self.impersonate_groups.clone(),
+                impersonate_uid: self.impersonate_uid.clone(),
+            },
         }
     }
 }

@@ -38,31 +38,44 @@ pub enum Format {
 /// Trace and write in one pass. `-o json` streams root by root, `table` and `wide` keep only
 /// their rows: memory stays near the snapshot's size however many roots there are. Targets,
 /// `tree` and `yaml` build the whole report first (a missing target fails before any output).
-/// Returns the report without its roots (its diagnostics decide `--fail-on`).
+/// Returns the report without its roots (its diagnostics decide `--fail-on`). An empty table
+/// writes "No volumes found" to `notice` (stderr), not `out`; `no_headers` drops the table's
+/// header line.
 pub fn write(
     out: &mut dyn std::io::Write,
+    notice: &mut dyn std::io::Write,
     snap: &Snapshot,
     opts: &TraceOptions,
     problems: Option<Severity>,
     format: Format,
+    no_headers: bool,
 ) -> Result<Report> {
     let streamable =
         opts.targets.is_empty() && matches!(format, Format::Json | Format::Table | Format::Wide);
+    let look = table::Look {
+        wide: format == Format::Wide,
+        no_headers,
+    };
     if !streamable {
         let mut report = trace(snap, opts)?;
         if let Some(min) = problems {
             retain_problems(&mut report, min);
         }
-        write_text(out, &render(&report, format)?)?;
+        match format {
+            Format::Table | Format::Wide => table::write_report(out, notice, &report, look)?,
+            _ => write_text(out, &render(&report, format)?)?,
+        }
         report.roots.clear();
         return Ok(report);
     }
     match format {
         Format::Json => trace_into(snap, opts, problems, &mut json::JsonSink::new(out, opts)),
-        _ => {
-            let wide = format == Format::Wide;
-            trace_into(snap, opts, problems, &mut table::TableSink::new(out, wide))
-        }
+        _ => trace_into(
+            snap,
+            opts,
+            problems,
+            &mut table::TableSink::new(out, notice, look),
+        ),
     }
 }
 

@@ -14,16 +14,30 @@ use super::{escape_terminal, problems_by_object, short_modes};
 /// Writes the table of the roots pushed into it, with their problems, at the end.
 pub struct TableSink<'w> {
     out: &'w mut dyn std::io::Write,
-    wide: bool,
+    notice: &'w mut dyn std::io::Write,
+    look: Look,
     rows: Vec<Vec<String>>,
 }
 
+/// How a table looks: `-o wide`'s columns; `--no-headers`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Look {
+    pub wide: bool,
+    pub no_headers: bool,
+}
+
 impl<'w> TableSink<'w> {
-    /// `wide`: the columns of `-o wide`.
-    pub fn new(out: &'w mut dyn std::io::Write, wide: bool) -> Self {
+    /// The table goes to `out`; "No volumes found" to `notice` (stderr, as kubectl's "No
+    /// resources found", so a script reading stdout sees nothing).
+    pub fn new(
+        out: &'w mut dyn std::io::Write,
+        notice: &'w mut dyn std::io::Write,
+        look: Look,
+    ) -> Self {
         TableSink {
             out,
-            wide,
+            notice,
+            look,
             rows: Vec::new(),
         }
     }
@@ -36,14 +50,14 @@ impl Sink for TableSink<'_> {
         // Settle each row's problems now: only its cells are kept.
         for r in rs {
             let problems = problem_codes(&r.objects, |o| diagnosed.of(o).collect());
-            self.rows.push(row_cells(r, problems, self.wide));
+            self.rows.push(row_cells(r, problems, self.look.wide));
         }
         Ok(())
     }
 
     fn finish(&mut self, report: &Report) -> Result<()> {
         let rows = std::mem::take(&mut self.rows);
-        write_table(self.out, rows, report, self.wide, TABLE_BATCH)
+        write_table(self.out, self.notice, rows, report, self.look, TABLE_BATCH)
     }
 }
 
@@ -313,8 +327,33 @@ fn problem_codes<'d>(
     }
 }
 
-/// A whole report as a table.
+/// A whole report as a table (the "No volumes found" notice in the same text).
 pub(super) fn render_table(report: &Report, wide: bool) -> String {
+    let mut out = Vec::new();
+    let mut notice = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = write_report(
+        &mut out,
+        &mut notice,
+        report,
+        Look {
+            wide,
+            no_headers: false,
+        },
+    );
+    // The notice stands where the table would.
+    notice.extend(out);
+    String::from_utf8_lossy(&notice).into_owned()
+}
+
+/// A whole report as a table to `out`, the "No volumes found" notice to `notice`.
+pub(super) fn write_report(
+    out: &mut dyn std::io::Write,
+    notice: &mut dyn std::io::Write,
+    report: &Report,
+    look: Look,
+) -> Result<()> {
+    let wide = look.wide;
     let by_obj = problems_by_object(report);
     let cells = rows_of(report)
         .into_iter()
@@ -325,10 +364,7 @@ pub(super) fn render_table(report: &Report, wide: bool) -> String {
             row_cells(r, problems, wide)
         })
         .collect();
-    let mut out = Vec::new();
-    // Writing to a Vec cannot fail.
-    let _ = write_table(&mut out, cells, report, wide, TABLE_BATCH);
-    String::from_utf8_lossy(&out).into_owned()
+    write_table(out, notice, cells, report, look, TABLE_BATCH)
 }
 
 /// Rows per comfy-table batch: a 10,000-row table is formatted a thousand rows at a time, with
@@ -388,19 +424,20 @@ fn row_cells(r: Row, problems: String, wide: bool) -> Vec<String> {
 /// pipe ends quietly.
 fn write_table(
     out: &mut dyn std::io::Write,
+    notice: &mut dyn std::io::Write,
     rows: Vec<Vec<String>>,
     report: &Report,
-    wide: bool,
+    look: Look,
     batch: usize,
 ) -> Result<()> {
     use comfy_table::{ColumnConstraint, Width};
     use std::io::Write;
-    let headers = headers(wide);
+    let headers = headers(look.wide);
     let batch = batch.max(1);
     let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
     let res = (|| {
         if rows.is_empty() {
-            w.write_all(
+            notice.write_all(
                 match &report.namespace {
                     Some(ns) => format!("No volumes found in namespace {ns}.\n"),
                     None => "No volumes found.\n".to_string(),
@@ -408,7 +445,11 @@ fn write_table(
                 .as_bytes(),
             )?;
         } else {
-            let mut widths = table(&headers).column_max_content_widths();
+            let mut widths = if look.no_headers {
+                vec![0; headers.len()]
+            } else {
+                table(&headers).column_max_content_widths()
+            };
             for chunk in rows.chunks(batch) {
                 let mut t = comfy_table::Table::new();
                 for r in chunk {
@@ -419,7 +460,7 @@ fn write_table(
                 }
             }
             for (i, chunk) in rows.chunks(batch).enumerate() {
-                let mut t = if i == 0 {
+                let mut t = if i == 0 && !look.no_headers {
                     table(&headers)
                 } else {
                     bare_table()
@@ -498,17 +539,54 @@ mod tests {
             };
             let rows = cells().len();
             assert!(rows > 10, "{rows}");
-            let mut whole = Vec::new();
-            write_table(&mut whole, cells(), &report, wide, usize::MAX).unwrap();
-            for batch in [1, 2, 7] {
-                let mut batched = Vec::new();
-                write_table(&mut batched, cells(), &report, wide, batch).unwrap();
-                assert_eq!(
-                    String::from_utf8(batched).unwrap(),
-                    String::from_utf8(whole.clone()).unwrap(),
-                    "batch {batch}, wide {wide}"
-                );
+            for no_headers in [false, true] {
+                let look = Look { wide, no_headers };
+                let mut whole = Vec::new();
+                write_table(
+                    &mut whole,
+                    &mut Vec::new(),
+                    cells(),
+                    &report,
+                    look,
+                    usize::MAX,
+                )
+                .unwrap();
+                let text = String::from_utf8(whole.clone()).unwrap();
+                assert_eq!(text.starts_with("NAMESPACE"), !no_headers, "{text}");
+                for batch in [1, 2, 7] {
+                    let mut batched = Vec::new();
+                    write_table(&mut batched, &mut Vec::new(), cells(), &report, look, batch)
+                        .unwrap();
+                    assert_eq!(
+                        String::from_utf8(batched).unwrap(),
+                        text,
+                        "batch {batch}, {look:?}"
+                    );
+                }
             }
         }
+    }
+
+    /// No rows: nothing on stdout, kubectl's "No resources found" habit on the notice stream.
+    #[test]
+    fn no_volumes_is_a_notice_not_output() {
+        let report = Report {
+            api_version: "kubectl-stateful.io/v1alpha1",
+            kind: "PvcTrace",
+            source: "file".into(),
+            namespace: Some("prod".into()),
+            targets: vec![],
+            roots: vec![],
+            diagnostics: vec![],
+            unknown: vec![],
+            summary: Summary::default(),
+        };
+        let (mut out, mut notice) = (Vec::new(), Vec::new());
+        write_table(&mut out, &mut notice, vec![], &report, Look::default(), 10).unwrap();
+        assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
+        assert_eq!(
+            String::from_utf8(notice).unwrap(),
+            "No volumes found in namespace prod.\n"
+        );
     }
 }
