@@ -54,6 +54,24 @@ impl<E: PodExec> Ctx<'_, E> {
         Ok(out)
     }
 
+    /// Run a probe on `pod` and parse its output: the parsed value, or why there is none (the
+    /// probe failed, or its output did not parse). Every engine observes its members this way.
+    pub(crate) async fn probe<T>(
+        &self,
+        pod: &str,
+        argv: Vec<String>,
+        parse: impl FnOnce(&str) -> std::result::Result<T, String>,
+    ) -> (Option<T>, Option<String>) {
+        match self.run(pod, argv, None).await {
+            Ok(o) if o.success() => match parse(&o.stdout) {
+                Ok(t) => (Some(t), None),
+                Err(e) => (None, Some(e)),
+            },
+            Ok(o) => (None, Some(o.brief())),
+            Err(e) => (None, Some(e.to_string())),
+        }
+    }
+
     pub(crate) fn primary_pod(&self) -> String {
         self.topo
             .member(self.topo.primary)

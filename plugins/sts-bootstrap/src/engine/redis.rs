@@ -419,14 +419,7 @@ pub const BINARY_NAMES: &str = "redis-cli (or valkey-cli)";
 
 /// Probe one server.
 pub async fn probe<E: PodExec>(ctx: &Ctx<'_, E>, pod: &str, ordinal: u32) -> PodProbe {
-    let (server, error) = match ctx.run(pod, probe_argv(ctx.topo), None).await {
-        Ok(o) if o.success() => match parse_probe(&o.stdout) {
-            Ok(s) => (Some(s), None),
-            Err(e) => (None, Some(e)),
-        },
-        Ok(o) => (None, Some(o.brief())),
-        Err(e) => (None, Some(e.to_string())),
-    };
+    let (server, error) = ctx.probe(pod, probe_argv(ctx.topo), parse_probe).await;
     PodProbe {
         pod: pod.into(),
         ordinal,
