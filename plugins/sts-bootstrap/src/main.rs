@@ -28,6 +28,7 @@ const AFTER_HELP: &str = "Examples:
   kubectl sts-bootstrap apply mongo --yes          # do it, no prompt (scripts)
   kubectl sts-bootstrap apply todo-db --replication-secret todo-db-repl
   kubectl sts-bootstrap apply cache --yes          # Redis/Valkey: REPLICAOF ordinal 0
+  kubectl sts-bootstrap apply mariadb --yes        # MariaDB/MySQL: seed empty replicas, GTID replication
   kubectl sts-bootstrap status mongo -o json       # members, state, lag
 
 Exit codes: 0 ok, 1 error, 2 usage (or no TTY and no --yes), 3 not found, 4 forbidden (e.g. no pods/exec), 5 refused or failed, 6 timed out.";
@@ -64,6 +65,8 @@ enum EngineArg {
     Postgres,
     #[value(name = "redis", alias = "valkey")]
     Redis,
+    #[value(name = "mysql", alias = "mariadb")]
+    MySql,
 }
 
 #[derive(Subcommand, Debug)]
@@ -99,13 +102,13 @@ struct Target {
     /// Cluster DNS domain for member names.
     #[arg(long, default_value = "cluster.local", value_name = "DOMAIN")]
     cluster_domain: String,
-    /// PostgreSQL, Redis: ordinal of the primary.
+    /// PostgreSQL, MariaDB/MySQL, Redis: ordinal of the primary.
     #[arg(long, value_name = "ORDINAL")]
     primary: Option<u32>,
-    /// PostgreSQL: Secret with key `password` for the replication role (default: <sts>-replication, created when missing).
+    /// PostgreSQL, MariaDB/MySQL: Secret with key `password` for the replication role/user (default: <sts>-replication, created when missing).
     #[arg(long, value_name = "SECRET")]
     replication_secret: Option<String>,
-    /// PostgreSQL: replication role name.
+    /// PostgreSQL, MariaDB/MySQL: replication role/user name.
     #[arg(long, default_value = "replicator", value_name = "ROLE")]
     replication_user: String,
     /// MongoDB: remove members whose pods are gone (asks for confirmation).
@@ -133,6 +136,7 @@ impl Target {
                 EngineArg::MongoDb => Engine::MongoDb,
                 EngineArg::Postgres => Engine::Postgres,
                 EngineArg::Redis => Engine::Redis,
+                EngineArg::MySql => Engine::MySql,
             }),
             container: self.container.clone(),
             cluster_domain: self.cluster_domain.clone(),

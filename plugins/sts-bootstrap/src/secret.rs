@@ -1,5 +1,5 @@
-//! The replication-secret policy (PostgreSQL): which password an apply uses for the replication
-//! role, read from a named Secret, or from `<sts>-replication`, created with a random password
+//! The replication-secret policy (PostgreSQL, MariaDB/MySQL): which password an apply uses for
+//! the replication role (user), read from a named Secret, or from `<sts>-replication`, created with a random password
 //! only when the role is new. The password only ever reaches pods on stdin.
 
 use k8s_openapi::api::core::v1::Secret;
@@ -25,7 +25,11 @@ pub async fn replication_secret(
         s.status == StepStatus::Pending
             && matches!(
                 s.action,
-                Action::CreateReplicationRole { .. } | Action::Reseed { .. }
+                Action::CreateReplicationRole { .. }
+                    | Action::Reseed { .. }
+                    | Action::CreateReplicationUser { .. }
+                    | Action::SeedReplica { .. }
+                    | Action::StartReplication { .. }
             )
     });
     if !needs_pw {
@@ -34,10 +38,13 @@ pub async fn replication_secret(
     let name = explicit
         .map(str::to_string)
         .unwrap_or_else(|| format!("{}-replication", topo.statefulset));
-    let role_missing = plan
-        .steps
-        .iter()
-        .any(|s| s.id == "replication-role" && s.status == StepStatus::Pending);
+    let role_missing = plan.steps.iter().any(|s| {
+        s.status == StepStatus::Pending
+            && matches!(
+                s.action,
+                Action::CreateReplicationRole { .. } | Action::CreateReplicationUser { .. }
+            )
+    });
     let create = explicit.is_none() && role_missing;
     let (pw, created) = replication_password(client, ns, &name, create)
         .await

@@ -18,11 +18,11 @@ pub struct Options {
     pub engine: Option<Engine>,
     pub container: Option<String>,
     pub cluster_domain: String,
-    /// PostgreSQL: the primary's ordinal (default 0).
+    /// PostgreSQL, MariaDB/MySQL, Redis: the primary's ordinal (default 0).
     pub primary: Option<u32>,
     /// MongoDB: drop members whose pods are gone.
     pub remove_missing: bool,
-    /// PostgreSQL: the replication role's name.
+    /// PostgreSQL, MariaDB/MySQL: the replication role's (user's) name.
     pub replication_user: String,
     /// Redis: make replicas of servers that hold data of their own.
     pub force: bool,
@@ -178,6 +178,10 @@ impl Topology {
             Engine::MongoDb => topo.mongo_settings(container),
             Engine::Postgres => topo.postgres_settings(container)?,
             Engine::Redis => topo.check_primary()?,
+            Engine::MySql => {
+                topo.check_primary()?;
+                validate_pg_ident(&topo.replication_user)?;
+            }
         }
         Ok(topo)
     }
@@ -300,10 +304,11 @@ fn default_port(engine: Engine) -> u16 {
         Engine::MongoDb => 27017,
         Engine::Postgres => 5432,
         Engine::Redis => 6379,
+        Engine::MySql => 3306,
     }
 }
 
-/// PostgreSQL role names we put into SQL: a conservative identifier.
+/// Role (PostgreSQL) and user (MariaDB/MySQL) names we put into SQL: a conservative identifier.
 pub fn validate_pg_ident(s: &str) -> Result<()> {
     let ok = !s.is_empty()
         && s.len() <= 63
@@ -342,7 +347,7 @@ fn pick_container<'a>(
         })?;
         let engine = opts.engine.or_else(|| detect(c)).ok_or_else(|| {
             Error::Usage(format!(
-                "cannot tell the engine of container {name:?} from its image or command; pass --engine mongodb|postgres|redis"
+                "cannot tell the engine of container {name:?} from its image or command; pass --engine mongodb|postgres|redis|mysql"
             ))
         })?;
         return Ok((c, engine));
@@ -361,7 +366,7 @@ fn pick_container<'a>(
         (Some((c, e)), _) => Ok((c, *e)),
         (None, Some(e)) if containers.len() == 1 => Ok((&containers[0], e)),
         _ => Err(Error::Usage(format!(
-            "cannot find a MongoDB, PostgreSQL or Redis container in statefulset {sts}; pass -c CONTAINER and --engine"
+            "cannot find a MongoDB, PostgreSQL, MariaDB/MySQL or Redis container in statefulset {sts}; pass -c CONTAINER and --engine"
         ))),
     }
 }
