@@ -411,5 +411,66 @@ async fn redis_fresh_rerun_restart_scale_up_wipe_and_foreign_keys() -> Result<()
         .await?
         .ok()?;
     assert!(out.stdout.contains("link up"), "{}", out.stdout);
+
+    // 8. The server's password only in a Secret, not in the exec environment (e.g. requirepass
+    //    from a mounted config): without --password-secret nothing can be queried (exit 5,
+    //    nothing changed); with it, the password travels on stdin and a wiped replica is set up.
+    fleet.wipe(2).await?;
+    for i in 0..4 {
+        let addr = fleet.servers[i as usize].addr.clone();
+        let dir = fleet.servers[i as usize]
+            .volume
+            .to_string_lossy()
+            .into_owned();
+        ns.set_pod_exec(
+            &format!("cache-{i}"),
+            &[("STS_E2E_ROUTE", "no-password"), ("REDIS_HOST", &addr)],
+            &dir,
+        )
+        .await?;
+    }
+    let out = e2e::run_kubectl_with(
+        ns.cluster,
+        &ns.kubeconfig,
+        &["sts-bootstrap", "apply", "cache", "--yes"],
+        &[],
+        Duration::from_secs(300),
+    )
+    .await?;
+    assert_eq!(out.code, 5, "{out:?}");
+    assert!(out.stdout.contains("cannot query"), "{out:?}");
+    assert_eq!(fleet.info(2, "role").as_deref(), Some("master"));
+    let out = apply(&ns, &["--password-secret", "cache-secret:REDIS_PASSWORD"])
+        .await?
+        .ok()?;
+    assert_eq!(
+        done_steps(&out.json()?),
+        vec!["replicaof/cache-2", "persist/cache-2"]
+    );
+    assert!(!out.stdout.contains(PW) && !out.stderr.contains(PW));
+    assert_eq!(fleet.cli(2, &["GET", "e2e"])?, "hello");
+    assert_eq!(fleet.info(2, "master_link_status").as_deref(), Some("up"));
+    let out = e2e::run_kubectl_with(
+        ns.cluster,
+        &ns.kubeconfig,
+        &[
+            "sts-bootstrap",
+            "plan",
+            "cache",
+            "--password-secret",
+            "nope",
+        ],
+        &[],
+        Duration::from_secs(60),
+    )
+    .await?;
+    assert_eq!(out.code, 3, "{out:?}");
+    let audit = std::fs::read_to_string(&ns.cluster.audit_log).unwrap_or_default();
+    for l in audit
+        .lines()
+        .filter(|l| l.contains(&ns.name) && l.contains("/exec"))
+    {
+        assert!(!l.contains(PW), "password in an exec URL: {l}");
+    }
     Ok(())
 }

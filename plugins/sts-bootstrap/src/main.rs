@@ -114,6 +114,10 @@ struct Target {
     /// MongoDB: remove members whose pods are gone (asks for confirmation).
     #[arg(long)]
     remove_missing: bool,
+    /// Redis: the Secret (and key, default `password`) holding the server's password
+    /// (requirepass), when the container's environment does not have it; sent on stdin.
+    #[arg(long, value_name = "SECRET[:KEY]", value_parser = secret_ref)]
+    password_secret: Option<(String, String)>,
     /// Redis: make a replica of a server that holds data of its own (a primary with keys, or a
     /// replica of another primary); its data is replaced by the primary's.
     #[arg(long)]
@@ -146,6 +150,21 @@ impl Target {
             force: self.force,
         }
     }
+}
+
+/// `NAME[:KEY]`: a Secret's name and key (default `password`).
+fn secret_ref(s: &str) -> std::result::Result<(String, String), String> {
+    let (name, key) = s.split_once(':').unwrap_or((s, "password"));
+    validate_dns1123_subdomain(name).map_err(|e| e.to_string())?;
+    let key_ok = !key.is_empty()
+        && key.len() <= 253
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b));
+    if !key_ok {
+        return Err(format!("{key:?} is not a valid Secret key"));
+    }
+    Ok((name.to_string(), key.to_string()))
 }
 
 /// Text to stdout; a closed pipe ends quietly.
@@ -204,7 +223,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             message: g.message.clone(),
         });
     }
-    let topo = Topology::from_snapshot(&snap, &ns, &target.statefulset, &target.options())?;
+    let mut topo = Topology::from_snapshot(&snap, &ns, &target.statefulset, &target.options())?;
+    if target.password_secret.is_some() && topo.engine != Engine::Redis {
+        return Err(Error::Usage(
+            "--password-secret is for Redis/Valkey; other engines read the server's credentials from the container's environment".into(),
+        ));
+    }
 
     let conn = match &source {
         Source::Cluster(c) => c.clone(),
@@ -221,6 +245,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             return Ok(plan_exit(&plan));
         }
     };
+    if let Some((name, key)) = &target.password_secret {
+        let pw = secret::secret_value(&conn.client, &ns, name, key).await?;
+        topo.server_password = Some(sts_bootstrap::topology::Redacted(pw));
+    }
     let exec = KubeExec::new(conn.client.clone(), &ns);
     let ctx = Ctx {
         exec: &exec,

@@ -28,6 +28,16 @@ pub struct Options {
     pub force: bool,
 }
 
+/// A secret value: never shown by `Debug`, never serialised.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Redacted(pub String);
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
 /// One member (pod) of the set, by its stable DNS name.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -73,6 +83,10 @@ pub struct Topology {
     pub remove_missing: bool,
     /// Redis: `--force`.
     pub force: bool,
+    /// Redis: the server's password from `--password-secret` (sent to the pods on stdin);
+    /// None: the scripts read it from the container's own environment.
+    #[serde(skip)]
+    pub server_password: Option<Redacted>,
     #[serde(skip)]
     pub service_obj: Option<Box<Service>>,
     /// Names of other pods in the namespace that belong to this StatefulSet (ordinal ≥ replicas).
@@ -171,6 +185,7 @@ impl Topology {
             },
             remove_missing: opts.remove_missing,
             force: opts.force,
+            server_password: None,
             service_obj,
             extra_pods,
         };

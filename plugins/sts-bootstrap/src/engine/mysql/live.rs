@@ -22,7 +22,9 @@ pub const BINARY_NAMES: &str = "mariadb (or mysql) and mariadb-dump (or mysqldum
 
 /// Probe one server.
 pub async fn probe<E: PodExec>(ctx: &Ctx<'_, E>, pod: &str, ordinal: u32) -> PodProbe {
-    let (server, error) = ctx.probe(pod, probe_argv(ctx.topo), parse_probe).await;
+    let (server, error) = ctx
+        .probe(pod, probe_argv(ctx.topo), None, parse_probe)
+        .await;
     PodProbe {
         pod: pod.into(),
         ordinal,
