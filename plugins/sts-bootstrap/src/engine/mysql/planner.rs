@@ -180,7 +180,7 @@ fn replica_steps(
         &m.pod,
         Action::SeedReplica { host: host.clone() },
         format!(
-            "seed {} with a consistent dump of {} (mariadb-dump --single-transaction --master-data=1 --gtid, streamed inside the pod)",
+            "seed {} with a consistent dump of {} (mariadb-dump --single-transaction --master-data=1 --gtid, streamed inside the pod), then point it at the primary",
             m.pod, primary_m.pod
         ),
     );
@@ -251,7 +251,7 @@ fn seed_state(
 ) {
     if let Some(r) = s.replica.as_ref().filter(|r| !r.source_host.is_empty()) {
         if r.replicates_from(host, port) {
-            seed.done(format!("replicating from {}", primary_m.pod));
+            seed.done(format!("replicates from {}", primary_m.pod));
         } else {
             seed.block(format!(
                 "it replicates from {}:{}, not from {}. Refused: stop it there first (STOP SLAVE; RESET SLAVE ALL)",
@@ -279,15 +279,15 @@ fn seed_state(
             foreign.join(","),
             if p.gtid_position.is_empty() { "nothing" } else { &p.gtid_position }
         ));
-    } else if s.table_count() > 0 && s.gtids.is_empty() {
+    } else if !s.gtids.is_empty() {
+        seed.done(format!(
+            "holds the primary's history up to {} (a former replica): replication resumes from there",
+            s.gtid_position
+        ));
+    } else if s.table_count() > 0 {
         seed.block(format!(
             "it has data of its own ({}) and no GTID history from the primary. Refused: it would be overwritten — empty its volume (or drop those schemas) and run apply again",
             s.tables_text()
-        ));
-    } else if s.table_count() > 0 {
-        seed.done(format!(
-            "holds the primary's data up to {} (a former replica): replication resumes from there",
-            s.gtid_position
         ));
     } else {
         seed.because("empty: no user tables, no transactions of its own");

@@ -95,7 +95,8 @@ pub fn grant_sql(user: &str) -> String {
 /// Seed an empty replica: a consistent dump of every non-system schema, taken from the primary
 /// as the replication user (`--single-transaction --master-data=1 --gtid`: the dump ends by
 /// setting `gtid_slave_pos` to the snapshot's position), piped into the local server with
-/// binary logging off for the session, so the replica gets no GTIDs of its own. The data
+/// binary logging off for the session, so the replica gets no GTIDs of its own; then the
+/// replica is pointed at the primary (not started), which marks it as seeded from it. The data
 /// streams inside the pod; the password is the first line of stdin.
 pub fn seed_argv(topo: &Topology, dialect: Dialect, host: &str) -> Vec<String> {
     let u = &topo.replication_user;
@@ -121,27 +122,39 @@ q -e 'RESET MASTER' 2>/dev/null || q -e 'RESET BINARY LOGS AND GTIDS'"#,
         r#"{pre}{READ_PASSWORD}set -e
 {dump}
 {{ echo 'SET SESSION sql_log_bin = 0;'; dump; }} | q
+printf "{change}\n" "$RQ" | q
 printf '%sseeded\n' {MARK}"#,
-        pre = preamble(topo.port)
+        pre = preamble(topo.port),
+        change = change_sql(topo, dialect, host),
     ))
+}
+
+/// The statement pointing a replica at the primary by GTID, in the server's dialect; `%s`
+/// stands for the SQL-quoted password (a `printf` format).
+fn change_sql(topo: &Topology, dialect: Dialect, host: &str) -> String {
+    let (u, port) = (&topo.replication_user, topo.port);
+    let h = host.replace('\'', "");
+    match dialect {
+        Dialect::MariaDb => format!(
+            "CHANGE MASTER TO MASTER_HOST = '{h}', MASTER_PORT = {port}, MASTER_USER = '{u}', MASTER_PASSWORD = '%s', MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 10;"
+        ),
+        Dialect::MySqlSource => format!(
+            "CHANGE REPLICATION SOURCE TO SOURCE_HOST = '{h}', SOURCE_PORT = {port}, SOURCE_USER = '{u}', SOURCE_PASSWORD = '%s', SOURCE_AUTO_POSITION = 1, GET_SOURCE_PUBLIC_KEY = 1, SOURCE_CONNECT_RETRY = 10;"
+        ),
+        Dialect::MySqlMaster => format!(
+            "CHANGE MASTER TO MASTER_HOST = '{h}', MASTER_PORT = {port}, MASTER_USER = '{u}', MASTER_PASSWORD = '%s', MASTER_AUTO_POSITION = 1, MASTER_CONNECT_RETRY = 10;"
+        ),
+    }
 }
 
 /// Point the replica at the primary with GTID auto-positioning, in the server's dialect, and
 /// start it. The password is the first line of stdin.
 pub fn replicate_argv(topo: &Topology, dialect: Dialect, host: &str) -> Vec<String> {
-    let (u, port) = (&topo.replication_user, topo.port);
-    let h = host.replace('\'', "");
-    let sql = match dialect {
-        Dialect::MariaDb => format!(
-            "STOP SLAVE; CHANGE MASTER TO MASTER_HOST = '{h}', MASTER_PORT = {port}, MASTER_USER = '{u}', MASTER_PASSWORD = '%s', MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 10; START SLAVE;"
-        ),
-        Dialect::MySqlSource => format!(
-            "STOP REPLICA; CHANGE REPLICATION SOURCE TO SOURCE_HOST = '{h}', SOURCE_PORT = {port}, SOURCE_USER = '{u}', SOURCE_PASSWORD = '%s', SOURCE_AUTO_POSITION = 1, GET_SOURCE_PUBLIC_KEY = 1, SOURCE_CONNECT_RETRY = 10; START REPLICA;"
-        ),
-        Dialect::MySqlMaster => format!(
-            "STOP SLAVE; CHANGE MASTER TO MASTER_HOST = '{h}', MASTER_PORT = {port}, MASTER_USER = '{u}', MASTER_PASSWORD = '%s', MASTER_AUTO_POSITION = 1, MASTER_CONNECT_RETRY = 10; START SLAVE;"
-        ),
+    let (stop, start) = match dialect {
+        Dialect::MySqlSource => ("STOP REPLICA;", "START REPLICA;"),
+        Dialect::MariaDb | Dialect::MySqlMaster => ("STOP SLAVE;", "START SLAVE;"),
     };
+    let sql = format!("{stop} {} {start}", change_sql(topo, dialect, host));
     sh(format!(
         r#"{pre}{READ_PASSWORD}printf "{sql}\n" "$RQ" | q"#,
         pre = preamble(topo.port)

@@ -376,6 +376,35 @@ fn a_diverged_replica_is_refused() {
 }
 
 #[test]
+fn a_seeded_replica_not_yet_started_is_only_started() {
+    // What a seed leaves: pointed at the primary, threads not started.
+    let mut r = server("probe-replica-running.txt");
+    let rs = r.replica.as_mut().unwrap();
+    rs.io_running = "No".into();
+    rs.sql_running = "No".into();
+    rs.seconds_behind = None;
+    r.read_only = false;
+    let plan = planned(vec![
+        server("probe-primary-with-replica.txt"),
+        r,
+        server("probe-replica-running.txt"),
+    ]);
+    assert_eq!(step(&plan, "seed/db-1").status, StepStatus::Done);
+    let rep = step(&plan, "replicate/db-1");
+    assert_eq!(rep.status, StepStatus::Pending);
+    assert!(rep.reason.as_deref().unwrap().contains("IO No / SQL No"));
+    assert_eq!(step(&plan, "read-only/db-1").status, StepStatus::Pending);
+    let seed = seed_argv(
+        &topo(),
+        Dialect::MariaDb,
+        "db-0.db.default.svc.cluster.local",
+    )
+    .join(" ");
+    assert!(seed.contains("CHANGE MASTER TO MASTER_HOST = 'db-0.db.default.svc.cluster.local'"));
+    assert!(!seed.contains("START SLAVE"), "{seed}");
+}
+
+#[test]
 fn replication_errors_block_or_restart() {
     let plan = planned(vec![
         server("probe-primary-with-replica.txt"),
