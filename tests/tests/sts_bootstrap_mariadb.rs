@@ -283,21 +283,8 @@ async fn row_on(fleet: &Fleet, ordinal: u32, sql: &str, want: &str) -> Result<()
     .await
 }
 
-#[tokio::test]
-#[allow(clippy::too_many_lines)] // one scenario, told in order
-async fn mariadb_fresh_rerun_scale_up_wipe_foreign_data_and_duplicate_server_id() -> Result<()> {
-    for b in ["mariadbd", "mariadb-install-db", "mariadb", "mariadb-dump"] {
-        if !have(b) {
-            eprintln!("skipping: {b} missing");
-            return Ok(());
-        }
-    }
-    plugin_path("kubectl-sts_bootstrap")?;
-    let ns = TestNs::new("sts-bootstrap-mariadb").await?;
-    let mut fleet = Fleet::new(&ns.name)?;
-    for i in 0..3 {
-        fleet.add(&ns.name, i, i + 1).await?;
-    }
+/// The Secret, Service and StatefulSet of `n` pods, Running, exec routed to `fleet`.
+async fn set_up(ns: &TestNs, fleet: &Fleet, n: u32) -> Result<()> {
     ns.apply(
         json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db-secret"},
         "stringData": {"root-password": ROOT_PW}}),
@@ -309,11 +296,71 @@ async fn mariadb_fresh_rerun_scale_up_wipe_foreign_data_and_duplicate_server_id(
                  "ports": [{"port": fleet.port}]}}),
     )
     .await?;
-    ns.apply(statefulset(fleet.port, 3)).await?;
-    wait_sts_pods(&ns, "db", 3).await?;
-    for i in 0..3 {
-        route_exec(&ns, &fleet, i).await?;
+    ns.apply(statefulset(fleet.port, n as i32)).await?;
+    wait_sts_pods(ns, "db", n).await?;
+    for i in 0..n {
+        route_exec(ns, fleet, i).await?;
     }
+    Ok(())
+}
+
+#[allow(clippy::print_stderr)] // the reason a test is skipped
+fn binaries_missing() -> bool {
+    ["mariadbd", "mariadb-install-db", "mariadb", "mariadb-dump"]
+        .into_iter()
+        .find(|b| !have(b))
+        .inspect(|b| eprintln!("skipping: {b} missing"))
+        .is_some()
+}
+
+/// A brand-new set: the primary holds nothing yet, so the seed copies nothing; the replica is
+/// still set up once, a re-run does nothing, and data written afterwards replicates.
+#[tokio::test]
+async fn mariadb_empty_primary_then_rerun() -> Result<()> {
+    if binaries_missing() {
+        return Ok(());
+    }
+    plugin_path("kubectl-sts_bootstrap")?;
+    let ns = TestNs::new("sts-bootstrap-mariadb-empty").await?;
+    let mut fleet = Fleet::new(&ns.name)?;
+    for i in 0..2 {
+        fleet.add(&ns.name, i, i + 1).await?;
+    }
+    set_up(&ns, &fleet, 2).await?;
+    let res = apply(&ns).await?.ok()?.json()?;
+    assert_eq!(
+        done_steps(&res),
+        vec![
+            "replication-user",
+            "seed/db-1",
+            "replicate/db-1",
+            "read-only/db-1"
+        ],
+        "{res:#}"
+    );
+    assert!(fleet.running(1));
+    let res = apply(&ns).await?.ok()?.json()?;
+    assert!(done_steps(&res).is_empty(), "{res:#}");
+    fleet.sql(
+        0,
+        "CREATE DATABASE later; CREATE TABLE later.t (id INT PRIMARY KEY); INSERT INTO later.t VALUES (7)",
+    )?;
+    row_on(&fleet, 1, "SELECT id FROM later.t", "7").await
+}
+
+#[tokio::test]
+#[allow(clippy::too_many_lines)] // one scenario, told in order
+async fn mariadb_fresh_rerun_scale_up_wipe_foreign_data_and_duplicate_server_id() -> Result<()> {
+    if binaries_missing() {
+        return Ok(());
+    }
+    plugin_path("kubectl-sts_bootstrap")?;
+    let ns = TestNs::new("sts-bootstrap-mariadb").await?;
+    let mut fleet = Fleet::new(&ns.name)?;
+    for i in 0..3 {
+        fleet.add(&ns.name, i, i + 1).await?;
+    }
+    set_up(&ns, &fleet, 3).await?;
     // Data on the primary before anything: the replicas must get it by seeding.
     fleet.sql(
         0,
