@@ -345,7 +345,77 @@ async fn mariadb_empty_primary_then_rerun() -> Result<()> {
         0,
         "CREATE DATABASE later; CREATE TABLE later.t (id INT PRIMARY KEY); INSERT INTO later.t VALUES (7)",
     )?;
-    row_on(&fleet, 1, "SELECT id FROM later.t", "7").await
+    row_on(&fleet, 1, "SELECT id FROM later.t", "7").await?;
+
+    // The root password only in a Secret, not in the exec environment: without
+    // --password-secret nothing can be queried (exit 5); with it, it travels on stdin.
+    for i in 0..2 {
+        let addr = fleet.servers[i as usize].addr.clone();
+        let dir = fleet.servers[i as usize]
+            .volume
+            .to_string_lossy()
+            .into_owned();
+        ns.set_pod_exec(
+            &format!("db-{i}"),
+            &[("STS_E2E_ROUTE", "no-password"), ("MYSQL_HOST", &addr)],
+            &dir,
+        )
+        .await?;
+    }
+    let out = ns
+        .kubectl(&["sts-bootstrap", "status", "db", "-o", "json"])
+        .await?;
+    assert_eq!(out.code, 5, "{out:?}");
+    assert!(out.stdout.contains("Access denied"), "{out:?}");
+    let with = ["--password-secret", "db-secret:root-password"];
+    let out = ns
+        .kubectl(&[
+            "sts-bootstrap",
+            "status",
+            "db",
+            "-o",
+            "json",
+            with[0],
+            with[1],
+        ])
+        .await?
+        .ok()?;
+    let st = out.json()?;
+    let states: Vec<&str> = st["mysql"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, vec!["accepting writes", "replicating"], "{st:#}");
+    let out = e2e::run_kubectl_with(
+        ns.cluster,
+        &ns.kubeconfig,
+        &[
+            "sts-bootstrap",
+            "apply",
+            "db",
+            "--yes",
+            "-o",
+            "json",
+            with[0],
+            with[1],
+        ],
+        &[],
+        Duration::from_secs(300),
+    )
+    .await?
+    .ok()?;
+    assert!(done_steps(&out.json()?).is_empty());
+    assert!(!out.stdout.contains(ROOT_PW) && !out.stderr.contains(ROOT_PW));
+    let audit = std::fs::read_to_string(&ns.cluster.audit_log).unwrap_or_default();
+    for l in audit
+        .lines()
+        .filter(|l| l.contains(&ns.name) && l.contains("/exec"))
+    {
+        assert!(!l.contains(ROOT_PW), "password in an exec URL: {l}");
+    }
+    Ok(())
 }
 
 #[tokio::test]

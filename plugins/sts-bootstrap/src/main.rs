@@ -114,8 +114,9 @@ struct Target {
     /// MongoDB: remove members whose pods are gone (asks for confirmation).
     #[arg(long)]
     remove_missing: bool,
-    /// Redis: the Secret (and key, default `password`) holding the server's password
-    /// (requirepass), when the container's environment does not have it; sent on stdin.
+    /// Redis, MariaDB/MySQL: the Secret (and key, default `password`) holding the server's
+    /// password (requirepass; root's), when the container's environment does not have it; sent
+    /// on stdin.
     #[arg(long, value_name = "SECRET[:KEY]", value_parser = secret_ref)]
     password_secret: Option<(String, String)>,
     /// Redis: make a replica of a server that holds data of its own (a primary with keys, or a
@@ -224,9 +225,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         });
     }
     let mut topo = Topology::from_snapshot(&snap, &ns, &target.statefulset, &target.options())?;
-    if target.password_secret.is_some() && topo.engine != Engine::Redis {
+    if target.password_secret.is_some() && !matches!(topo.engine, Engine::Redis | Engine::MySql) {
         return Err(Error::Usage(
-            "--password-secret is for Redis/Valkey; other engines read the server's credentials from the container's environment".into(),
+            "--password-secret is for Redis/Valkey and MariaDB/MySQL; MongoDB and PostgreSQL read the server's credentials from the container's environment".into(),
         ));
     }
 

@@ -83,8 +83,8 @@ pub struct Topology {
     pub remove_missing: bool,
     /// Redis: `--force`.
     pub force: bool,
-    /// Redis: the server's password from `--password-secret` (sent to the pods on stdin);
-    /// None: the scripts read it from the container's own environment.
+    /// Redis, MariaDB/MySQL: the server's (root) password from `--password-secret` (sent to the
+    /// pods on stdin); None: the scripts read it from the container's own environment.
     #[serde(skip)]
     pub server_password: Option<Redacted>,
     #[serde(skip)]

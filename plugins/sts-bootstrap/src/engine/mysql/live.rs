@@ -23,7 +23,7 @@ pub const BINARY_NAMES: &str = "mariadb (or mysql) and mariadb-dump (or mysqldum
 /// Probe one server.
 pub async fn probe<E: PodExec>(ctx: &Ctx<'_, E>, pod: &str, ordinal: u32) -> PodProbe {
     let (server, error) = ctx
-        .probe(pod, probe_argv(ctx.topo), None, parse_probe)
+        .probe(pod, probe_argv(ctx.topo), root_stdin(ctx.topo), parse_probe)
         .await;
     PodProbe {
         pod: pod.into(),
@@ -63,12 +63,24 @@ fn dialect(observed: &Observed, pod: &str) -> Result<Dialect> {
     }
 }
 
-fn password_stdin(inputs: &ApplyInputs) -> Result<Vec<u8>> {
-    inputs
+/// Stdin of a script that needs no replication password: the root password from
+/// `--password-secret`, if any.
+pub(super) fn root_stdin(topo: &Topology) -> Option<Vec<u8>> {
+    topo.server_password
+        .as_ref()
+        .map(|p| format!("{}\n", p.0).into_bytes())
+}
+
+/// Stdin of a script that needs the replication password: the root password's line first when
+/// it comes from `--password-secret`, then the replication password.
+pub(super) fn password_stdin(topo: &Topology, inputs: &ApplyInputs) -> Result<Vec<u8>> {
+    let pw = inputs
         .replication_password
         .as_ref()
-        .map(|pw| format!("{pw}\n").into_bytes())
-        .ok_or_else(|| Error::Failed("no replication password (Secret)".into()))
+        .ok_or_else(|| Error::Failed("no replication password (Secret)".into()))?;
+    let mut out = root_stdin(topo).unwrap_or_default();
+    out.extend(format!("{pw}\n").into_bytes());
+    Ok(out)
 }
 
 /// Step `replication-user` (user missing): the password goes on stdin.
@@ -81,7 +93,7 @@ pub(crate) async fn create_user<E: PodExec>(
         pod,
         "create the replication user",
         create_user_argv(ctx.topo),
-        Some(password_stdin(inputs)?),
+        Some(password_stdin(ctx.topo, inputs)?),
     )
     .await?;
     Ok(None)
@@ -97,7 +109,7 @@ pub(crate) async fn grant_user<E: PodExec>(
         pod,
         "grant the replication user",
         sql_argv(ctx.topo, &grant_sql(user)),
-        None,
+        root_stdin(ctx.topo),
     )
     .await?;
     Ok(None)
@@ -117,7 +129,7 @@ pub(crate) async fn seed<E: PodExec>(
             pod,
             "seed from the primary",
             seed_argv(ctx.topo, d, host),
-            Some(password_stdin(inputs)?),
+            Some(password_stdin(ctx.topo, inputs)?),
         )
         .await?;
     if !out.stdout.contains(&format!("{MARK}seeded")) {
@@ -152,7 +164,7 @@ pub(crate) async fn start_replication<E: PodExec>(
         pod,
         "start replication",
         replicate_argv(ctx.topo, d, host),
-        Some(password_stdin(inputs)?),
+        Some(password_stdin(ctx.topo, inputs)?),
     )
     .await?;
     let ordinal = ordinal_of(ctx.topo, pod);
@@ -190,8 +202,13 @@ pub(crate) async fn set_read_only<E: PodExec>(
     pod: &str,
 ) -> Result<Option<String>> {
     let d = dialect(observed, pod)?;
-    ctx.run_ok(pod, "read_only", sql_argv(ctx.topo, read_only_sql(d)), None)
-        .await?;
+    ctx.run_ok(
+        pod,
+        "read_only",
+        sql_argv(ctx.topo, read_only_sql(d)),
+        root_stdin(ctx.topo),
+    )
+    .await?;
     Ok(None)
 }
 
@@ -213,7 +230,7 @@ pub(crate) async fn verify<E: PodExec>(
         &primary,
         "write the verification row",
         sql_argv(ctx.topo, &sql),
-        None,
+        root_stdin(ctx.topo),
     )
     .await?;
     let q = format!("SELECT COUNT(*) FROM sts_bootstrap.verify_rows WHERE token = '{tok}'");
@@ -228,7 +245,7 @@ pub(crate) async fn verify<E: PodExec>(
             ctx,
             &format!("the verification row to reach {}", m.pod),
             async || {
-                ctx.run(&m.pod, sql_argv(ctx.topo, &q), None)
+                ctx.run(&m.pod, sql_argv(ctx.topo, &q), root_stdin(ctx.topo))
                     .await
                     .ok()
                     .filter(|o| o.success() && o.stdout.trim() == "1")

@@ -1,8 +1,8 @@
 //! The shell and SQL run in the pods. Every script starts with [`preamble`]: the client
-//! (`mariadb`, else `mysql`), the root password from the container's own environment into
-//! `MYSQL_PWD` (which the client reads; never on argv), and `q` to run SQL on the local server.
-//! The replication password, when a step needs it, is the first line of stdin, quoted inside
-//! the pod and piped to the client as SQL.
+//! (`mariadb`, else `mysql`), the root password from the container's own environment (or, with
+//! `--password-secret`, the first line of stdin) into `MYSQL_PWD` (which the client reads; never
+//! on argv), and `q` to run SQL on the local server. The replication password, when a step
+//! needs it, is the next line of stdin, quoted inside the pod and piped to the client as SQL.
 
 use super::parse::Dialect;
 use crate::topology::Topology;
@@ -26,14 +26,21 @@ pub fn user_sql(user: &str) -> String {
     )
 }
 
-/// The common start of every script. `q` runs the client against the local server as root
-/// (`-N`: no column names; add `-E` for vertical output with names).
-pub fn preamble(port: u16) -> String {
+/// The common start of every script. The root password: the first line of stdin when it comes
+/// from `--password-secret`, else the container's own environment. `q` runs the client against
+/// the local server as root (`-N`: no column names; add `-E` for vertical output with names).
+pub fn preamble(topo: &Topology) -> String {
+    let port = topo.port;
+    let source = if topo.server_password.is_some() {
+        "IFS= read -r P || { echo 'no root password on stdin' >&2; exit 3; }"
+    } else {
+        r#"P="${MARIADB_ROOT_PASSWORD:-${MYSQL_ROOT_PASSWORD:-}}"
+F="${MARIADB_ROOT_PASSWORD_FILE:-${MYSQL_ROOT_PASSWORD_FILE:-}}"
+if [ -z "$P" ] && [ -n "$F" ] && [ -r "$F" ]; then P=$(cat "$F"); fi"#
+    };
     format!(
         r#"CLI=$(command -v mariadb || command -v mysql) || {{ echo 'mariadb (or mysql) client not found in the container' >&2; exit 127; }}
-P="${{MARIADB_ROOT_PASSWORD:-${{MYSQL_ROOT_PASSWORD:-}}}}"
-F="${{MARIADB_ROOT_PASSWORD_FILE:-${{MYSQL_ROOT_PASSWORD_FILE:-}}}}"
-if [ -z "$P" ] && [ -n "$F" ] && [ -r "$F" ]; then P=$(cat "$F"); fi
+{source}
 if [ -n "$P" ]; then export MYSQL_PWD="$P"; fi
 q() {{ "$CLI" -u "${{MARIADB_ROOT_USER:-root}}" -P {port} --connect-timeout=10 --batch "$@"; }}
 "#
@@ -51,7 +58,7 @@ printf '%sTABLES\n' {MARK}; q -N -e {tables}
 printf '%sREPLICA\n' {MARK}; q -E -e 'SHOW REPLICA STATUS' 2>/dev/null || q -E -e 'SHOW SLAVE STATUS'
 printf '%sBINLOG\n' {MARK}; q -N -e 'SHOW MASTER STATUS' 2>/dev/null || q -N -e 'SHOW BINARY LOG STATUS' 2>/dev/null || true
 printf '%sEND\n' {MARK}"#,
-        pre = preamble(topo.port),
+        pre = preamble(topo),
         vars = shell_quote(VARS_SQL),
         user = shell_quote(&user_sql(&topo.replication_user)),
         tables = shell_quote(TABLES_SQL),
@@ -60,14 +67,10 @@ printf '%sEND\n' {MARK}"#,
 
 /// Run SQL (no secrets) on the local server; rows tab-separated, no column names.
 pub fn sql_argv(topo: &Topology, sql: &str) -> Vec<String> {
-    sh(format!(
-        "{}q -N -e {}",
-        preamble(topo.port),
-        shell_quote(sql)
-    ))
+    sh(format!("{}q -N -e {}", preamble(topo), shell_quote(sql)))
 }
 
-/// Shell: read the first line of stdin into `$RP` and its SQL-quoted form into `$RQ`.
+/// Shell: read the next line of stdin into `$RP` and its SQL-quoted form into `$RQ`.
 const READ_PASSWORD: &str = r#"IFS= read -r RP || { echo 'no replication password on stdin' >&2; exit 3; }
 RQ=$(printf '%s' "$RP" | sed -e 's/\\/\\\\/g' -e "s/'/''/g")
 "#;
@@ -83,7 +86,7 @@ pub fn create_user_argv(topo: &Topology) -> Vec<String> {
     let u = &topo.replication_user;
     sh(format!(
         r#"{pre}{READ_PASSWORD}printf "SET SESSION sql_log_bin = 0; CREATE USER IF NOT EXISTS '{u}'@'%%' IDENTIFIED BY '%s'; ALTER USER '{u}'@'%%' IDENTIFIED BY '%s'; GRANT {GRANTS} ON *.* TO '{u}'@'%%';\n" "$RQ" "$RQ" | q"#,
-        pre = preamble(topo.port)
+        pre = preamble(topo)
     ))
 }
 
@@ -124,7 +127,7 @@ q -e 'RESET MASTER' 2>/dev/null || q -e 'RESET BINARY LOGS AND GTIDS'"#,
 {{ echo 'SET SESSION sql_log_bin = 0;'; dump; }} | q
 printf "{change}\n" "$RQ" | q
 printf '%sseeded\n' {MARK}"#,
-        pre = preamble(topo.port),
+        pre = preamble(topo),
         change = change_sql(topo, dialect, host),
     ))
 }
@@ -157,7 +160,7 @@ pub fn replicate_argv(topo: &Topology, dialect: Dialect, host: &str) -> Vec<Stri
     let sql = format!("{stop} {} {start}", change_sql(topo, dialect, host));
     sh(format!(
         r#"{pre}{READ_PASSWORD}printf "{sql}\n" "$RQ" | q"#,
-        pre = preamble(topo.port)
+        pre = preamble(topo)
     ))
 }
 

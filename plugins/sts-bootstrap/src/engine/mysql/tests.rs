@@ -504,3 +504,38 @@ fn server_text_cannot_drive_a_terminal() {
     assert!(!r.last_sql_error.contains('\u{1b}'));
     assert!(r.last_sql_error.contains("\\u{1b}"));
 }
+
+#[test]
+fn a_root_password_from_a_secret_goes_on_stdin_first() {
+    let mut t = topo();
+    assert_eq!(live::root_stdin(&t), None);
+    assert!(!probe_argv(&t).join(" ").contains("read -r P"));
+    t.server_password = Some(crate::topology::Redacted("PLANTED-root".into()));
+    let h = "db-0.db.default.svc.cluster.local";
+    for argv in [
+        probe_argv(&t),
+        create_user_argv(&t),
+        seed_argv(&t, Dialect::MariaDb, h),
+        replicate_argv(&t, Dialect::MariaDb, h),
+        sql_argv(&t, "SELECT 1"),
+    ] {
+        let s = argv.join(" ");
+        assert!(
+            s.contains("IFS= read -r P ||") && !s.contains("MARIADB_ROOT_PASSWORD"),
+            "{s}"
+        );
+        assert!(!s.contains("PLANTED"), "{s}");
+    }
+    // The root password's line, then the replication password's (read after it).
+    let seed = seed_argv(&t, Dialect::MariaDb, h).join(" ");
+    assert!(seed.find("read -r P").unwrap() < seed.find("read -r RP").unwrap());
+    let inputs = crate::ctx::ApplyInputs {
+        stamp: "s".into(),
+        replication_password: Some("PLANTED-repl".into()),
+        verify_token: "t".into(),
+    };
+    assert_eq!(
+        live::password_stdin(&t, &inputs).unwrap(),
+        b"PLANTED-root\nPLANTED-repl\n".to_vec()
+    );
+}
