@@ -30,8 +30,15 @@
 //! its Job `backoffLimit: 0`). `kubectl exec` runs the command on this host, in `/tmp`, with
 //! `KWOK_EXEC=true`; [`TestNs::set_pod_exec`] gives one pod its own env and workDir.
 //! `kubectl logs` prints a placeholder line unless [`TestNs::set_pod_logs`] set the pod's lines.
+//!
+//! Real database servers behind pods (one per pod on its own loopback address, FQDNs in
+//! /etc/hosts, restarted when they exit): [`Loopback`], [`HostsFile`], [`Supervisor`],
+//! [`wait_sts_pods`].
 
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
+
+mod servers;
+pub use servers::{HostsFile, Loopback, Supervisor, have, sh, wait_sts_pods};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

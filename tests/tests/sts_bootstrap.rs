@@ -13,7 +13,9 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use e2e::{TestNs, plugin_path, wait_for};
+use e2e::{
+    HostsFile, Loopback, Supervisor, TestNs, have, plugin_path, sh, wait_for, wait_sts_pods,
+};
 use k8s_openapi::api::core::v1::Secret;
 use serde_json::json;
 
@@ -29,29 +31,6 @@ fn pg_bin() -> Option<PathBuf> {
     dirs.pop()
 }
 
-fn have(cmd: &str) -> bool {
-    std::process::Command::new("sh")
-        .args(["-c", &format!("command -v {cmd}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn sh(script: &str) -> Result<String> {
-    let out = std::process::Command::new("sh")
-        .args(["-c", script])
-        .stdin(Stdio::null())
-        .output()?;
-    if !out.status.success() {
-        bail!(
-            "`{script}` failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
 /// One "pod": a real server with its volume dir, data dir and supervisor. The supervisor runs
 /// the server through `setpriv` (which execs): `runuser`/`su` fork and stop themselves when
 /// their child is stopped, which a real container runtime does not do.
@@ -60,8 +39,7 @@ struct Server {
     addr: String,
     volume: PathBuf,
     pgdata: PathBuf,
-    hold: PathBuf,
-    _supervisor: tokio::process::Child,
+    supervisor: Supervisor,
 }
 
 /// The servers, their /etc/hosts lines, and cleanup (also on panic).
@@ -69,8 +47,8 @@ struct Fleet {
     bin: PathBuf,
     root: PathBuf,
     port: u16,
-    net: u8,
-    marker: String,
+    net: Loopback,
+    hosts: HostsFile,
     stop: PathBuf,
     servers: Vec<Server>,
 }
@@ -78,12 +56,7 @@ struct Fleet {
 impl Fleet {
     fn new(ns: &str) -> Result<Fleet> {
         let bin = pg_bin().context("no PostgreSQL server binaries in /usr/lib/postgresql")?;
-        let seed = std::process::id() as u64
-            ^ std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)?
-                .as_nanos() as u64;
-        let net = 100 + (seed % 100) as u8;
-        let port = 20000 + (seed % 20000) as u16;
+        let net = Loopback::new()?;
         let root = std::env::temp_dir().join(format!("sts-bootstrap-e2e-{ns}"));
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(&root)?;
@@ -92,9 +65,9 @@ impl Fleet {
             bin,
             stop: root.join("STOP"),
             root,
-            port,
+            port: net.port,
             net,
-            marker: format!("# sts-bootstrap-e2e {ns}"),
+            hosts: HostsFile::new(format!("# sts-bootstrap-e2e {ns}")),
             servers: Vec::new(),
         })
     }
@@ -119,40 +92,31 @@ impl Fleet {
     /// Start the server of `ordinal` (fresh data) under its supervisor; map its FQDN.
     async fn add(&mut self, ns: &str, ordinal: u32) -> Result<()> {
         let pod = format!("todo-db-{ordinal}");
-        let addr = format!("127.0.{}.{}", self.net, 10 + ordinal);
+        let addr = self.net.addr(ordinal);
         let volume = self.root.join(&pod);
         std::fs::create_dir_all(&volume)?;
         sh(&format!("chown postgres {}", volume.display()))?;
         let pgdata = volume.join("pgdata");
         self.initdb(&pgdata)?;
-        let hold = volume.join("HOLD");
-        let script = format!(
-            "while [ ! -f {stop} ]; do if [ -f {hold} ]; then sleep 0.2; continue; fi; setpriv --reuid=postgres --regid=postgres --init-groups {bin}/postgres -D {d} -c listen_addresses={addr} -p {port} -c unix_socket_directories= >> {log} 2>&1; sleep 0.3; done",
-            stop = self.stop.display(),
-            hold = hold.display(),
+        let command = format!(
+            "setpriv --reuid=postgres --regid=postgres --init-groups {bin}/postgres -D {d} -c listen_addresses={addr} -p {port} -c unix_socket_directories=",
             bin = self.bin.display(),
             d = pgdata.display(),
             port = self.port,
-            log = volume.join("server.log").display(),
         );
-        let child = tokio::process::Command::new("sh")
-            .args(["-c", &script])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()?;
-        let line = format!("{addr} {} {}\n", Self::fqdn(ns, ordinal), self.marker);
-        let mut hosts = std::fs::read_to_string("/etc/hosts")?;
-        hosts.push_str(&line);
-        std::fs::write("/etc/hosts", hosts)?;
+        let supervisor = Supervisor::spawn(
+            &self.stop,
+            volume.join("HOLD"),
+            &command,
+            &volume.join("server.log"),
+        )?;
+        self.hosts.map(&addr, &[&Self::fqdn(ns, ordinal)])?;
         self.servers.push(Server {
             pod,
             addr,
             volume,
             pgdata,
-            hold,
-            _supervisor: child,
+            supervisor,
         });
         self.wait_up(ordinal).await
     }
@@ -194,7 +158,7 @@ impl Fleet {
     /// fresh initdb (what an empty volume gives), release.
     async fn wipe(&self, ordinal: u32) -> Result<()> {
         let s = self.server(ordinal);
-        std::fs::write(&s.hold, "")?;
+        s.supervisor.hold()?;
         let _ = sh(&format!(
             "runuser -u postgres -- {}/pg_ctl -D {} stop -m fast -w >/dev/null 2>&1",
             self.bin.display(),
@@ -202,7 +166,7 @@ impl Fleet {
         ));
         sh(&format!("rm -rf {}", s.pgdata.display()))?;
         self.initdb(&s.pgdata)?;
-        std::fs::remove_file(&s.hold)?;
+        s.supervisor.release()?;
         self.wait_up(ordinal).await
     }
 
@@ -231,14 +195,6 @@ impl Drop for Fleet {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status();
-        }
-        if let Ok(hosts) = std::fs::read_to_string("/etc/hosts") {
-            let kept: String = hosts
-                .lines()
-                .filter(|l| !l.ends_with(&self.marker))
-                .map(|l| format!("{l}\n"))
-                .collect();
-            let _ = std::fs::write("/etc/hosts", kept);
         }
         if std::env::var_os("STS_BOOTSTRAP_E2E_KEEP").is_none() {
             let _ = std::fs::remove_dir_all(&self.root);
@@ -272,25 +228,6 @@ fn statefulset(port: u16, replicas: i32) -> serde_json::Value {
 
 async fn wait_pods(ns: &TestNs, n: u32) -> Result<()> {
     wait_sts_pods(ns, "todo-db", n).await
-}
-
-async fn wait_sts_pods(ns: &TestNs, sts: &str, n: u32) -> Result<()> {
-    let pods = ns.api::<k8s_openapi::api::core::v1::Pod>();
-    for i in 0..n {
-        let name = format!("{sts}-{i}");
-        wait_for(&format!("{name} Running"), Duration::from_secs(90), || {
-            let (pods, name) = (pods.clone(), name.clone());
-            async move {
-                let p = pods.get_opt(&name).await?;
-                Ok(
-                    (p.and_then(|p| p.status).and_then(|s| s.phase).as_deref() == Some("Running"))
-                        .then_some(()),
-                )
-            }
-        })
-        .await?;
-    }
-    Ok(())
 }
 
 async fn route_exec(ns: &TestNs, fleet: &Fleet, ordinal: u32) -> Result<()> {
@@ -666,33 +603,6 @@ if "replSetGetStatus" in js:
 out({"ok": 0, "errmsg": "stand-in: unknown script"}, 2)
 "##;
 
-/// /etc/hosts lines for this test's member names, removed on drop.
-struct HostsLines(String);
-
-impl HostsLines {
-    fn add(marker: &str, names: &[String]) -> Result<HostsLines> {
-        let mut hosts = std::fs::read_to_string("/etc/hosts")?;
-        for n in names {
-            hosts.push_str(&format!("127.0.0.1 {n} {marker}\n"));
-        }
-        std::fs::write("/etc/hosts", hosts)?;
-        Ok(HostsLines(marker.to_string()))
-    }
-}
-
-impl Drop for HostsLines {
-    fn drop(&mut self) {
-        if let Ok(hosts) = std::fs::read_to_string("/etc/hosts") {
-            let kept: String = hosts
-                .lines()
-                .filter(|l| !l.ends_with(&self.0))
-                .map(|l| format!("{l}\n"))
-                .collect();
-            let _ = std::fs::write("/etc/hosts", kept);
-        }
-    }
-}
-
 fn mongo_sts(replicas: i32) -> serde_json::Value {
     json!({
         "apiVersion": "apps/v1", "kind": "StatefulSet",
@@ -726,9 +636,11 @@ async fn mongodb_through_a_stand_in_mongosh() -> Result<()> {
     sh(&format!("chmod 755 {}", bin.join("mongosh").display()))?;
     let state = ns.dir().join("replset.json");
     let host = |i: u32| format!("mongo-{i}.mongo.{}.svc.cluster.local", ns.name);
-    let _hosts = HostsLines::add(
-        &format!("# sts-bootstrap-e2e {}", ns.name),
-        &(0..4).map(host).collect::<Vec<_>>(),
+    let hosts = HostsFile::new(format!("# sts-bootstrap-e2e {}", ns.name));
+    let names: Vec<String> = (0..4).map(host).collect();
+    hosts.map(
+        "127.0.0.1",
+        &names.iter().map(String::as_str).collect::<Vec<_>>(),
     )?;
     let path = format!(
         "{}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",

@@ -13,51 +13,39 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
-use e2e::{TestNs, plugin_path, wait_for};
+use e2e::{HostsFile, Loopback, Supervisor, TestNs, have, plugin_path, wait_for, wait_sts_pods};
 use serde_json::json;
 
 const PW: &str = "e2e-redis-requirepass-Pw";
 
-fn have(cmd: &str) -> bool {
-    std::process::Command::new("sh")
-        .args(["-c", &format!("command -v {cmd}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 struct Server {
     addr: String,
     volume: PathBuf,
-    hold: PathBuf,
-    _supervisor: tokio::process::Child,
+    supervisor: Supervisor,
 }
 
 /// The servers, their /etc/hosts lines, and cleanup (also on panic).
 struct Fleet {
     root: PathBuf,
     port: u16,
-    net: u8,
-    marker: String,
+    net: Loopback,
+    hosts: HostsFile,
     stop: PathBuf,
     servers: Vec<Server>,
 }
 
 impl Fleet {
     fn new(ns: &str) -> Result<Fleet> {
-        let seed = std::process::id() as u64
-            ^ std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)?
-                .as_nanos() as u64;
+        let net = Loopback::new()?;
         let root = std::env::temp_dir().join(format!("sts-bootstrap-redis-e2e-{ns}"));
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(&root)?;
         Ok(Fleet {
             stop: root.join("STOP"),
             root,
-            port: 20000 + (seed % 20000) as u16,
-            net: 100 + (seed % 100) as u8,
-            marker: format!("# sts-bootstrap-redis-e2e {ns}"),
+            port: net.port,
+            net,
+            hosts: HostsFile::new(format!("# sts-bootstrap-redis-e2e {ns}")),
             servers: Vec::new(),
         })
     }
@@ -76,36 +64,24 @@ impl Fleet {
     }
 
     async fn add(&mut self, ns: &str, ordinal: u32) -> Result<()> {
-        let addr = format!("127.0.{}.{}", self.net, 10 + ordinal);
+        let addr = self.net.addr(ordinal);
         let volume = self.root.join(format!("cache-{ordinal}"));
         std::fs::create_dir_all(&volume)?;
         self.write_config(&volume, &addr)?;
-        let hold = volume.join("HOLD");
-        let script = format!(
-            "while [ ! -f {stop} ]; do if [ -f {hold} ]; then sleep 0.2; continue; fi; redis-server {conf} >> {log} 2>&1; sleep 0.3; done",
-            stop = self.stop.display(),
-            hold = hold.display(),
-            conf = volume.join("redis.conf").display(),
-            log = volume.join("server.log").display(),
-        );
-        let child = tokio::process::Command::new("sh")
-            .args(["-c", &script])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()?;
-        let mut hosts = std::fs::read_to_string("/etc/hosts")?;
-        hosts.push_str(&format!(
-            "{addr} cache-{ordinal}.cache.{ns}.svc.cluster.local {}\n",
-            self.marker
-        ));
-        std::fs::write("/etc/hosts", hosts)?;
+        let supervisor = Supervisor::spawn(
+            &self.stop,
+            volume.join("HOLD"),
+            &format!("redis-server {}", volume.join("redis.conf").display()),
+            &volume.join("server.log"),
+        )?;
+        self.hosts.map(
+            &addr,
+            &[&format!("cache-{ordinal}.cache.{ns}.svc.cluster.local")],
+        )?;
         self.servers.push(Server {
             addr,
             volume,
-            hold,
-            _supervisor: child,
+            supervisor,
         });
         self.wait_up(ordinal).await
     }
@@ -162,12 +138,12 @@ impl Fleet {
     /// Wipe a server: hold the supervisor, stop it, a fresh config and no data, release.
     async fn wipe(&self, ordinal: u32) -> Result<()> {
         let s = &self.servers[ordinal as usize];
-        std::fs::write(&s.hold, "")?;
+        s.supervisor.hold()?;
         let _ = self.cli(ordinal, &["SHUTDOWN", "NOSAVE"]);
         tokio::time::sleep(Duration::from_millis(500)).await;
         let _ = std::fs::remove_file(s.volume.join("dump.rdb"));
         self.write_config(&s.volume, &s.addr)?;
-        std::fs::remove_file(&s.hold)?;
+        s.supervisor.release()?;
         self.wait_up(ordinal).await
     }
 
@@ -187,14 +163,6 @@ impl Drop for Fleet {
         let _ = std::fs::write(&self.stop, "");
         for i in 0..self.servers.len() {
             let _ = self.cli(i as u32, &["SHUTDOWN", "NOSAVE"]);
-        }
-        if let Ok(hosts) = std::fs::read_to_string("/etc/hosts") {
-            let kept: String = hosts
-                .lines()
-                .filter(|l| !l.ends_with(&self.marker))
-                .map(|l| format!("{l}\n"))
-                .collect();
-            let _ = std::fs::write("/etc/hosts", kept);
         }
         if std::env::var_os("STS_BOOTSTRAP_E2E_KEEP").is_none() {
             let _ = std::fs::remove_dir_all(&self.root);
@@ -225,22 +193,7 @@ fn statefulset(port: u16, replicas: i32) -> serde_json::Value {
 }
 
 async fn wait_pods(ns: &TestNs, n: u32) -> Result<()> {
-    let pods = ns.api::<k8s_openapi::api::core::v1::Pod>();
-    for i in 0..n {
-        let name = format!("cache-{i}");
-        wait_for(&format!("{name} Running"), Duration::from_secs(90), || {
-            let (pods, name) = (pods.clone(), name.clone());
-            async move {
-                let p = pods.get_opt(&name).await?;
-                Ok(
-                    (p.and_then(|p| p.status).and_then(|s| s.phase).as_deref() == Some("Running"))
-                        .then_some(()),
-                )
-            }
-        })
-        .await?;
-    }
-    Ok(())
+    wait_sts_pods(ns, "cache", n).await
 }
 
 async fn route_exec(ns: &TestNs, fleet: &Fleet, ordinal: u32) -> Result<()> {
@@ -458,5 +411,66 @@ async fn redis_fresh_rerun_restart_scale_up_wipe_and_foreign_keys() -> Result<()
         .await?
         .ok()?;
     assert!(out.stdout.contains("link up"), "{}", out.stdout);
+
+    // 8. The server's password only in a Secret, not in the exec environment (e.g. requirepass
+    //    from a mounted config): without --password-secret nothing can be queried (exit 5,
+    //    nothing changed); with it, the password travels on stdin and a wiped replica is set up.
+    fleet.wipe(2).await?;
+    for i in 0..4 {
+        let addr = fleet.servers[i as usize].addr.clone();
+        let dir = fleet.servers[i as usize]
+            .volume
+            .to_string_lossy()
+            .into_owned();
+        ns.set_pod_exec(
+            &format!("cache-{i}"),
+            &[("STS_E2E_ROUTE", "no-password"), ("REDIS_HOST", &addr)],
+            &dir,
+        )
+        .await?;
+    }
+    let out = e2e::run_kubectl_with(
+        ns.cluster,
+        &ns.kubeconfig,
+        &["sts-bootstrap", "apply", "cache", "--yes"],
+        &[],
+        Duration::from_secs(300),
+    )
+    .await?;
+    assert_eq!(out.code, 5, "{out:?}");
+    assert!(out.stdout.contains("cannot query"), "{out:?}");
+    assert_eq!(fleet.info(2, "role").as_deref(), Some("master"));
+    let out = apply(&ns, &["--password-secret", "cache-secret:REDIS_PASSWORD"])
+        .await?
+        .ok()?;
+    assert_eq!(
+        done_steps(&out.json()?),
+        vec!["replicaof/cache-2", "persist/cache-2"]
+    );
+    assert!(!out.stdout.contains(PW) && !out.stderr.contains(PW));
+    assert_eq!(fleet.cli(2, &["GET", "e2e"])?, "hello");
+    assert_eq!(fleet.info(2, "master_link_status").as_deref(), Some("up"));
+    let out = e2e::run_kubectl_with(
+        ns.cluster,
+        &ns.kubeconfig,
+        &[
+            "sts-bootstrap",
+            "plan",
+            "cache",
+            "--password-secret",
+            "nope",
+        ],
+        &[],
+        Duration::from_secs(60),
+    )
+    .await?;
+    assert_eq!(out.code, 3, "{out:?}");
+    let audit = std::fs::read_to_string(&ns.cluster.audit_log).unwrap_or_default();
+    for l in audit
+        .lines()
+        .filter(|l| l.contains(&ns.name) && l.contains("/exec"))
+    {
+        assert!(!l.contains(PW), "password in an exec URL: {l}");
+    }
     Ok(())
 }

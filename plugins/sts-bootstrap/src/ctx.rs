@@ -60,9 +60,10 @@ impl<E: PodExec> Ctx<'_, E> {
         &self,
         pod: &str,
         argv: Vec<String>,
+        stdin: Option<Vec<u8>>,
         parse: impl FnOnce(&str) -> std::result::Result<T, String>,
     ) -> (Option<T>, Option<String>) {
-        match self.run(pod, argv, None).await {
+        match self.run(pod, argv, stdin).await {
             Ok(o) if o.success() => match parse(&o.stdout) {
                 Ok(t) => (Some(t), None),
                 Err(e) => (None, Some(e)),

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 pub use crate::ctx::{ApplyInputs, Ctx};
-use crate::engine::{self, Observed, mongo, postgres, redis};
+use crate::engine::{self, Observed, mongo, mysql, postgres, redis};
 use crate::plan::{Action, Plan, Step, StepStatus};
 use crate::{API_VERSION, Engine};
 use stateful_core::error::{Error, Result};
@@ -176,7 +176,7 @@ async fn run_step<E: PodExec>(
         Action::AddMember { host } => mongo::add_member(ctx, observed, host).await,
         Action::PromoteMember { host } => mongo::promote_member(ctx, observed, host).await,
         Action::RemoveMember { host } => mongo::remove_member(ctx, observed, host).await,
-        Action::CheckWalSettings | Action::Note => Ok(None),
+        Action::CheckWalSettings | Action::CheckServerSettings | Action::Note => Ok(None),
         Action::CreateReplicationRole { role } => {
             postgres::create_role(ctx, &step.pod, role, inputs).await
         }
@@ -185,6 +185,13 @@ async fn run_step<E: PodExec>(
         Action::Reseed { replica, slot } => postgres::reseed(ctx, replica, slot, inputs).await,
         Action::ReplicaOf { host, port } => redis::replicaof(ctx, &step.pod, host, *port).await,
         Action::PersistConfig => redis::persist(ctx, &step.pod).await,
+        Action::CreateReplicationUser { .. } => mysql::create_user(ctx, &step.pod, inputs).await,
+        Action::GrantReplication { user } => mysql::grant_user(ctx, &step.pod, user).await,
+        Action::SeedReplica { host } => mysql::seed(ctx, observed, &step.pod, host, inputs).await,
+        Action::StartReplication { host, port } => {
+            mysql::start_replication(ctx, observed, &step.pod, host, *port, inputs).await
+        }
+        Action::SetReadOnly => mysql::set_read_only(ctx, observed, &step.pod).await,
     }
 }
 

@@ -1,5 +1,5 @@
 //! sts-bootstrap: turn a StatefulSet's pods into a MongoDB replica set, PostgreSQL streaming
-//! replicas or Redis/Valkey replicas, from outside, through exec, with `plan`, `apply` and `status`. A library (no clap,
+//! replicas, MariaDB/MySQL GTID replicas or Redis/Valkey replicas, from outside, through exec, with `plan`, `apply` and `status`. A library (no clap,
 //! no printing, no exit); `main.rs` is the thin binary.
 //!
 //! - [`topology`]: the StatefulSet read from a snapshot (pure): members by stable DNS name, the
@@ -12,10 +12,10 @@
 //!   engine.
 //! - [`executor`]: runs any engine's plan through `PodExec`; it re-observes and re-plans before
 //!   every step, so a step that is done is skipped and an interrupted apply resumes.
-//! - [`secret`]: the PostgreSQL replication-secret policy.
+//! - [`secret`]: the replication-secret policy (PostgreSQL, MariaDB/MySQL).
 //! - [`render`]: the plan, the status table and the apply summary as text.
 //!
-//! Adding an engine (MariaDB is next, as `engine/mysql.rs`):
+//! Adding an engine:
 //! its arm in [`Engine`] and [`Engine::supported`] (detection itself is the core's), then the
 //! steps listed in [`engine`]'s docs — the module file, the dispatch arms, the topology
 //! settings, the actions and their executor arms, the status rows. Every match on [`Engine`]
@@ -54,6 +54,9 @@ pub enum Engine {
     Postgres,
     /// Redis and Valkey.
     Redis,
+    /// MariaDB and MySQL.
+    #[serde(rename = "mysql")]
+    MySql,
 }
 
 impl Engine {
@@ -63,7 +66,7 @@ impl Engine {
             workloads::Engine::MongoDb => Some(Engine::MongoDb),
             workloads::Engine::Postgres => Some(Engine::Postgres),
             workloads::Engine::Redis => Some(Engine::Redis),
-            workloads::Engine::MySql => None,
+            workloads::Engine::MySql => Some(Engine::MySql),
         }
     }
 }
@@ -74,6 +77,7 @@ impl std::fmt::Display for Engine {
             Engine::MongoDb => "mongodb",
             Engine::Postgres => "postgres",
             Engine::Redis => "redis",
+            Engine::MySql => "mysql",
         })
     }
 }

@@ -28,6 +28,7 @@ const AFTER_HELP: &str = "Examples:
   kubectl sts-bootstrap apply mongo --yes          # do it, no prompt (scripts)
   kubectl sts-bootstrap apply todo-db --replication-secret todo-db-repl
   kubectl sts-bootstrap apply cache --yes          # Redis/Valkey: REPLICAOF ordinal 0
+  kubectl sts-bootstrap apply mariadb --yes        # MariaDB/MySQL: seed empty replicas, GTID replication
   kubectl sts-bootstrap status mongo -o json       # members, state, lag
 
 Exit codes: 0 ok, 1 error, 2 usage (or no TTY and no --yes), 3 not found, 4 forbidden (e.g. no pods/exec), 5 refused or failed, 6 timed out.";
@@ -64,6 +65,8 @@ enum EngineArg {
     Postgres,
     #[value(name = "redis", alias = "valkey")]
     Redis,
+    #[value(name = "mysql", alias = "mariadb")]
+    MySql,
 }
 
 #[derive(Subcommand, Debug)]
@@ -99,18 +102,23 @@ struct Target {
     /// Cluster DNS domain for member names.
     #[arg(long, default_value = "cluster.local", value_name = "DOMAIN")]
     cluster_domain: String,
-    /// PostgreSQL, Redis: ordinal of the primary.
+    /// PostgreSQL, MariaDB/MySQL, Redis: ordinal of the primary.
     #[arg(long, value_name = "ORDINAL")]
     primary: Option<u32>,
-    /// PostgreSQL: Secret with key `password` for the replication role (default: <sts>-replication, created when missing).
+    /// PostgreSQL, MariaDB/MySQL: Secret with key `password` for the replication role/user (default: <sts>-replication, created when missing).
     #[arg(long, value_name = "SECRET")]
     replication_secret: Option<String>,
-    /// PostgreSQL: replication role name.
+    /// PostgreSQL, MariaDB/MySQL: replication role/user name.
     #[arg(long, default_value = "replicator", value_name = "ROLE")]
     replication_user: String,
     /// MongoDB: remove members whose pods are gone (asks for confirmation).
     #[arg(long)]
     remove_missing: bool,
+    /// Redis, MariaDB/MySQL: the Secret (and key, default `password`) holding the server's
+    /// password (requirepass; root's), when the container's environment does not have it; sent
+    /// on stdin.
+    #[arg(long, value_name = "SECRET[:KEY]", value_parser = secret_ref)]
+    password_secret: Option<(String, String)>,
     /// Redis: make a replica of a server that holds data of its own (a primary with keys, or a
     /// replica of another primary); its data is replaced by the primary's.
     #[arg(long)]
@@ -133,6 +141,7 @@ impl Target {
                 EngineArg::MongoDb => Engine::MongoDb,
                 EngineArg::Postgres => Engine::Postgres,
                 EngineArg::Redis => Engine::Redis,
+                EngineArg::MySql => Engine::MySql,
             }),
             container: self.container.clone(),
             cluster_domain: self.cluster_domain.clone(),
@@ -142,6 +151,21 @@ impl Target {
             force: self.force,
         }
     }
+}
+
+/// `NAME[:KEY]`: a Secret's name and key (default `password`).
+fn secret_ref(s: &str) -> std::result::Result<(String, String), String> {
+    let (name, key) = s.split_once(':').unwrap_or((s, "password"));
+    validate_dns1123_subdomain(name).map_err(|e| e.to_string())?;
+    let key_ok = !key.is_empty()
+        && key.len() <= 253
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b));
+    if !key_ok {
+        return Err(format!("{key:?} is not a valid Secret key"));
+    }
+    Ok((name.to_string(), key.to_string()))
 }
 
 /// Text to stdout; a closed pipe ends quietly.
@@ -200,7 +224,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             message: g.message.clone(),
         });
     }
-    let topo = Topology::from_snapshot(&snap, &ns, &target.statefulset, &target.options())?;
+    let mut topo = Topology::from_snapshot(&snap, &ns, &target.statefulset, &target.options())?;
+    if target.password_secret.is_some() && !matches!(topo.engine, Engine::Redis | Engine::MySql) {
+        return Err(Error::Usage(
+            "--password-secret is for Redis/Valkey and MariaDB/MySQL; MongoDB and PostgreSQL read the server's credentials from the container's environment".into(),
+        ));
+    }
 
     let conn = match &source {
         Source::Cluster(c) => c.clone(),
@@ -217,6 +246,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             return Ok(plan_exit(&plan));
         }
     };
+    if let Some((name, key)) = &target.password_secret {
+        let pw = secret::secret_value(&conn.client, &ns, name, key).await?;
+        topo.server_password = Some(sts_bootstrap::topology::Redacted(pw));
+    }
     let exec = KubeExec::new(conn.client.clone(), &ns);
     let ctx = Ctx {
         exec: &exec,

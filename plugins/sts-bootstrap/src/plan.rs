@@ -110,6 +110,32 @@ pub enum Action {
     },
     /// `CONFIG REWRITE` on `step.pod`.
     PersistConfig,
+    // MariaDB / MySQL
+    /// Binary logging on the primary, distinct `server_id`s, GTID mode (checked, never changed).
+    CheckServerSettings,
+    /// Create the replication user with the password from the replication Secret (stdin).
+    #[serde(rename_all = "camelCase")]
+    CreateReplicationUser {
+        user: String,
+    },
+    /// Grant an existing replication user what it lacks (no password involved).
+    #[serde(rename_all = "camelCase")]
+    GrantReplication {
+        user: String,
+    },
+    /// Dump the primary at `host` into the empty replica `step.pod`, inside its pod.
+    #[serde(rename_all = "camelCase")]
+    SeedReplica {
+        host: String,
+    },
+    /// GTID replication of `step.pod` from `host:port`, started and awaited.
+    #[serde(rename_all = "camelCase")]
+    StartReplication {
+        host: String,
+        port: u16,
+    },
+    /// `read_only = ON` on `step.pod`.
+    SetReadOnly,
     /// Nothing to run: a note or a final check.
     Note,
 }

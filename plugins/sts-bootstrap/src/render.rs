@@ -7,7 +7,8 @@ use crate::engine::StatusReport;
 use crate::executor::ApplyReport;
 use crate::plan::{CheckStatus, Plan, StepStatus};
 
-/// `status` as a table: MongoDB members, or PostgreSQL or Redis pods; errors after it.
+/// `status` as a table: MongoDB members, or PostgreSQL, Redis or MariaDB/MySQL pods; errors
+/// after it.
 pub fn status_table(r: &StatusReport) -> String {
     let mut t;
     if !r.mongo.is_empty() {
@@ -48,6 +49,33 @@ pub fn status_table(r: &StatusReport) -> String {
                     .map(|l| format!("{l}s"))
                     .unwrap_or_else(|| "-".into()),
                 p.keys.map(|k| k.to_string()).unwrap_or_else(|| "-".into()),
+                dash(p.last_error.as_deref()),
+            ]);
+        }
+    } else if !r.mysql.is_empty() {
+        t = table(&[
+            "pod",
+            "role",
+            "state",
+            "source",
+            "lag",
+            "server id",
+            "gtid",
+            "last error",
+        ]);
+        for p in &r.mysql {
+            t.add_row(vec![
+                p.pod.clone(),
+                p.role.clone(),
+                p.state.clone(),
+                dash(p.source.as_deref()),
+                p.lag_seconds
+                    .map(|l| format!("{l}s"))
+                    .unwrap_or_else(|| "-".into()),
+                p.server_id
+                    .map(|k| k.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                dash(p.gtid.as_deref()),
                 dash(p.last_error.as_deref()),
             ]);
         }

@@ -1,5 +1,5 @@
-//! The replication-secret policy (PostgreSQL): which password an apply uses for the replication
-//! role, read from a named Secret, or from `<sts>-replication`, created with a random password
+//! The replication-secret policy (PostgreSQL, MariaDB/MySQL): which password an apply uses for
+//! the replication role (user), read from a named Secret, or from `<sts>-replication`, created with a random password
 //! only when the role is new. The password only ever reaches pods on stdin.
 
 use k8s_openapi::api::core::v1::Secret;
@@ -25,7 +25,11 @@ pub async fn replication_secret(
         s.status == StepStatus::Pending
             && matches!(
                 s.action,
-                Action::CreateReplicationRole { .. } | Action::Reseed { .. }
+                Action::CreateReplicationRole { .. }
+                    | Action::Reseed { .. }
+                    | Action::CreateReplicationUser { .. }
+                    | Action::SeedReplica { .. }
+                    | Action::StartReplication { .. }
             )
     });
     if !needs_pw {
@@ -34,10 +38,13 @@ pub async fn replication_secret(
     let name = explicit
         .map(str::to_string)
         .unwrap_or_else(|| format!("{}-replication", topo.statefulset));
-    let role_missing = plan
-        .steps
-        .iter()
-        .any(|s| s.id == "replication-role" && s.status == StepStatus::Pending);
+    let role_missing = plan.steps.iter().any(|s| {
+        s.status == StepStatus::Pending
+            && matches!(
+                s.action,
+                Action::CreateReplicationRole { .. } | Action::CreateReplicationUser { .. }
+            )
+    });
     let create = explicit.is_none() && role_missing;
     let (pw, created) = replication_password(client, ns, &name, create)
         .await
@@ -62,29 +69,7 @@ pub async fn replication_password(
 ) -> Result<(String, bool)> {
     let api: Api<Secret> = Api::namespaced(client.clone(), ns);
     match api.get_opt(name).await {
-        Ok(Some(s)) => {
-            let v = s
-                .data
-                .as_ref()
-                .and_then(|d| d.get("password"))
-                .map(|b| String::from_utf8_lossy(&b.0).into_owned())
-                .or_else(|| {
-                    s.string_data
-                        .as_ref()
-                        .and_then(|d| d.get("password"))
-                        .cloned()
-                })
-                .filter(|p| !p.is_empty())
-                .ok_or_else(|| {
-                    Error::Failed(format!("Secret {name} has no non-empty key \"password\""))
-                })?;
-            if v.contains('\n') {
-                return Err(Error::Failed(format!(
-                    "Secret {name}: the password must be one line"
-                )));
-            }
-            Ok((v, false))
-        }
+        Ok(Some(s)) => Ok((value_of(&s, name, "password")?, false)),
         Ok(None) if create => {
             let pw = random_password()?;
             let mut s = Secret {
@@ -111,6 +96,39 @@ pub async fn replication_password(
         Ok(None) => Err(Error::not_found("secret", name, Some(ns))),
         Err(e) => Err(Error::from_kube(e, "get", "secrets", Some(ns), Some(name))),
     }
+}
+
+/// The one-line, non-empty value of `key` in Secret `name` (e.g. the server password of
+/// `--password-secret NAME[:KEY]`). Only ever sent to pods on stdin.
+pub async fn secret_value(
+    client: &kube::Client,
+    ns: &str,
+    name: &str,
+    key: &str,
+) -> Result<String> {
+    let api: Api<Secret> = Api::namespaced(client.clone(), ns);
+    match api.get_opt(name).await {
+        Ok(Some(s)) => value_of(&s, name, key),
+        Ok(None) => Err(Error::not_found("secret", name, Some(ns))),
+        Err(e) => Err(Error::from_kube(e, "get", "secrets", Some(ns), Some(name))),
+    }
+}
+
+fn value_of(s: &Secret, name: &str, key: &str) -> Result<String> {
+    let v = s
+        .data
+        .as_ref()
+        .and_then(|d| d.get(key))
+        .map(|b| String::from_utf8_lossy(&b.0).into_owned())
+        .or_else(|| s.string_data.as_ref().and_then(|d| d.get(key)).cloned())
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| Error::Failed(format!("Secret {name} has no non-empty key {key:?}")))?;
+    if v.contains('\n') || v.contains('\r') {
+        return Err(Error::Failed(format!(
+            "Secret {name}: the value of {key:?} must be one line"
+        )));
+    }
+    Ok(v)
 }
 
 fn random_password() -> Result<String> {

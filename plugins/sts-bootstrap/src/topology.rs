@@ -18,14 +18,24 @@ pub struct Options {
     pub engine: Option<Engine>,
     pub container: Option<String>,
     pub cluster_domain: String,
-    /// PostgreSQL: the primary's ordinal (default 0).
+    /// PostgreSQL, MariaDB/MySQL, Redis: the primary's ordinal (default 0).
     pub primary: Option<u32>,
     /// MongoDB: drop members whose pods are gone.
     pub remove_missing: bool,
-    /// PostgreSQL: the replication role's name.
+    /// PostgreSQL, MariaDB/MySQL: the replication role's (user's) name.
     pub replication_user: String,
     /// Redis: make replicas of servers that hold data of their own.
     pub force: bool,
+}
+
+/// A secret value: never shown by `Debug`, never serialised.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Redacted(pub String);
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 /// One member (pod) of the set, by its stable DNS name.
@@ -73,6 +83,10 @@ pub struct Topology {
     pub remove_missing: bool,
     /// Redis: `--force`.
     pub force: bool,
+    /// Redis, MariaDB/MySQL: the server's (root) password from `--password-secret` (sent to the
+    /// pods on stdin); None: the scripts read it from the container's own environment.
+    #[serde(skip)]
+    pub server_password: Option<Redacted>,
     #[serde(skip)]
     pub service_obj: Option<Box<Service>>,
     /// Names of other pods in the namespace that belong to this StatefulSet (ordinal ≥ replicas).
@@ -171,6 +185,7 @@ impl Topology {
             },
             remove_missing: opts.remove_missing,
             force: opts.force,
+            server_password: None,
             service_obj,
             extra_pods,
         };
@@ -178,6 +193,10 @@ impl Topology {
             Engine::MongoDb => topo.mongo_settings(container),
             Engine::Postgres => topo.postgres_settings(container)?,
             Engine::Redis => topo.check_primary()?,
+            Engine::MySql => {
+                topo.check_primary()?;
+                validate_pg_ident(&topo.replication_user)?;
+            }
         }
         Ok(topo)
     }
@@ -300,10 +319,11 @@ fn default_port(engine: Engine) -> u16 {
         Engine::MongoDb => 27017,
         Engine::Postgres => 5432,
         Engine::Redis => 6379,
+        Engine::MySql => 3306,
     }
 }
 
-/// PostgreSQL role names we put into SQL: a conservative identifier.
+/// Role (PostgreSQL) and user (MariaDB/MySQL) names we put into SQL: a conservative identifier.
 pub fn validate_pg_ident(s: &str) -> Result<()> {
     let ok = !s.is_empty()
         && s.len() <= 63
@@ -342,7 +362,7 @@ fn pick_container<'a>(
         })?;
         let engine = opts.engine.or_else(|| detect(c)).ok_or_else(|| {
             Error::Usage(format!(
-                "cannot tell the engine of container {name:?} from its image or command; pass --engine mongodb|postgres|redis"
+                "cannot tell the engine of container {name:?} from its image or command; pass --engine mongodb|postgres|redis|mysql"
             ))
         })?;
         return Ok((c, engine));
@@ -361,7 +381,7 @@ fn pick_container<'a>(
         (Some((c, e)), _) => Ok((c, *e)),
         (None, Some(e)) if containers.len() == 1 => Ok((&containers[0], e)),
         _ => Err(Error::Usage(format!(
-            "cannot find a MongoDB, PostgreSQL or Redis container in statefulset {sts}; pass -c CONTAINER and --engine"
+            "cannot find a MongoDB, PostgreSQL, MariaDB/MySQL or Redis container in statefulset {sts}; pass -c CONTAINER and --engine"
         ))),
     }
 }

@@ -209,6 +209,17 @@ mod tests {
             ),
             (c("bitnami/mariadb:11", &[], &[]), Some(Engine::MySql)),
             (c("x/db", &["/usr/sbin/mariadbd"], &[]), Some(Engine::MySql)),
+            (c("mariadb:10.11", &[], &[]), Some(Engine::MySql)),
+            (c("mysql:8.0", &[], &[]), Some(Engine::MySql)),
+            (
+                c("docker.io/bitnami/mysql:8.4", &[], &[]),
+                Some(Engine::MySql),
+            ),
+            (
+                c("percona/percona-server:8.0", &[], &[]),
+                Some(Engine::MySql),
+            ),
+            (c("x/db", &["mysqld"], &["--log-bin"]), Some(Engine::MySql)),
             (c("valkey/valkey:8", &[], &[]), Some(Engine::Redis)),
             (
                 c(

@@ -7,7 +7,7 @@
 //! by [`Engine`]: [`Observed`], [`observe`], [`plan_from`], `verify`, [`status`] and the
 //! engine-binary preflight check.
 //!
-//! To add an engine (MariaDB is next, as `mysql.rs` here):
+//! To add an engine:
 //! 1. `Engine` and `Engine::supported` in `lib.rs` (detection is the core's), and a value of
 //!    `--engine` in `main.rs`;
 //! 2. this module: `observe`, `plan`, one function per step, `verify`, `status_rows`,
@@ -22,6 +22,7 @@
 //! Every match on `Engine` and on `Action` is exhaustive, so the compiler lists the places left.
 
 pub mod mongo;
+pub mod mysql;
 pub mod postgres;
 pub mod redis;
 
@@ -41,6 +42,7 @@ pub enum Observed {
     Mongo(Vec<mongo::MemberProbe>),
     Postgres(Vec<postgres::PodProbe>),
     Redis(Vec<redis::PodProbe>),
+    MySql(Vec<mysql::PodProbe>),
 }
 
 /// Observe every member of the set through exec.
@@ -49,6 +51,7 @@ pub async fn observe<E: PodExec>(ctx: &Ctx<'_, E>) -> Observed {
         Engine::MongoDb => Observed::Mongo(mongo::observe(ctx).await),
         Engine::Postgres => Observed::Postgres(postgres::observe(ctx).await),
         Engine::Redis => Observed::Redis(redis::observe(ctx).await),
+        Engine::MySql => Observed::MySql(mysql::observe(ctx).await),
     }
 }
 
@@ -61,13 +64,16 @@ pub fn plan_from(topo: &Topology, observed: Option<&Observed>, base: Plan) -> Pl
         (Engine::Postgres, _) => postgres::plan(topo, None, base),
         (Engine::Redis, Some(Observed::Redis(p))) => redis::plan(topo, Some(p), base),
         (Engine::Redis, _) => redis::plan(topo, None, base),
+        (Engine::MySql, Some(Observed::MySql(p))) => mysql::plan(topo, Some(p), base),
+        (Engine::MySql, _) => mysql::plan(topo, None, base),
     }
 }
 
 /// After convergence: PostgreSQL — every replica `streaming` in the primary's
 /// pg_stat_replication, and a row written on the primary is read on each replica.
 /// MongoDB — every member PRIMARY or SECONDARY. Redis — a key written on the primary is read on
-/// every replica, whose link is up at or past the primary's offset.
+/// every replica, whose link is up at or past the primary's offset. MariaDB/MySQL — a row
+/// written on the primary is read on every replica, both of whose threads run.
 pub(crate) async fn verify<E: PodExec>(
     ctx: &Ctx<'_, E>,
     inputs: &ApplyInputs,
@@ -76,6 +82,7 @@ pub(crate) async fn verify<E: PodExec>(
         Engine::MongoDb => mongo::verify(ctx).await,
         Engine::Postgres => postgres::verify(ctx, inputs).await,
         Engine::Redis => redis::verify(ctx, inputs).await,
+        Engine::MySql => mysql::verify(ctx, inputs).await,
     }
 }
 
@@ -86,6 +93,7 @@ pub(crate) fn binary_check(engine: Engine) -> (&'static str, &'static str) {
         Engine::MongoDb => (mongo::BINARY_CHECK, mongo::BINARY_NAMES),
         Engine::Postgres => (postgres::BINARY_CHECK, postgres::BINARY_NAMES),
         Engine::Redis => (redis::BINARY_CHECK, redis::BINARY_NAMES),
+        Engine::MySql => (mysql::BINARY_CHECK, mysql::BINARY_NAMES),
     }
 }
 
@@ -104,6 +112,8 @@ pub struct StatusReport {
     pub postgres: Vec<postgres::StatusRow>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub redis: Vec<redis::StatusRow>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mysql: Vec<mysql::StatusRow>,
     pub errors: Vec<String>,
 }
 
@@ -118,6 +128,7 @@ pub async fn status<E: PodExec>(ctx: &Ctx<'_, E>) -> StatusReport {
         mongo: Vec::new(),
         postgres: Vec::new(),
         redis: Vec::new(),
+        mysql: Vec::new(),
         errors: Vec::new(),
     };
     match observe(ctx).await {
@@ -141,6 +152,13 @@ pub async fn status<E: PodExec>(ctx: &Ctx<'_, E>) -> StatusReport {
                 .filter_map(|p| p.error.as_ref().map(|e| format!("{}: {e}", p.pod)))
                 .collect();
             r.redis = redis::status_rows(ctx.topo, &ps);
+        }
+        Observed::MySql(ps) => {
+            r.errors = ps
+                .iter()
+                .filter_map(|p| p.error.as_ref().map(|e| format!("{}: {e}", p.pod)))
+                .collect();
+            r.mysql = mysql::status_rows(ctx.topo, &ps);
         }
     }
     r

@@ -517,7 +517,9 @@ pub const BINARY_NAMES: &str = "psql and pg_basebackup";
 
 /// Probe one server.
 pub async fn probe<E: PodExec>(ctx: &Ctx<'_, E>, pod: &str, ordinal: u32) -> PodProbe {
-    let (server, error) = ctx.probe(pod, probe_argv(ctx.topo), parse_probe).await;
+    let (server, error) = ctx
+        .probe(pod, probe_argv(ctx.topo), None, parse_probe)
+        .await;
     PodProbe {
         pod: pod.into(),
         ordinal,

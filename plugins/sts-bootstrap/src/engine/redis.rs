@@ -3,8 +3,9 @@
 //! after convergence, and the `status` rows.
 //!
 //! Ordinal 0 (or `--primary`) is the primary. Each replica gets `masterauth` (the server's own
-//! password, read inside the pod from its environment: `REDIS_PASSWORD`, `VALKEY_PASSWORD` or
-//! `REDISCLI_AUTH`, piped to `redis-cli -x`, never on a command line) and `REPLICAOF <primary
+//! password — read inside the pod from its environment: `REDIS_PASSWORD`, `VALKEY_PASSWORD` or
+//! `REDISCLI_AUTH`, or, with `--password-secret NAME[:KEY]`, from that Secret, sent on stdin —
+//! piped to `redis-cli -x`, never on a command line) and `REPLICAOF <primary
 //! FQDN> <port>`; then `CONFIG REWRITE` persists it when the server has a writable config file
 //! (when it has none, the plan says the setting is lost on restart). A replica that is itself a
 //! primary with keys, or a replica of another primary, is refused unless `--force` (its data
@@ -24,13 +25,20 @@ use stateful_core::exec::{PodExec, sh, shell_quote};
 
 pub const MARK: &str = "@@STS@@";
 
-/// The preamble of every script: the CLI (`redis-cli` or `valkey-cli`), the password from the
-/// container's own environment in `REDISCLI_AUTH` (which the CLI reads), and `r` to run a
-/// command against the local server.
-fn preamble(port: u16) -> String {
+/// The preamble of every script: the CLI (`redis-cli` or `valkey-cli`), the server's password
+/// in `REDISCLI_AUTH` (which the CLI reads) — from the first line of stdin when it comes from
+/// `--password-secret`, else from the container's own environment — and `r` to run a command
+/// against the local server.
+fn preamble(topo: &Topology) -> String {
+    let port = topo.port;
+    let source = if topo.server_password.is_some() {
+        r#"IFS= read -r A || { echo 'no server password on stdin' >&2; exit 3; }"#
+    } else {
+        r#"A="${REDIS_PASSWORD:-${VALKEY_PASSWORD:-${REDISCLI_AUTH:-}}}""#
+    };
     format!(
         r#"CLI=$(command -v redis-cli || command -v valkey-cli) || {{ echo 'redis-cli (or valkey-cli) not found in the container' >&2; exit 127; }}
-A="${{REDIS_PASSWORD:-${{VALKEY_PASSWORD:-${{REDISCLI_AUTH:-}}}}}}"
+{source}
 if [ -n "$A" ]; then export REDISCLI_AUTH="$A"; else unset REDISCLI_AUTH; fi
 r() {{ "$CLI" --no-auth-warning -h "${{REDIS_HOST:-127.0.0.1}}" -p {port} "$@"; }}
 ok() {{ out=$(r "$@" 2>&1); case "$out" in OK*) ;; *) echo "$* failed: $out" >&2; exit 1;; esac; }}
@@ -51,7 +59,7 @@ if [ -n "$CF" ]; then
   grep -E '^(replicaof|slaveof) ' "$CF" 2>/dev/null | sed 's/^/{MARK}PERSISTED /' || true
 fi
 printf '%sAUTH %s\n' {MARK} "${{REDISCLI_AUTH:+yes}}""#,
-        pre = preamble(topo.port)
+        pre = preamble(topo)
     ))
 }
 
@@ -62,20 +70,20 @@ pub fn replicaof_argv(topo: &Topology, host: &str, port: u16) -> Vec<String> {
   out=$(printf '%s' "$REDISCLI_AUTH" | r -x CONFIG SET masterauth 2>&1); case "$out" in OK*) ;; *) echo "CONFIG SET masterauth failed: $out" >&2; exit 1;; esac
 fi
 ok REPLICAOF {h} {port}"#,
-        pre = preamble(topo.port),
+        pre = preamble(topo),
         h = shell_quote(host),
     ))
 }
 
 /// `CONFIG REWRITE`: the running configuration (replicaof, masterauth) into the config file.
 pub fn rewrite_argv(topo: &Topology) -> Vec<String> {
-    sh(format!("{}ok CONFIG REWRITE", preamble(topo.port)))
+    sh(format!("{}ok CONFIG REWRITE", preamble(topo)))
 }
 
 /// Run one command (no secrets; words are quoted) and print its reply.
 pub fn cmd_argv(topo: &Topology, words: &[&str]) -> Vec<String> {
     let w: Vec<String> = words.iter().map(|w| shell_quote(w)).collect();
-    sh(format!("{}r {}", preamble(topo.port), w.join(" ")))
+    sh(format!("{}r {}", preamble(topo), w.join(" ")))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -417,9 +425,19 @@ fn describe(p: &PodProbe) -> String {
 pub const BINARY_CHECK: &str = "command -v redis-cli || command -v valkey-cli";
 pub const BINARY_NAMES: &str = "redis-cli (or valkey-cli)";
 
+/// The server's password from `--password-secret`, as the stdin of a script (None: the
+/// scripts read it from the container's environment).
+fn pw_stdin(topo: &Topology) -> Option<Vec<u8>> {
+    topo.server_password
+        .as_ref()
+        .map(|p| format!("{}\n", p.0).into_bytes())
+}
+
 /// Probe one server.
 pub async fn probe<E: PodExec>(ctx: &Ctx<'_, E>, pod: &str, ordinal: u32) -> PodProbe {
-    let (server, error) = ctx.probe(pod, probe_argv(ctx.topo), parse_probe).await;
+    let (server, error) = ctx
+        .probe(pod, probe_argv(ctx.topo), pw_stdin(ctx.topo), parse_probe)
+        .await;
     PodProbe {
         pod: pod.into(),
         ordinal,
@@ -452,8 +470,13 @@ pub(crate) async fn replicaof<E: PodExec>(
     host: &str,
     port: u16,
 ) -> Result<Option<String>> {
-    ctx.run_ok(pod, "REPLICAOF", replicaof_argv(ctx.topo, host, port), None)
-        .await?;
+    ctx.run_ok(
+        pod,
+        "REPLICAOF",
+        replicaof_argv(ctx.topo, host, port),
+        pw_stdin(ctx.topo),
+    )
+    .await?;
     let ordinal = ordinal_of(ctx.topo, pod);
     let s = poll(
         ctx,
@@ -474,8 +497,13 @@ pub(crate) async fn replicaof<E: PodExec>(
 
 /// Step `persist/<pod>`: CONFIG REWRITE.
 pub(crate) async fn persist<E: PodExec>(ctx: &Ctx<'_, E>, pod: &str) -> Result<Option<String>> {
-    ctx.run_ok(pod, "CONFIG REWRITE", rewrite_argv(ctx.topo), None)
-        .await?;
+    ctx.run_ok(
+        pod,
+        "CONFIG REWRITE",
+        rewrite_argv(ctx.topo),
+        pw_stdin(ctx.topo),
+    )
+    .await?;
     Ok(None)
 }
 
@@ -496,7 +524,7 @@ pub(crate) async fn verify<E: PodExec>(
             &primary,
             "write the verification key",
             cmd_argv(ctx.topo, &["SET", &key, tok, "EX", "600"]),
-            None,
+            pw_stdin(ctx.topo),
         )
         .await?;
     if !out.stdout.trim().starts_with("OK") {
@@ -521,11 +549,15 @@ pub(crate) async fn verify<E: PodExec>(
             ctx,
             &format!("the verification key to reach {}", m.pod),
             async || {
-                ctx.run(&m.pod, cmd_argv(ctx.topo, &["GET", &key]), None)
-                    .await
-                    .ok()
-                    .filter(|o| o.success() && o.stdout.trim() == tok)
-                    .map(|_| ())
+                ctx.run(
+                    &m.pod,
+                    cmd_argv(ctx.topo, &["GET", &key]),
+                    pw_stdin(ctx.topo),
+                )
+                .await
+                .ok()
+                .filter(|o| o.success() && o.stdout.trim() == tok)
+                .map(|_| ())
             },
         )
         .await?;

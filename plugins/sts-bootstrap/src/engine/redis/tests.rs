@@ -299,3 +299,25 @@ fn status_rows_from_recorded_outputs() {
     let j = serde_json::to_value(&rows).unwrap();
     assert_eq!(j[1]["master"], format!("{PRIMARY}:6379"));
 }
+
+#[test]
+fn a_password_from_a_secret_goes_on_stdin_only() {
+    let mut t = topo(None);
+    let env_only = probe_argv(&t).join(" ");
+    assert!(env_only.contains("REDIS_PASSWORD") && !env_only.contains("read -r A"));
+    assert_eq!(pw_stdin(&t), None);
+    t.server_password = Some(crate::topology::Redacted("PLANTED-requirepass".into()));
+    for argv in [
+        probe_argv(&t),
+        replicaof_argv(&t, "cache-0.cache.default.svc.cluster.local", 6379),
+        rewrite_argv(&t),
+        cmd_argv(&t, &["GET", "k"]),
+    ] {
+        let s = argv.join(" ");
+        assert!(s.contains("IFS= read -r A"), "{s}");
+        assert!(!s.contains("PLANTED"), "{s}");
+    }
+    assert_eq!(pw_stdin(&t), Some(b"PLANTED-requirepass\n".to_vec()));
+    assert!(!format!("{t:?}").contains("PLANTED"));
+    assert!(!serde_json::to_string(&t).unwrap().contains("PLANTED"));
+}
