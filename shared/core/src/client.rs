@@ -25,6 +25,9 @@ pub struct ConnectOptions {
     pub request_timeout: Option<Duration>,
     /// kubectl's overrides of the kubeconfig's cluster, user and impersonation.
     pub overrides: Overrides,
+    /// The largest kubeconfig file read (`--max-input-size`); None: the default,
+    /// [`crate::snapshot::DEFAULT_MAX_INPUT`].
+    pub max_input_bytes: Option<u64>,
 }
 
 /// kubectl's connection overrides (`-s`, `--token`, TLS files, `--as*`): what client-go's
@@ -134,18 +137,20 @@ pub fn kubeconfig_paths_with(
 
 /// Load and merge the kubeconfig files (first file wins for each entry, as in kubectl).
 pub fn load_kubeconfig(opts: &ConnectOptions) -> Result<Option<Kubeconfig>> {
-    merge_kubeconfigs(&kubeconfig_paths(opts)?)
+    merge_kubeconfigs(&kubeconfig_paths(opts)?, max_input(opts))
 }
 
-/// Read and merge kubeconfig files in order; blank files are skipped.
-pub fn merge_kubeconfigs(paths: &[PathBuf]) -> Result<Option<Kubeconfig>> {
+fn max_input(opts: &ConnectOptions) -> u64 {
+    opts.max_input_bytes
+        .unwrap_or(crate::snapshot::DEFAULT_MAX_INPUT)
+}
+
+/// Read and merge kubeconfig files in order; blank files are skipped. A file larger than
+/// `max` bytes is refused (at most `max` + 1 bytes of it are read).
+pub fn merge_kubeconfigs(paths: &[PathBuf], max: u64) -> Result<Option<Kubeconfig>> {
     let mut merged: Option<Kubeconfig> = None;
     for p in paths {
-        let text = std::fs::read_to_string(p).map_err(|e| Error::File {
-            path: p.clone(),
-            line: None,
-            message: e.to_string(),
-        })?;
+        let text = crate::snapshot::read_text_bounded(p, max)?;
         if text.trim().is_empty() {
             continue;
         }
@@ -169,7 +174,7 @@ pub fn merge_kubeconfigs(paths: &[PathBuf]) -> Result<Option<Kubeconfig>> {
 /// Build the kube `Config` the flags describe (no network).
 pub async fn config_from_options(opts: &ConnectOptions) -> Result<kube::Config> {
     let paths = kubeconfig_paths(opts)?;
-    config_from(opts, merge_kubeconfigs(&paths)?, &paths).await
+    config_from(opts, merge_kubeconfigs(&paths, max_input(opts))?, &paths).await
 }
 
 /// Build a `Config` from an already loaded kubeconfig (None = in-cluster, unless `--server`
@@ -493,7 +498,7 @@ contexts:
             vec![a.clone(), b.clone()],
             "missing files are skipped"
         );
-        let merged = merge_kubeconfigs(&paths).unwrap();
+        let merged = merge_kubeconfigs(&paths, 1 << 20).unwrap();
 
         // The first file's current-context wins.
         let c = config_from(&args, merged.clone(), &paths).await.unwrap();
