@@ -15,6 +15,8 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use serde_json::Value;
+
 use crate::error::{Error, Result};
 
 use super::merge::{Merger, terminal_safe};
@@ -88,7 +90,18 @@ pub fn read_inputs<F: Flavor>(dumps: &Dumps) -> Result<Snapshot<F>> {
 /// One dump file. A regular file is refused by its size before anything is read and then
 /// read as a stream; anything else (a pipe, a device) is read into memory, at most `max` + 1
 /// bytes of it.
+///
+/// A file that fails only because a timestamp lies beyond what the typed objects can hold
+/// (`9999-12-31T23:59:59Z`: Kubernetes takes it, k8s-openapi's time type stops a day
+/// earlier) is read again without those fields: they become unknown, with a warning.
 pub(super) fn read_file<F: Flavor>(path: &Path, max: u64) -> Result<Snapshot<F>> {
+    match read_file_once(path, max) {
+        Err(e) if is_time_overflow(&e) => Ok(without_unreadable_times(path, max)?.ok_or(e)?),
+        other => other,
+    }
+}
+
+fn read_file_once<F: Flavor>(path: &Path, max: u64) -> Result<Snapshot<F>> {
     let meta = std::fs::metadata(path).map_err(|e| io_error(path, e))?;
     if meta.is_file() {
         if meta.len() > max {
@@ -112,6 +125,121 @@ pub fn read_text_bounded(path: &Path, max: u64) -> Result<String> {
     }
     let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
     read_bounded(file, path, max)
+}
+
+/// Whether an error is a timestamp out of the typed objects' range.
+fn is_time_overflow(e: &Error) -> bool {
+    let m = e.to_string();
+    m.contains("to timestamp overflowed") || m.contains("is not in the required range")
+}
+
+/// The file's objects with every timestamp the typed objects cannot hold removed (and a
+/// warning for each). None when that does not make the file readable.
+fn without_unreadable_times<F: Flavor>(path: &Path, max: u64) -> Result<Option<Snapshot<F>>> {
+    let text = read_text_bounded(path, max)?;
+    let docs: Vec<Value> = if matches!(text.trim_start().chars().next(), Some('{' | '[')) {
+        match serde_json::Deserializer::from_str(&text)
+            .into_iter::<Value>()
+            .collect::<std::result::Result<Vec<_>, _>>()
+        {
+            Ok(d) => d,
+            Err(_) => return Ok(None),
+        }
+    } else {
+        match serde_saphyr::from_multiple::<Value>(&text) {
+            Ok(d) => d,
+            Err(_) => return Ok(None),
+        }
+    };
+    let mut objects = Vec::new();
+    for d in docs {
+        match d {
+            Value::Array(items) => objects.extend(items),
+            Value::Object(ref m) if m.get("items").is_some_and(Value::is_array) => {
+                let list_kind = m.get("kind").and_then(Value::as_str).unwrap_or("List");
+                if list_kind == "List" || list_kind.is_empty() {
+                    objects.extend(m["items"].as_array().into_iter().flatten().cloned());
+                } else {
+                    objects.push(d);
+                }
+            }
+            Value::Null => {}
+            other => objects.push(other),
+        }
+    }
+    let mut warnings = Vec::new();
+    for o in &mut objects {
+        let label = format!(
+            "{} {}",
+            o.get("kind").and_then(Value::as_str).unwrap_or("object"),
+            super::object::object_label(o)
+        );
+        drop_unreadable_times(o, "", &label, &mut warnings);
+    }
+    let fixed = serde_json::to_string(&Value::Array(objects))
+        .map_err(|e| Error::Other(format!("cannot re-read {}: {e}", path.display())))?;
+    let mut snap = Snapshot::default();
+    if parse_dump_into(&mut snap, path, &fixed).is_err() {
+        return Ok(None);
+    }
+    let file = display(path);
+    snap.warnings.extend(warnings.into_iter().map(|w| {
+        terminal_safe(&format!(
+            "{file}: {w} is beyond the timestamps this tool can represent: read as unknown"
+        ))
+    }));
+    Ok(Some(snap))
+}
+
+/// Remove, beneath `v`, every string that looks like an RFC 3339 time and does not read as
+/// one (out of range); `at` is the field path for the warning.
+fn drop_unreadable_times(v: &mut Value, at: &str, label: &str, warnings: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            let bad: Vec<String> = m
+                .iter()
+                .filter(|(_, x)| x.as_str().is_some_and(unreadable_time))
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in bad {
+                let was = m.remove(&k).unwrap_or_default();
+                warnings.push(format!(
+                    "{label}: {}{k} {}",
+                    if at.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{at}.")
+                    },
+                    was.as_str().unwrap_or("")
+                ));
+            }
+            for (k, x) in m.iter_mut() {
+                let here = if at.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{at}.{k}")
+                };
+                drop_unreadable_times(x, &here, label, warnings);
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter_mut().enumerate() {
+                drop_unreadable_times(x, &format!("{at}[{i}]"), label, warnings);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn unreadable_time(s: &str) -> bool {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+    let b = s.as_bytes();
+    let shaped = b.len() >= 20
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T';
+    shaped && serde_json::from_value::<Time>(Value::String(s.to_string())).is_err()
 }
 
 /// Every `*.yaml`, `*.yml` and `*.json` file beneath `dir`, each an input of its own.
