@@ -25,6 +25,9 @@ pub struct ConnectOptions {
     pub request_timeout: Option<Duration>,
     /// kubectl's overrides of the kubeconfig's cluster, user and impersonation.
     pub overrides: Overrides,
+    /// How long to wait for a connection (dial and TLS handshake together) when
+    /// `request_timeout` is None; None: [`DEFAULT_CONNECT_TIMEOUT`].
+    pub connect_timeout: Option<Duration>,
     /// The largest kubeconfig file read (`--max-input-size`); None: the default,
     /// [`crate::snapshot::DEFAULT_MAX_INPUT`].
     pub max_input_bytes: Option<u64>,
@@ -135,6 +138,11 @@ pub fn kubeconfig_paths_with(
         .collect())
 }
 
+/// How long a connection (dial and TLS handshake) may take without `--request-timeout`:
+/// kubectl's dial timeout (client-go also gives the TLS handshake 10 s of its own; kube's
+/// connector times both together).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Load and merge the kubeconfig files (first file wins for each entry, as in kubectl).
 pub fn load_kubeconfig(opts: &ConnectOptions) -> Result<Option<Kubeconfig>> {
     merge_kubeconfigs(&kubeconfig_paths(opts)?, max_input(opts))
@@ -222,6 +230,10 @@ pub async fn config_from(
         config.connect_timeout = Some(t);
         config.read_timeout = Some(t);
         config.write_timeout = Some(t);
+    } else {
+        // Never wait forever for a server that accepts and does not answer: kube's connector
+        // times the dial and the TLS handshake together.
+        config.connect_timeout = Some(opts.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT));
     }
     Ok(config)
 }
@@ -554,6 +566,21 @@ contexts:
             .map(|(_, v)| v.to_str().unwrap().to_string())
             .unwrap();
         assert!(ua.ends_with("/0.1.0 (kubectl-stateful)"), "{ua}");
+        // Without --request-timeout: still a bound on the connection, kubectl's 30 s or the
+        // one asked for.
+        let mut args = ConnectOptions {
+            kubeconfig: Some(a.to_string_lossy().into()),
+            ..Default::default()
+        };
+        let c = config_from_options(&args).await.unwrap();
+        assert_eq!(c.connect_timeout, Some(DEFAULT_CONNECT_TIMEOUT));
+        assert_eq!(c.read_timeout, None, "watches may be quiet for long");
+        args.connect_timeout = Some(std::time::Duration::from_millis(300));
+        let c = config_from_options(&args).await.unwrap();
+        assert_eq!(
+            c.connect_timeout,
+            Some(std::time::Duration::from_millis(300))
+        );
     }
 
     #[tokio::test]

@@ -51,6 +51,11 @@ pub struct KubeArgs {
     #[arg(long, global = true, help_heading = CONNECTION, value_name = "DURATION", default_value = "0", value_parser = duration)]
     pub request_timeout: Duration,
 
+    /// Time to wait for the connection to the server (dial and TLS handshake) when
+    /// --request-timeout is not given [default: 30s, kubectl's dial timeout].
+    #[arg(long, global = true, hide = true, env = "KUBECTL_STATEFUL_CONNECT_TIMEOUT", value_name = "DURATION", value_parser = duration)]
+    pub connect_timeout: Option<Duration>,
+
     /// The address and port of the Kubernetes API server.
     #[arg(short = 's', long, global = true, help_heading = CONNECTION, value_name = "URL")]
     pub server: Option<String>,
@@ -115,6 +120,7 @@ impl KubeArgs {
                 impersonate_uid: self.impersonate_uid.clone(),
             },
             max_input_bytes: None,
+            connect_timeout: self.connect_timeout.filter(|t| !t.is_zero()),
         }
     }
 }
