@@ -5,6 +5,8 @@
 
 #[path = "../../../shared/core/tests/support/sources.rs"]
 mod support;
+// The support module reads dumps with it (cargo machete does not follow `#[path]`).
+use serde_saphyr as _;
 
 use std::path::Path;
 
