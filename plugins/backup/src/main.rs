@@ -220,6 +220,7 @@ async fn create(settings: &Settings, a: CreateArgs) -> Result<ExitCode> {
     let (source, default_ns) = settings.open().await?;
     let scope = settings.scope(default_ns);
     let snap = source.load(&req.kinds(), &scope).await?;
+    warn_all(&snap.warnings);
     let ns = scope
         .namespace
         .clone()
@@ -323,6 +324,7 @@ async fn run_cli(cli: Cli) -> Result<ExitCode> {
             let snap = source
                 .load(&[Kind::Job, Kind::VolumeSnapshot], &scope)
                 .await?;
+            warn_all(&snap.warnings);
             let l = list::list(&snap, target.as_ref(), jiff::Timestamp::now());
             if l.items.is_empty() && !json {
                 eprintln!("No backups found.");
@@ -340,6 +342,7 @@ async fn run_cli(cli: Cli) -> Result<ExitCode> {
                     &scope,
                 )
                 .await?;
+            warn_all(&snap.warnings);
             let ns = scope.namespace.clone().unwrap_or_else(|| "default".into());
             let d = list::describe(&snap, &ns, &name, jiff::Timestamp::now())?;
             print(&render::describe_text(&d))?;
@@ -368,6 +371,13 @@ async fn run_cli(cli: Cli) -> Result<ExitCode> {
             .await?;
             Ok(ExitCode::Success)
         }
+    }
+}
+
+/// The source's warnings (e.g. dumps that disagree), on stderr.
+fn warn_all(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("kubectl-backup: warning: {w}");
     }
 }
 

@@ -61,6 +61,9 @@ impl CreateRequest {
             stateful_core::names::validate_dns1123_subdomain(c)
                 .map_err(|e| Error::Usage(format!("--class: {e}")))?;
         }
+        if let Some(img) = &self.image {
+            validate_image(img)?;
+        }
         if let Some(sc) = &self.storage_class {
             stateful_core::names::validate_dns1123_subdomain(sc)
                 .map_err(|e| Error::Usage(format!("--storage-class: {e}")))?;
@@ -147,6 +150,21 @@ impl CreateRequest {
 }
 
 /// The kind whose LIST must have worked for the target to be found.
+/// `--image`: an image reference has no blank and no line break (a multi-line or empty value
+/// would end up in the Job as given).
+fn validate_image(img: &str) -> Result<()> {
+    if img.trim().is_empty() {
+        return Err(Error::Usage("--image must not be empty".into()));
+    }
+    if img.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::Usage(format!(
+            "--image {:?} is not an image reference (no blanks or line breaks)",
+            img
+        )));
+    }
+    Ok(())
+}
+
 fn target_kind(t: TargetKind) -> Kind {
     match t {
         TargetKind::CronJob => Kind::CronJob,

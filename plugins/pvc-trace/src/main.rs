@@ -88,6 +88,9 @@ async fn run(cli: Cli) -> Result<stateful_core::ExitCode> {
     let default_ns = if all_cluster_scoped { None } else { default_ns };
     let scope = settings.scope(default_ns);
     let mut snap = source.load(&KINDS, &scope).await?;
+    for w in &snap.warnings {
+        eprintln!("kubectl pvc-trace: warning: {w}");
+    }
     if cli.complete {
         snap.mark_complete();
     }

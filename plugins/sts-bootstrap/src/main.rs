@@ -213,6 +213,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let snap = source
         .load(&[Kind::StatefulSet, Kind::Pod, Kind::Service], &scope)
         .await?;
+    for w in &snap.warnings {
+        eprintln!("kubectl sts-bootstrap: warning: {w}");
+    }
     if let Some(g) = snap
         .gap(Kind::StatefulSet)
         .filter(|g| g.reason == GapReason::Forbidden)

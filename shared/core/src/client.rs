@@ -25,6 +25,12 @@ pub struct ConnectOptions {
     pub request_timeout: Option<Duration>,
     /// kubectl's overrides of the kubeconfig's cluster, user and impersonation.
     pub overrides: Overrides,
+    /// How long to wait for a connection (dial and TLS handshake together) when
+    /// `request_timeout` is None; None: [`DEFAULT_CONNECT_TIMEOUT`].
+    pub connect_timeout: Option<Duration>,
+    /// The largest kubeconfig file read (`--max-input-size`); None: the default,
+    /// [`crate::snapshot::DEFAULT_MAX_INPUT`].
+    pub max_input_bytes: Option<u64>,
 }
 
 /// kubectl's connection overrides (`-s`, `--token`, TLS files, `--as*`): what client-go's
@@ -132,20 +138,27 @@ pub fn kubeconfig_paths_with(
         .collect())
 }
 
+/// How long a connection (dial and TLS handshake) may take without `--request-timeout`:
+/// kubectl's dial timeout (client-go also gives the TLS handshake 10 s of its own; kube's
+/// connector times both together).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Load and merge the kubeconfig files (first file wins for each entry, as in kubectl).
 pub fn load_kubeconfig(opts: &ConnectOptions) -> Result<Option<Kubeconfig>> {
-    merge_kubeconfigs(&kubeconfig_paths(opts)?)
+    merge_kubeconfigs(&kubeconfig_paths(opts)?, max_input(opts))
 }
 
-/// Read and merge kubeconfig files in order; blank files are skipped.
-pub fn merge_kubeconfigs(paths: &[PathBuf]) -> Result<Option<Kubeconfig>> {
+fn max_input(opts: &ConnectOptions) -> u64 {
+    opts.max_input_bytes
+        .unwrap_or(crate::snapshot::DEFAULT_MAX_INPUT)
+}
+
+/// Read and merge kubeconfig files in order; blank files are skipped. A file larger than
+/// `max` bytes is refused (at most `max` + 1 bytes of it are read).
+pub fn merge_kubeconfigs(paths: &[PathBuf], max: u64) -> Result<Option<Kubeconfig>> {
     let mut merged: Option<Kubeconfig> = None;
     for p in paths {
-        let text = std::fs::read_to_string(p).map_err(|e| Error::File {
-            path: p.clone(),
-            line: None,
-            message: e.to_string(),
-        })?;
+        let text = crate::snapshot::read_text_bounded(p, max)?;
         if text.trim().is_empty() {
             continue;
         }
@@ -169,7 +182,7 @@ pub fn merge_kubeconfigs(paths: &[PathBuf]) -> Result<Option<Kubeconfig>> {
 /// Build the kube `Config` the flags describe (no network).
 pub async fn config_from_options(opts: &ConnectOptions) -> Result<kube::Config> {
     let paths = kubeconfig_paths(opts)?;
-    config_from(opts, merge_kubeconfigs(&paths)?, &paths).await
+    config_from(opts, merge_kubeconfigs(&paths, max_input(opts))?, &paths).await
 }
 
 /// Build a `Config` from an already loaded kubeconfig (None = in-cluster, unless `--server`
@@ -217,6 +230,10 @@ pub async fn config_from(
         config.connect_timeout = Some(t);
         config.read_timeout = Some(t);
         config.write_timeout = Some(t);
+    } else {
+        // Never wait forever for a server that accepts and does not answer: kube's connector
+        // times the dial and the TLS handshake together.
+        config.connect_timeout = Some(opts.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT));
     }
     Ok(config)
 }
@@ -493,7 +510,7 @@ contexts:
             vec![a.clone(), b.clone()],
             "missing files are skipped"
         );
-        let merged = merge_kubeconfigs(&paths).unwrap();
+        let merged = merge_kubeconfigs(&paths, 1 << 20).unwrap();
 
         // The first file's current-context wins.
         let c = config_from(&args, merged.clone(), &paths).await.unwrap();
@@ -549,6 +566,21 @@ contexts:
             .map(|(_, v)| v.to_str().unwrap().to_string())
             .unwrap();
         assert!(ua.ends_with("/0.1.0 (kubectl-stateful)"), "{ua}");
+        // Without --request-timeout: still a bound on the connection, kubectl's 30 s or the
+        // one asked for.
+        let mut args = ConnectOptions {
+            kubeconfig: Some(a.to_string_lossy().into()),
+            ..Default::default()
+        };
+        let c = config_from_options(&args).await.unwrap();
+        assert_eq!(c.connect_timeout, Some(DEFAULT_CONNECT_TIMEOUT));
+        assert_eq!(c.read_timeout, None, "watches may be quiet for long");
+        args.connect_timeout = Some(std::time::Duration::from_millis(300));
+        let c = config_from_options(&args).await.unwrap();
+        assert_eq!(
+            c.connect_timeout,
+            Some(std::time::Duration::from_millis(300))
+        );
     }
 
     #[tokio::test]

@@ -17,7 +17,7 @@ use clap::Args;
 use stateful_core::client::{ConnectOptions, Overrides};
 use stateful_core::labels::Selector;
 use stateful_core::names::validate_dns1123_label;
-use stateful_core::snapshot::{Scope, Source};
+use stateful_core::snapshot::{Dumps, Scope, Source};
 use stateful_core::{Error, Result};
 
 /// The help heading of [`KubeArgs`] in every command's and subcommand's help (set on each
@@ -50,6 +50,11 @@ pub struct KubeArgs {
     /// Time to wait for each server request before giving up (e.g. 1s, 2m, 3h; 0 = no limit).
     #[arg(long, global = true, help_heading = CONNECTION, value_name = "DURATION", default_value = "0", value_parser = duration)]
     pub request_timeout: Duration,
+
+    /// Time to wait for the connection to the server (dial and TLS handshake) when
+    /// --request-timeout is not given [default: 30s, kubectl's dial timeout].
+    #[arg(long, global = true, hide = true, env = "KUBECTL_STATEFUL_CONNECT_TIMEOUT", value_name = "DURATION", value_parser = duration)]
+    pub connect_timeout: Option<Duration>,
 
     /// The address and port of the Kubernetes API server.
     #[arg(short = 's', long, global = true, help_heading = CONNECTION, value_name = "URL")]
@@ -114,6 +119,8 @@ impl KubeArgs {
                 impersonate_groups: self.impersonate_groups.clone(),
                 impersonate_uid: self.impersonate_uid.clone(),
             },
+            max_input_bytes: None,
+            connect_timeout: self.connect_timeout.filter(|t| !t.is_zero()),
         }
     }
 }
@@ -134,13 +141,20 @@ pub struct SelectorArg {
     pub selector: Option<Selector>,
 }
 
-/// `--from-file FILE` (repeatable, `-` for stdin).
+/// `--from-file FILE` (repeatable, `-` for stdin) and `--max-input-size`.
 #[derive(Args, Debug, Clone, Default)]
 pub struct FromFileArg {
     /// Read objects from a `kubectl get -o yaml|json` dump instead of a cluster (repeatable;
-    /// `-` for stdin). Without -n, every namespace in the dump is in scope.
-    #[arg(long = "from-file", global = true, value_name = "FILE")]
+    /// `-` for stdin), a directory (every *.yaml, *.yml, *.json beneath it) or a
+    /// troubleshoot.sh support bundle (.tar.gz or unpacked). Objects found in several are
+    /// counted once. Without -n, every namespace in the dump is in scope.
+    #[arg(long = "from-file", global = true, value_name = "FILE|DIR")]
     pub from_file: Vec<String>,
+
+    /// Refuse a dump, directory, bundle (uncompressed) or kubeconfig larger than this
+    /// (e.g. 512Mi, 2Gi, 100000000) [default: 1Gi].
+    #[arg(long, global = true, value_name = "SIZE", env = "KUBECTL_STATEFUL_MAX_INPUT", value_parser = size)]
+    pub max_input_size: Option<u64>,
 }
 
 /// Everything a command needs from the shared flags, resolved and checked once.
@@ -150,6 +164,8 @@ pub struct Settings {
     pub all_namespaces: bool,
     pub selector: Option<Selector>,
     pub from_files: Vec<String>,
+    /// The largest input read (dumps, bundles, kubeconfig).
+    pub max_input: u64,
 }
 
 impl Settings {
@@ -157,6 +173,7 @@ impl Settings {
     pub fn resolve(kube: &KubeArgs) -> Settings {
         Settings {
             connect: kube.connect_options(),
+            max_input: stateful_core::snapshot::DEFAULT_MAX_INPUT,
             ..Settings::default()
         }
     }
@@ -179,13 +196,21 @@ impl Settings {
 
     pub fn with_from_files(mut self, f: &FromFileArg) -> Settings {
         self.from_files = f.from_file.clone();
+        if let Some(max) = f.max_input_size {
+            self.max_input = max;
+            self.connect.max_input_bytes = Some(max);
+        }
         self
     }
 
     /// The source the flags ask for: `--from-file` dumps, else the cluster. Returns the source
     /// and the namespace commands default to (the context's, or None for a dump: all).
     pub async fn open(&self) -> Result<(Source, Option<String>)> {
-        Source::open(&self.from_files, &self.connect).await
+        let dumps = Dumps {
+            paths: self.from_files.clone(),
+            max_bytes: self.max_input,
+        };
+        Source::open(&dumps, &self.connect).await
     }
 
     /// The scope a command runs in: `-A` → all; `-n` → that; else the default namespace.
@@ -225,6 +250,40 @@ pub fn namespace(s: &str) -> std::result::Result<String, String> {
 /// clap value parser: a label selector.
 pub fn selector(s: &str) -> std::result::Result<Selector, String> {
     Selector::parse(s).map_err(|e| e.to_string())
+}
+
+/// clap value parser: a size in bytes, with an optional unit: `k`/`M`/`G`/`T` (powers of
+/// 1000) or `Ki`/`Mi`/`Gi`/`Ti` (powers of 1024), as Kubernetes quantities write them.
+pub fn size(s: &str) -> std::result::Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (e.g. 512Mi, 2Gi, 100000000)"))?;
+    let mult: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "k" | "K" | "kB" | "KB" => 1000,
+        "M" | "MB" => 1000_u64.pow(2),
+        "G" | "GB" => 1000_u64.pow(3),
+        "T" | "TB" => 1000_u64.pow(4),
+        "Ki" | "KiB" => 1 << 10,
+        "Mi" | "MiB" => 1 << 20,
+        "Gi" | "GiB" => 1 << 30,
+        "Ti" | "TiB" => 1 << 40,
+        u => {
+            return Err(format!(
+                "unknown unit {u:?} in {s:?} (use k, M, G, Ki, Mi or Gi)"
+            ));
+        }
+    };
+    let v = n
+        .checked_mul(mult)
+        .ok_or_else(|| format!("{s:?} is too large"))?;
+    if v == 0 {
+        return Err("the size must be above 0".into());
+    }
+    Ok(v)
 }
 
 /// clap value parser: a kubectl-style duration.
@@ -311,6 +370,25 @@ mod tests {
         assert!(parse_duration("s").is_err());
         assert!(parse_duration("99999999999999999999h").is_err());
         assert!(parse_duration("99999999999999999999").is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(size("100").unwrap(), 100);
+        assert_eq!(size("1Gi").unwrap(), 1 << 30);
+        assert_eq!(size("512Mi").unwrap(), 512 << 20);
+        assert_eq!(size("2G").unwrap(), 2_000_000_000);
+        for bad in [
+            "",
+            "0",
+            "abc",
+            "1Qi",
+            "-1",
+            "99999999999999999999",
+            "20000000Ti",
+        ] {
+            assert!(size(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

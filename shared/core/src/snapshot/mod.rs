@@ -7,15 +7,19 @@
 //! - Dump: files (or `-` for stdin), YAML (multi-document, or a `List`) or JSON; objects of kinds
 //!   we do not use are skipped. Parse errors name the file and line.
 
+mod bundle;
 mod cluster;
 mod dump;
 pub mod lean;
+mod merge;
 mod object;
+mod sources;
 
 pub use crate::kinds::Kind;
 pub use cluster::{PAGE_SIZE, fetch};
 pub use dump::{parse_dump_into, read_dumps};
 pub use object::Object;
+pub use sources::{DEFAULT_MAX_INPUT, Dumps, read_inputs, read_text_bounded};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -80,8 +84,30 @@ pub trait Flavor: fmt::Debug + Clone + Default + Send + Sync + 'static {
     type Pv: Obj;
 }
 
+/// Who an object is: its name, namespace and uid (what duplicates across dumps are found by).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ident<'a> {
+    pub name: Option<&'a str>,
+    pub namespace: Option<&'a str>,
+    pub uid: Option<&'a str>,
+}
+
+impl<'a> Ident<'a> {
+    fn of(m: &'a ObjectMeta) -> Ident<'a> {
+        Ident {
+            name: m.name.as_deref(),
+            namespace: m.namespace.as_deref(),
+            uid: m.uid.as_deref(),
+        }
+    }
+}
+
 /// What a snapshot needs of a pod, claim or volume type.
-pub trait Obj: serde::de::DeserializeOwned + Clone + fmt::Debug + Send + Sync + 'static {
+pub trait Obj:
+    serde::de::DeserializeOwned + Clone + PartialEq + fmt::Debug + Send + Sync + 'static
+{
+    /// Name, namespace and uid.
+    fn ident(&self) -> Ident<'_>;
     fn namespace(&self) -> Option<&str>;
     fn labels_match(&self, sel: &Selector) -> bool;
     /// Give a namespace-less object (a manifest) this namespace, as `kubectl apply` would.
@@ -105,6 +131,9 @@ macro_rules! full_obj {
             fn strip(&mut self) {
                 strip_meta(&mut self.metadata)
             }
+            fn ident(&self) -> Ident<'_> {
+                Ident::of(&self.metadata)
+            }
         }
     )*};
 }
@@ -122,6 +151,13 @@ macro_rules! lean_obj {
                 default_ns(&mut self.metadata.namespace, ns)
             }
             fn strip(&mut self) {} // lean metadata keeps none of it
+            fn ident(&self) -> Ident<'_> {
+                Ident {
+                    name: self.metadata.name.as_deref(),
+                    namespace: self.metadata.namespace.as_deref(),
+                    uid: self.metadata.uid.as_deref(),
+                }
+            }
         }
     )*};
 }
@@ -192,6 +228,9 @@ pub struct Snapshot<F: Flavor = Full> {
     pub gaps: Vec<Gap>,
     /// Objects skipped from a dump because the suite does not use their kind, by kind.
     pub skipped: BTreeMap<String, usize>,
+    /// What the binary should tell the user on stderr (e.g. two dumps disagreeing about an
+    /// object), already escaped for a terminal. Libraries never print them.
+    pub warnings: Vec<String>,
 }
 
 impl<F: Flavor> Default for Snapshot<F> {
@@ -216,6 +255,7 @@ impl<F: Flavor> Default for Snapshot<F> {
             complete: BTreeSet::new(),
             gaps: Vec::new(),
             skipped: BTreeMap::new(),
+            warnings: Vec::new(),
         }
     }
 }
@@ -317,6 +357,7 @@ impl<F: Flavor> Snapshot<F> {
         for (k, n) in other.skipped {
             *self.skipped.entry(k).or_default() += n;
         }
+        self.warnings.extend(other.warnings);
     }
 
     /// Give every namespaced object that has no namespace (a manifest) `ns`, as `kubectl apply
@@ -393,7 +434,8 @@ pub struct Scope {
 /// Where objects come from.
 pub enum Source {
     Cluster(crate::client::Connection),
-    Dump(Vec<String>),
+    /// `--from-file` inputs: dump files, directories, support bundles.
+    Dump(Dumps),
 }
 
 impl Source {
@@ -401,12 +443,12 @@ impl Source {
     pub async fn load<F: Flavor>(&self, kinds: &[Kind], scope: &Scope) -> Result<Snapshot<F>> {
         match self {
             Source::Cluster(conn) => fetch(&conn.client, &conn.server, kinds, scope).await,
-            Source::Dump(files) => {
-                let mut snap = read_dumps(files)?;
+            Source::Dump(dumps) => {
+                let mut snap = read_inputs(dumps)?;
                 snap.default_namespaces(scope.namespace.as_deref().unwrap_or("default"));
                 snap.retain_scope(scope);
                 for &k in kinds {
-                    if !snap.knows(k) {
+                    if !snap.knows(k) && snap.gap(k).is_none() {
                         snap.gaps.push(Gap {
                             kind: k,
                             verb: "list".into(),
@@ -438,11 +480,11 @@ impl Source {
     /// (no request is made yet). Returns the source and the namespace commands default to:
     /// the context's (or `-n`'s) for a cluster, None for a dump (every namespace in it).
     pub async fn open(
-        files: &[String],
+        dumps: &Dumps,
         connect: &crate::client::ConnectOptions,
     ) -> Result<(Source, Option<String>)> {
-        if !files.is_empty() {
-            return Ok((Source::Dump(files.to_vec()), None));
+        if !dumps.paths.is_empty() {
+            return Ok((Source::Dump(dumps.clone()), None));
         }
         let conn = crate::client::connect(connect).await?;
         let ns = conn.namespace.clone();
