@@ -124,8 +124,12 @@ impl Topology {
             .map(|s| s.containers.as_slice())
             .unwrap_or_default();
         let (container, engine) = pick_container(name, containers, opts)?;
-        validate_dns1123_label(&container.name)
-            .map_err(|e| Error::Usage(format!("container: {e}")))?;
+        // The name comes from the StatefulSet (a dump, or the cluster): bad data, not usage.
+        validate_dns1123_label(&container.name).map_err(|e| {
+            Error::Other(format!(
+                "statefulset {namespace}/{name}: spec.template.spec.containers[].name: {e}"
+            ))
+        })?;
         let port = container_port(container).unwrap_or(default_port(engine));
         let domain = if opts.cluster_domain.is_empty() {
             "cluster.local".to_string()
