@@ -5,7 +5,8 @@
 //! no hang (each case has a time bound), memory bounded (peak RSS, reset before each case),
 //! and every error is a file error naming the file and one line.
 //!
-//! `DUMP_FUZZ_CASES` sets the number of cases (default 2000), `DUMP_FUZZ_SEED` the seed.
+//! `DUMP_FUZZ_CASES` sets the number of cases (default 2000), `DUMP_FUZZ_SEED` the seed;
+//! `DUMP_FUZZ_OUT=DIR` also writes every case to `DIR/case-NNNNN.yaml` (for the script).
 //! The longer campaign over the release binaries is `tests/scripts/fuzz-dumps.sh`.
 
 use std::path::{Path, PathBuf};
@@ -268,6 +269,7 @@ fn mutated_dumps_never_panic_hang_or_run_away() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0x5eed_1600_0a0a);
+    let out = std::env::var_os("DUMP_FUZZ_OUT").map(PathBuf::from);
     let seeds = seeds();
     let mut rng = Rng(seed | 1);
     let started = Instant::now();
@@ -275,6 +277,9 @@ fn mutated_dumps_never_panic_hang_or_run_away() {
     for case in 0..cases {
         let base = &seeds[rng.below(seeds.len())];
         let input = mutate(&mut rng, base);
+        if let Some(dir) = &out {
+            std::fs::write(dir.join(format!("case-{case:05}.yaml")), &input).expect("write a case");
+        }
         reset_peak_rss();
         let t = Instant::now();
         let res = std::panic::catch_unwind(|| check_one(case, &input));
