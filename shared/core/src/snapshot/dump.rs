@@ -89,9 +89,19 @@ fn read_dumps_here<F: Flavor>(files: &[String]) -> Result<Snapshot<F>> {
         };
         if !whole {
             let mut sink = Snapshot::<F>::default();
-            if yaml_streamed(&mut sink, input).is_ok() {
-                snap.absorb(sink);
-                continue;
+            match yaml_streamed(&mut sink, input) {
+                Ok(()) => {
+                    snap.absorb(sink);
+                    continue;
+                }
+                Err(Stop::Data(line, message)) => {
+                    return Err(Error::File {
+                        path: p.clone(),
+                        line: Some(line),
+                        message,
+                    });
+                }
+                Err(Stop::Fallback) => {}
             }
         }
         let text = utf8(&p, std::fs::read(&p).map_err(io_err)?)?;
@@ -138,11 +148,18 @@ fn parse_dump_text<F: Flavor>(snap: &mut Snapshot<F>, path: &Path, text: &str) -
     let first = text.trim_start().chars().next();
     if !matches!(first, Some('{') | Some('[')) {
         let mut sink = Snapshot::<F>::default();
-        if yaml_streamed(&mut sink, text.as_bytes()).is_ok() {
-            snap.absorb(sink);
-            return Ok(());
-        }
-        return parse_yaml_whole(snap, path, text);
+        return match yaml_streamed(&mut sink, text.as_bytes()) {
+            Ok(()) => {
+                snap.absorb(sink);
+                Ok(())
+            }
+            Err(Stop::Data(line, message)) => Err(Error::File {
+                path: path.to_path_buf(),
+                line: Some(line),
+                message,
+            }),
+            Err(Stop::Fallback) => parse_yaml_whole(snap, path, text),
+        };
     }
     let mut sink = Snapshot::<F>::default();
     match parse_json_into(&mut sink, path, text) {
@@ -177,15 +194,16 @@ pub(super) fn is_list_kind(kind: &str) -> bool {
 
 /// The end of a List: its items that lack `kind` or `apiVersion` take the List's (a typed
 /// `PodList` names its items' kind; `kind: List` does not).
+/// An error gives the index of the item (in `kindless`) that failed.
 pub(super) fn finish_list<F: Flavor>(
     sink: &mut Snapshot<F>,
     kindless: Vec<Value>,
     kind: &str,
     api: &str,
-) -> std::result::Result<(), String> {
+) -> std::result::Result<(), (usize, String)> {
     let item_kind = kind.strip_suffix("List").unwrap_or("");
-    for v in kindless {
-        sink.take(v, Some((item_kind, api)))?;
+    for (i, v) in kindless.into_iter().enumerate() {
+        sink.take(v, Some((item_kind, api))).map_err(|m| (i, m))?;
     }
     Ok(())
 }
@@ -264,14 +282,19 @@ fn original(mut e: &serde_saphyr::Error) -> &serde_saphyr::Error {
     e
 }
 
-/// The streamed read gave up: parse the whole text instead.
-struct Fallback;
+/// Why the streamed read stopped.
+enum Stop {
+    /// It gave up: parse the whole text instead (which also names a syntax error).
+    Fallback,
+    /// A value that does not convert, in a piece that parsed: the error, at this line.
+    Data(usize, String),
+}
 
 /// Read a YAML dump piece by piece into `sink`.
 fn yaml_streamed<F: Flavor, R: std::io::BufRead>(
     sink: &mut Snapshot<F>,
     input: R,
-) -> std::result::Result<(), Fallback> {
+) -> std::result::Result<(), Stop> {
     use stateful_yaml::yaml_split::{Piece, Splitter};
     #[derive(Deserialize)]
     struct Header {
@@ -281,25 +304,33 @@ fn yaml_streamed<F: Flavor, R: std::io::BufRead>(
     }
     let mut split = Splitter::new(input);
     let mut kindless: Vec<Value> = Vec::new();
+    // The line of each item in `kindless`, for an error at the List's end.
+    let mut lines: Vec<usize> = Vec::new();
     loop {
         let piece = match split.next_piece() {
             Ok(Ok(Some(p))) => p,
             Ok(Ok(None)) => return Ok(()),
-            _ => return Err(Fallback),
+            _ => return Err(Stop::Fallback),
         };
         match piece {
-            Piece::Item { text, .. } => yaml_piece(sink, &mut kindless, &text, false)?,
-            Piece::Document { text, .. } => yaml_piece(sink, &mut kindless, &text, true)?,
+            Piece::Item { text, line } => {
+                yaml_piece(sink, &mut kindless, &text, false, line)?;
+                lines.resize(kindless.len(), line);
+            }
+            Piece::Document { text, line } => {
+                yaml_piece(sink, &mut kindless, &text, true, line)?;
+            }
             Piece::ListEnd { header, .. } => {
                 let h: Header = serde_saphyr::from_str_with_options(&header, yaml_options(false))
-                    .map_err(|_| Fallback)?;
+                    .map_err(|_| Stop::Fallback)?;
                 let kind = h.kind.unwrap_or_default();
                 if !is_list_kind(&kind) {
-                    return Err(Fallback); // an object with an `items` field, not a List
+                    return Err(Stop::Fallback); // an object with an `items` field, not a List
                 }
                 let api = h.api_version.unwrap_or_else(|| "v1".into());
                 finish_list(sink, std::mem::take(&mut kindless), &kind, &api)
-                    .map_err(|_| Fallback)?;
+                    .map_err(|(i, m)| Stop::Data(lines.get(i).copied().unwrap_or(1), m))?;
+                lines.clear();
             }
         }
     }
@@ -307,13 +338,17 @@ fn yaml_streamed<F: Flavor, R: std::io::BufRead>(
 
 /// One piece into `sink`: through the fast path for the block YAML kubectl writes
 /// ([`stateful_yaml::yaml_fast`]), into a scratch sink so that a decline halfway leaves nothing
-/// behind, else through serde-saphyr. Any error means [`Fallback`].
+/// behind, else through serde-saphyr. An error of serde-saphyr's own (it has a position) means
+/// [`Stop::Fallback`]: the whole text names it. An error without one is a value that did not
+/// convert (the seeds' own, e.g. a reordered object's bad field): [`Stop::Data`] at the piece's
+/// line (`line`), which the whole text could not give.
 fn yaml_piece<F: Flavor>(
     sink: &mut Snapshot<F>,
     kindless: &mut Vec<Value>,
     text: &str,
     document: bool,
-) -> std::result::Result<(), Fallback> {
+    line: usize,
+) -> std::result::Result<(), Stop> {
     let mut scratch = Snapshot::<F>::default();
     let mut scratch_kindless = Vec::new();
     let fast = if document {
@@ -333,6 +368,7 @@ fn yaml_piece<F: Flavor>(
         return Ok(());
     }
     drop(scratch);
+    take_failed_object(); // a note of the fast path's is not about serde-saphyr's error
     let res = if document {
         serde_saphyr::with_deserializer_from_str_with_options(text, yaml_options(false), |d| {
             DocSeed { sink }.deserialize(d)
@@ -342,7 +378,13 @@ fn yaml_piece<F: Flavor>(
             ItemsSeed { sink, kindless }.deserialize(d)
         })
     };
-    res.map_err(|_| Fallback)
+    res.map_err(|e| match e.location().filter(|l| l.line() > 0) {
+        Some(_) => Stop::Fallback,
+        None if matches!(original(&e), serde_saphyr::Error::NonFiniteFloat { .. }) => {
+            Stop::Fallback
+        }
+        None => Stop::Data(line, yaml_message(&e)),
+    })
 }
 
 /// serde-saphyr's options for dumps. `nonfinite_as_string`: the last resort of
@@ -383,22 +425,25 @@ fn yaml_file_error(path: &Path, text: &str, e: &serde_saphyr::Error) -> Error {
             }
             _ => format!("aliases expand beyond the reader's limits ({breach:?}): an alias bomb?"),
         },
-        _ => {
-            let msg = e.to_string();
-            let first = msg.lines().next().unwrap_or("invalid YAML");
-            // serde-saphyr prefixes "error: line L column C: "; the line is ours to give.
-            let first = first.strip_prefix("error: ").unwrap_or(first);
-            let first = strip_position(first);
-            match take_failed_object() {
-                Some(obj) => format!("{obj}: {first}"),
-                None => first.to_string(),
-            }
-        }
+        _ => yaml_message(e),
     };
     Error::File {
         path: path.to_path_buf(),
         line: Some(line),
         message,
+    }
+}
+
+/// serde-saphyr's message, first line, without its position (the line is ours to give),
+/// after the object and field a typed conversion failed in.
+fn yaml_message(e: &serde_saphyr::Error) -> String {
+    let msg = e.to_string();
+    let first = msg.lines().next().unwrap_or("invalid YAML");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    let first = strip_position(first);
+    match take_failed_object() {
+        Some(obj) => format!("{obj}: {first}"),
+        None => first.to_string(),
     }
 }
 

@@ -229,7 +229,8 @@ impl<'de, F: Flavor> Visitor<'de> for ObjectSeed<'_, F> {
         {
             self.sink.absorb(scratch);
             let api = m.get("apiVersion").and_then(Value::as_str).unwrap_or("v1");
-            return finish_list(self.sink, kindless, &kind, api).map_err(de::Error::custom);
+            return finish_list(self.sink, kindless, &kind, api)
+                .map_err(|(_, m)| de::Error::custom(m));
         }
         let v = Value::Object(m);
         match self.kindless {

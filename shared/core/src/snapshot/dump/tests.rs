@@ -400,6 +400,17 @@ fn data_errors_name_file_line_object_and_field() {
     );
     let e = parse_as("l.yaml", &list).unwrap_err().to_string();
     assert!(e.starts_with("l.yaml:14: Pod b: spec.containers: "), "{e}");
+    // Items read through a JSON value (keys not in kubectl's order, or no kind: a raw API
+    // list): the line where the item starts.
+    let reordered = list.replace(
+        "- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: b\n",
+        "- metadata:\n    name: b\n  kind: Pod\n  apiVersion: v1\n",
+    );
+    let e = parse_as("l.yaml", &reordered).unwrap_err().to_string();
+    assert!(e.starts_with("l.yaml:9: Pod b: spec.containers: "), "{e}");
+    let raw = "apiVersion: v1\nkind: PodList\nitems:\n- metadata:\n    name: a\n  spec:\n    containers: []\n- metadata:\n    name: b\n  spec:\n    containers: 7\n";
+    let e = parse_as("l.yaml", raw).unwrap_err().to_string();
+    assert!(e.starts_with("l.yaml:8: Pod b: spec.containers: "), "{e}");
     // Not UTF-8: the line of the first bad byte.
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("bin.yaml");
