@@ -33,13 +33,17 @@ dir=${keep:-$(mktemp -d)}
 mkdir -p "$dir/cases"
 [ -z "$keep" ] && trap 'rm -rf "$dir"' EXIT
 
+if [ -n "$keep" ] && [ "$(ls "$dir/cases" | wc -l)" -ge "$cases" ]; then
+  echo "reusing the $cases dumps in $dir/cases" >&2
+else
 echo "writing $cases mutated dumps (seed $seed)" >&2
 DUMP_FUZZ_OUT=$dir/cases DUMP_FUZZ_CASES=$cases DUMP_FUZZ_SEED=$seed \
   cargo test -q -p stateful-core --test dump_fuzz >/dev/null 2>"$dir/mutator.log" || {
   echo "the in-process campaign failed:" >&2; tail -20 "$dir/mutator.log" >&2; exit 1; }
+fi
 
 declare -A hist
-bad=0 runs=0 slowest=0 slowest_case="" peak=0 peak_case=""
+bad=0 file_errors=0 runs=0 slowest=0 slowest_case="" peak=0 peak_case=""
 start=$(date +%s)
 run() { # plugin case args...
   local plugin=$1 f=$2; shift 2
@@ -59,10 +63,17 @@ run() { # plugin case args...
   if [ "$rss" -gt "$peak" ]; then peak=$rss peak_case="$plugin $f"; fi
   case $code in
     101|134|137|124) bad=$((bad + 1)); echo "BUG: $plugin exit $code on $f: $(head -c 300 "$dir/err")" >&2 ;;
-    1) grep -q "$(basename "$f"):[0-9]" "$dir/err" || {
-         # errors about the dump must name it and a line; others (e.g. a plan refused) are data
-         grep -q "$(basename "$f")" "$dir/err" && { bad=$((bad + 1)); echo "NO LINE: $plugin on $f: $(head -c 300 "$dir/err")" >&2; }; } ;;
+    1)
+      # an error about the dump names it and a line; others (e.g. a plan refused) are data
+      if grep -q "$(basename "$f")" "$dir/err"; then
+        file_errors=$((file_errors + 1))
+        if ! grep -q "$(basename "$f"):[0-9]" "$dir/err"; then
+          bad=$((bad + 1))
+          echo "NO LINE: $plugin on $f: $(head -c 300 "$dir/err")" >&2
+        fi
+      fi ;;
   esac
+  return 0
 }
 for f in "$dir"/cases/case-*.yaml; do
   run pvc-trace "$f" "$bin/kubectl-pvc_trace" --from-file "$f" -A -o json
@@ -76,5 +87,6 @@ for k in $(printf '%s\n' "${!hist[@]}" | sort -t: -k1,1 -k2,2n); do
 done
 echo "slowest run: ${slowest} ms ($slowest_case)"
 echo "largest peak RSS: ${peak} KiB ($peak_case)"
+echo "file errors (exit 1 naming the dump): $file_errors"
 echo "bugs (panic, abort, kill, timeout, file error without a line): $bad"
 [ "$bad" -eq 0 ]

@@ -508,4 +508,23 @@ mod tests {
         assert!(validate_pg_ident("repl_user").is_ok());
         assert!(validate_pg_ident("x\"; DROP").is_err());
     }
+
+    /// A bad container name in the StatefulSet is bad data (exit 1) naming object and field,
+    /// not a usage error: the user typed nothing wrong.
+    #[test]
+    fn a_bad_container_name_in_the_dump_is_a_data_error() {
+        let mut snap = snapshot("mongo.yaml");
+        let sts = &mut snap.statefulsets[0];
+        let name = sts.metadata.name.clone().unwrap();
+        let spec = sts.spec.as_mut().unwrap().template.spec.as_mut().unwrap();
+        spec.containers[0].name = "Bad Name".into();
+        let e = Topology::from_snapshot(&snap, "default", &name, &opts()).unwrap_err();
+        assert_eq!(e.exit_code().code(), 1, "{e}");
+        let msg = e.to_string();
+        assert!(
+            msg.contains(&format!("statefulset default/{name}"))
+                && msg.contains("containers[].name"),
+            "{msg}"
+        );
+    }
 }
