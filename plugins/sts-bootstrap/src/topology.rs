@@ -138,8 +138,12 @@ impl Topology {
             .map(|s| s.containers.as_slice())
             .unwrap_or_default();
         let (container, engine) = pick_container(name, containers, opts)?;
-        validate_dns1123_label(&container.name)
-            .map_err(|e| Error::Usage(format!("container: {e}")))?;
+        // The name comes from the StatefulSet (a dump, or the cluster): bad data, not usage.
+        validate_dns1123_label(&container.name).map_err(|e| {
+            Error::Other(format!(
+                "statefulset {namespace}/{name}: spec.template.spec.containers[].name: {e}"
+            ))
+        })?;
         let port = container_port(container).unwrap_or(default_port(engine));
         let domain = if opts.cluster_domain.is_empty() {
             "cluster.local".to_string()
@@ -523,5 +527,24 @@ mod tests {
         assert_eq!(e.exit_code().code(), 2);
         assert!(validate_pg_ident("repl_user").is_ok());
         assert!(validate_pg_ident("x\"; DROP").is_err());
+    }
+
+    /// A bad container name in the StatefulSet is bad data (exit 1) naming object and field,
+    /// not a usage error: the user typed nothing wrong.
+    #[test]
+    fn a_bad_container_name_in_the_dump_is_a_data_error() {
+        let mut snap = snapshot("mongo.yaml");
+        let sts = &mut snap.statefulsets[0];
+        let name = sts.metadata.name.clone().unwrap();
+        let spec = sts.spec.as_mut().unwrap().template.spec.as_mut().unwrap();
+        spec.containers[0].name = "Bad Name".into();
+        let e = Topology::from_snapshot(&snap, "default", &name, &opts()).unwrap_err();
+        assert_eq!(e.exit_code().code(), 1, "{e}");
+        let msg = e.to_string();
+        assert!(
+            msg.contains(&format!("statefulset default/{name}"))
+                && msg.contains("containers[].name"),
+            "{msg}"
+        );
     }
 }

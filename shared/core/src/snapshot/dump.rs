@@ -1,11 +1,17 @@
 //! Reading `kubectl get -o yaml|json` dumps: files or stdin, multi-document YAML, Lists, JSON.
 //! Objects of kinds the suite does not use are skipped; errors name the file and line.
+//!
+//! One meaning whatever the form: YAML (block or flow, LF/CRLF/CR, BOM, comments) and JSON
+//! (compact, indented, concatenated) give the same objects. `kind: List` and typed `…List`
+//! documents are Lists alike (items without `kind`/`apiVersion` take the List's); any other
+//! object's `items` field is a field. Plain scalars resolve like go-yaml, which wrote them:
+//! `1e400` or `-.nan` are strings (go-yaml writes them unquoted because they are not floats
+//! it can parse), so a value no plugin reads can never fail a file.
 
-use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
+use serde::de::DeserializeSeed;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -13,13 +19,40 @@ use crate::error::{Error, Result};
 use super::object::*;
 use super::*;
 
+/// Nesting accepted in YAML, as in JSON (serde_json's recursion limit is 128).
+const MAX_DEPTH: usize = 128;
+
+/// How many non-finite plain scalars are re-read as strings before the rest are given their
+/// canonical spelling (`.inf`, `.nan`): each one costs a parse of the whole text.
+const MAX_REQUOTES: usize = 64;
+
 /// Read and merge several dump files (`-` = stdin).
 ///
 /// A YAML file is read piece by piece (one List item at a time, see [`stateful_yaml::yaml_split`]), so
 /// its text is never all in memory; whatever the splitter does not handle, or any piece that
 /// does not parse, sends the whole file through the ordinary parser, which also gives the
 /// error message. JSON files, stdin and that fallback parse the whole text.
-pub fn read_dumps<F: Flavor>(files: &[String]) -> Result<Snapshot<F>> {
+pub fn read_dumps<F: Flavor>(files: &[String]) -> Result<Snapshot<F>>
+where
+    Snapshot<F>: Send,
+{
+    with_deep_stack(|| read_dumps_here(files))?
+}
+
+/// Run `f` on a thread whose stack holds [`MAX_DEPTH`] levels of nesting in serde-saphyr
+/// (a debug build needs tens of KiB a level; the main thread has 8 MiB, tests 2 MiB).
+fn with_deep_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T> {
+    std::thread::scope(|s| {
+        let h = std::thread::Builder::new()
+            .name("dump-reader".into())
+            .stack_size(256 << 20)
+            .spawn_scoped(s, f)
+            .map_err(|e| Error::Other(format!("cannot start the dump reader: {e}")))?;
+        Ok(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    })
+}
+
+fn read_dumps_here<F: Flavor>(files: &[String]) -> Result<Snapshot<F>> {
     let mut snap = Snapshot::default();
     let mut stdin_used = false;
     for f in files {
@@ -28,15 +61,14 @@ pub fn read_dumps<F: Flavor>(files: &[String]) -> Result<Snapshot<F>> {
                 return Err(Error::Usage("--from-file - (stdin) given twice".into()));
             }
             stdin_used = true;
-            let mut s = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| {
-                Error::File {
-                    path: PathBuf::from("<stdin>"),
-                    line: None,
-                    message: e.to_string(),
-                }
+            let mut s = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut s).map_err(|e| Error::File {
+                path: PathBuf::from("<stdin>"),
+                line: None,
+                message: e.to_string(),
             })?;
-            parse_dump_into(&mut snap, std::path::Path::new("<stdin>"), &s)?;
+            let path = Path::new("<stdin>");
+            parse_dump_text(&mut snap, path, &utf8(path, s)?)?;
             continue;
         }
         let p = PathBuf::from(f);
@@ -47,32 +79,34 @@ pub fn read_dumps<F: Flavor>(files: &[String]) -> Result<Snapshot<F>> {
         };
         let file = std::fs::File::open(&p).map_err(io_err)?;
         let mut input = std::io::BufReader::with_capacity(1 << 16, file);
-        let json = {
+        let whole = {
             let head = std::io::BufRead::fill_buf(&mut input).map_err(io_err)?;
+            // JSON or flow YAML, a byte order mark, CR-only line breaks: read whole.
             matches!(
                 head.iter().find(|b| !b.is_ascii_whitespace()),
-                Some(b'{') | Some(b'[')
-            )
+                Some(b'{' | b'[' | 0xEF)
+            ) || has_lone_cr(head)
         };
-        let lone_cr = {
-            let head = std::io::BufRead::fill_buf(&mut input).map_err(io_err)?;
-            has_lone_cr(head)
-        };
-        if !json && !lone_cr {
+        if !whole {
             let mut sink = Snapshot::<F>::default();
-            if yaml_streamed(&mut sink, input).is_ok() {
-                snap.absorb(sink);
-                continue;
+            match yaml_streamed(&mut sink, input) {
+                Ok(()) => {
+                    snap.absorb(sink);
+                    continue;
+                }
+                Err(Stop::Data(line, message)) => {
+                    return Err(Error::File {
+                        path: p.clone(),
+                        line: Some(line),
+                        message,
+                    });
+                }
+                Err(Stop::Fallback) => {}
             }
         }
-        let text = std::fs::read(&p).map_err(io_err)?;
-        let text = String::from_utf8(text).map_err(|e| Error::File {
-            path: p.clone(),
-            line: None,
-            message: format!("not UTF-8 text: {e}"),
-        })?;
-        if json || lone_cr {
-            parse_dump_into(&mut snap, &p, &text)?;
+        let text = utf8(&p, std::fs::read(&p).map_err(io_err)?)?;
+        if whole {
+            parse_dump_text(&mut snap, &p, &text)?;
         } else {
             parse_yaml_whole(&mut snap, &p, &text)?;
         }
@@ -80,28 +114,52 @@ pub fn read_dumps<F: Flavor>(files: &[String]) -> Result<Snapshot<F>> {
     Ok(snap)
 }
 
+/// Bytes as text, or an error naming the line of the first byte that is not UTF-8.
+fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        Error::File {
+            path: path.to_path_buf(),
+            line: Some(line),
+            message: format!("not UTF-8 text: {}", e.utf8_error()),
+        }
+    })
+}
+
 /// Parse one dump's text into the snapshot. YAML or JSON (detected by the first character).
 /// Text starting with `{` or `[` that is not JSON is tried as flow-style YAML (`{kind: Pod,
 /// …}` is YAML too); when neither reads it, the JSON error is reported.
-pub fn parse_dump_into<F: Flavor>(
-    snap: &mut Snapshot<F>,
-    path: &std::path::Path,
-    text: &str,
-) -> Result<()> {
+pub fn parse_dump_into<F: Flavor>(snap: &mut Snapshot<F>, path: &Path, text: &str) -> Result<()>
+where
+    Snapshot<F>: Send,
+{
+    with_deep_stack(|| parse_dump_text(snap, path, text))?
+}
+
+fn parse_dump_text<F: Flavor>(snap: &mut Snapshot<F>, path: &Path, text: &str) -> Result<()> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if has_lone_cr(text.as_bytes()) {
         // Old Mac line breaks: YAML counts a CR alone as a line break, the fast reader does
         // not; one break for one break keeps every line number.
         let text = text.replace("\r\n", "\n").replace('\r', "\n");
-        return parse_dump_into(snap, path, &text);
+        return parse_dump_text(snap, path, &text);
     }
     let first = text.trim_start().chars().next();
     if !matches!(first, Some('{') | Some('[')) {
         let mut sink = Snapshot::<F>::default();
-        if yaml_streamed(&mut sink, text.as_bytes()).is_ok() {
-            snap.absorb(sink);
-            return Ok(());
-        }
-        return parse_yaml_whole(snap, path, text);
+        return match yaml_streamed(&mut sink, text.as_bytes()) {
+            Ok(()) => {
+                snap.absorb(sink);
+                Ok(())
+            }
+            Err(Stop::Data(line, message)) => Err(Error::File {
+                path: path.to_path_buf(),
+                line: Some(line),
+                message,
+            }),
+            Err(Stop::Fallback) => parse_yaml_whole(snap, path, text),
+        };
     }
     let mut sink = Snapshot::<F>::default();
     match parse_json_into(&mut sink, path, text) {
@@ -128,60 +186,115 @@ fn has_lone_cr(b: &[u8]) -> bool {
         .any(|(i, &c)| c == b'\r' && b.get(i + 1).is_some_and(|&n| n != b'\n'))
 }
 
+/// Whether a document with this `kind` and an `items` field is a List: `kind: List`, a typed
+/// `…List` (`PodList`), or no kind at all. Any other object's `items` is one of its fields.
+pub(super) fn is_list_kind(kind: &str) -> bool {
+    kind.is_empty() || kind.ends_with("List")
+}
+
+/// The end of a List: its items that lack `kind` or `apiVersion` take the List's (a typed
+/// `PodList` names its items' kind; `kind: List` does not).
+/// An error gives the index of the item (in `kindless`) that failed.
+pub(super) fn finish_list<F: Flavor>(
+    sink: &mut Snapshot<F>,
+    kindless: Vec<Value>,
+    kind: &str,
+    api: &str,
+) -> std::result::Result<(), (usize, String)> {
+    let item_kind = kind.strip_suffix("List").unwrap_or("");
+    for (i, v) in kindless.into_iter().enumerate() {
+        sink.take(v, Some((item_kind, api))).map_err(|m| (i, m))?;
+    }
+    Ok(())
+}
+
 /// A JSON dump (one or more concatenated documents) into the snapshot.
-fn parse_json_into<F: Flavor>(
-    snap: &mut Snapshot<F>,
-    path: &std::path::Path,
-    text: &str,
-) -> Result<()> {
-    let file_err = |line: Option<usize>, message: String| Error::File {
+fn parse_json_into<F: Flavor>(snap: &mut Snapshot<F>, path: &Path, text: &str) -> Result<()> {
+    let file_err = |(line, message): JsonErr| Error::File {
         path: path.to_path_buf(),
-        line,
+        line: Some(line),
         message,
     };
     let mut sink = Snapshot::<F>::default();
     let stream =
         serde_json::Deserializer::from_str(text).into_iter::<&serde_json::value::RawValue>();
     for doc in stream {
-        let doc = doc.map_err(|e| {
-            let line = if e.line() > 0 { Some(e.line()) } else { None };
-            file_err(line, e.to_string())
-        })?;
-        json_doc(&mut sink, text, doc).map_err(|(line, msg)| file_err(line, msg))?;
+        let doc = doc.map_err(|e| file_err((e.line().max(1), json_message(&e))))?;
+        json_doc(&mut sink, text, doc).map_err(file_err)?;
     }
     snap.absorb(sink);
     Ok(())
 }
 
 /// A YAML dump parsed as one text: the reference path, and the one that names errors.
-fn parse_yaml_whole<F: Flavor>(
-    snap: &mut Snapshot<F>,
-    path: &std::path::Path,
-    text: &str,
-) -> Result<()> {
-    let docs: Vec<DocSink<F>> = serde_saphyr::from_multiple_with_options(text, yaml_options())
-        .map_err(|e| {
-            let (line, message) = saphyr_error_parts(&e);
-            Error::File {
-                path: path.to_path_buf(),
-                line,
-                message,
+///
+/// go-yaml writes a string that it cannot parse as a float (`1e400`, `-.nan`) as a plain
+/// scalar; serde-saphyr would read it as a non-finite float. Each one is quoted (it is a string,
+/// as go-yaml meant it) and the text read again, up to [`MAX_REQUOTES`] times.
+fn parse_yaml_whole<F: Flavor>(snap: &mut Snapshot<F>, path: &Path, text: &str) -> Result<()> {
+    let mut text = std::borrow::Cow::Borrowed(text);
+    for round in 0..=MAX_REQUOTES {
+        let opts = yaml_options(round == MAX_REQUOTES);
+        take_failed_object();
+        match serde_saphyr::from_multiple_with_options::<DocSink<F>>(&text, opts) {
+            Ok(docs) => {
+                for d in docs {
+                    snap.absorb(d.0);
+                }
+                return Ok(());
             }
-        })?;
-    for d in docs {
-        snap.absorb(d.0);
+            Err(e) => {
+                if let Some(quoted) = requote(&text, &e) {
+                    text = std::borrow::Cow::Owned(quoted);
+                    continue;
+                }
+                return Err(yaml_file_error(path, &text, &e));
+            }
+        }
     }
-    Ok(())
+    unreachable!("the last round reads non-finite floats as strings")
 }
 
-/// The streamed read gave up: parse the whole text instead.
-struct Fallback;
+/// `text` with the plain scalar a non-finite-float error points at put in single quotes.
+fn requote(text: &str, e: &serde_saphyr::Error) -> Option<String> {
+    let serde_saphyr::Error::NonFiniteFloat { value, location } = original(e) else {
+        return None;
+    };
+    let value = value.trim_matches([' ', '\t']);
+    let at = usize::try_from(location.span().byte_offset()?).ok()?;
+    let rest = text.get(at..)?;
+    let lead = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+    let at = at + lead;
+    if value.is_empty() || !text.get(at..)?.starts_with(value) {
+        return None;
+    }
+    let end = at + value.len();
+    Some(format!("{}'{}'{}", &text[..at], value, &text[end..]))
+}
+
+/// The error under serde-saphyr's snippet and alias wrappers.
+fn original(mut e: &serde_saphyr::Error) -> &serde_saphyr::Error {
+    while let serde_saphyr::Error::WithSnippet { error, .. }
+    | serde_saphyr::Error::AliasError { error, .. } = e
+    {
+        e = error;
+    }
+    e
+}
+
+/// Why the streamed read stopped.
+enum Stop {
+    /// It gave up: parse the whole text instead (which also names a syntax error).
+    Fallback,
+    /// A value that does not convert, in a piece that parsed: the error, at this line.
+    Data(usize, String),
+}
 
 /// Read a YAML dump piece by piece into `sink`.
 fn yaml_streamed<F: Flavor, R: std::io::BufRead>(
     sink: &mut Snapshot<F>,
     input: R,
-) -> std::result::Result<(), Fallback> {
+) -> std::result::Result<(), Stop> {
     use stateful_yaml::yaml_split::{Piece, Splitter};
     #[derive(Deserialize)]
     struct Header {
@@ -191,31 +304,33 @@ fn yaml_streamed<F: Flavor, R: std::io::BufRead>(
     }
     let mut split = Splitter::new(input);
     let mut kindless: Vec<Value> = Vec::new();
+    // The line of each item in `kindless`, for an error at the List's end.
+    let mut lines: Vec<usize> = Vec::new();
     loop {
         let piece = match split.next_piece() {
             Ok(Ok(Some(p))) => p,
             Ok(Ok(None)) => return Ok(()),
-            _ => return Err(Fallback),
+            _ => return Err(Stop::Fallback),
         };
         match piece {
-            Piece::Item { text, .. } => yaml_piece(sink, &mut kindless, &text, false)?,
-            Piece::Document { text, .. } => yaml_piece(sink, &mut kindless, &text, true)?,
+            Piece::Item { text, line } => {
+                yaml_piece(sink, &mut kindless, &text, false, line)?;
+                lines.resize(kindless.len(), line);
+            }
+            Piece::Document { text, line } => {
+                yaml_piece(sink, &mut kindless, &text, true, line)?;
+            }
             Piece::ListEnd { header, .. } => {
-                let h: Header = serde_saphyr::from_str_with_options(&header, yaml_options())
-                    .map_err(|_| Fallback)?;
+                let h: Header = serde_saphyr::from_str_with_options(&header, yaml_options(false))
+                    .map_err(|_| Stop::Fallback)?;
                 let kind = h.kind.unwrap_or_default();
-                if !kind.is_empty() && !kind.ends_with("List") {
-                    return Err(Fallback); // an object with an `items` field, not a List
+                if !is_list_kind(&kind) {
+                    return Err(Stop::Fallback); // an object with an `items` field, not a List
                 }
-                let item_kind = kind.strip_suffix("List").unwrap_or("");
                 let api = h.api_version.unwrap_or_else(|| "v1".into());
-                for v in kindless.drain(..) {
-                    if item_kind.is_empty() {
-                        return Err(Fallback);
-                    }
-                    sink.take(v, Some((item_kind, &api)))
-                        .map_err(|_| Fallback)?;
-                }
+                finish_list(sink, std::mem::take(&mut kindless), &kind, &api)
+                    .map_err(|(i, m)| Stop::Data(lines.get(i).copied().unwrap_or(1), m))?;
+                lines.clear();
             }
         }
     }
@@ -223,13 +338,17 @@ fn yaml_streamed<F: Flavor, R: std::io::BufRead>(
 
 /// One piece into `sink`: through the fast path for the block YAML kubectl writes
 /// ([`stateful_yaml::yaml_fast`]), into a scratch sink so that a decline halfway leaves nothing
-/// behind, else through serde-saphyr. Any error means [`Fallback`].
+/// behind, else through serde-saphyr. An error of serde-saphyr's own (it has a position) means
+/// [`Stop::Fallback`]: the whole text names it. An error without one is a value that did not
+/// convert (the seeds' own, e.g. a reordered object's bad field): [`Stop::Data`] at the piece's
+/// line (`line`), which the whole text could not give.
 fn yaml_piece<F: Flavor>(
     sink: &mut Snapshot<F>,
     kindless: &mut Vec<Value>,
     text: &str,
     document: bool,
-) -> std::result::Result<(), Fallback> {
+    line: usize,
+) -> std::result::Result<(), Stop> {
     let mut scratch = Snapshot::<F>::default();
     let mut scratch_kindless = Vec::new();
     let fast = if document {
@@ -249,38 +368,104 @@ fn yaml_piece<F: Flavor>(
         return Ok(());
     }
     drop(scratch);
+    take_failed_object(); // a note of the fast path's is not about serde-saphyr's error
     let res = if document {
-        serde_saphyr::with_deserializer_from_str_with_options(text, yaml_options(), |d| {
+        serde_saphyr::with_deserializer_from_str_with_options(text, yaml_options(false), |d| {
             DocSeed { sink }.deserialize(d)
         })
     } else {
-        serde_saphyr::with_deserializer_from_str_with_options(text, yaml_options(), |d| {
+        serde_saphyr::with_deserializer_from_str_with_options(text, yaml_options(false), |d| {
             ItemsSeed { sink, kindless }.deserialize(d)
         })
     };
-    res.map_err(|_| Fallback)
+    res.map_err(|e| match e.location().filter(|l| l.line() > 0) {
+        Some(_) => Stop::Fallback,
+        None if matches!(original(&e), serde_saphyr::Error::NonFiniteFloat { .. }) => {
+            Stop::Fallback
+        }
+        None => Stop::Data(line, yaml_message(&e)),
+    })
 }
 
-fn yaml_options() -> serde_saphyr::Options {
+/// serde-saphyr's options for dumps. `nonfinite_as_string`: the last resort of
+/// [`parse_yaml_whole`], non-finite floats in untyped positions as `.inf`/`-.inf`/`.nan`.
+fn yaml_options(nonfinite_as_string: bool) -> serde_saphyr::Options {
     // Dumps of big clusters are large: lift the default budget (it guards against hostile
-    // YAML such as alias bombs, which kubectl never writes), keep alias expansion bounded.
-    serde_saphyr::options! {
+    // YAML such as alias bombs, which kubectl never writes). Nesting as deep as JSON allows;
+    // any number of aliases to one anchor (`yaml.safe_dump` writes one per shared map), with
+    // alias expansion still bounded (serde-saphyr's replay limits).
+    let mut opts = serde_saphyr::options! {
         budget: serde_saphyr::budget! {
             max_documents: 1_000_000,
             max_nodes: 500_000_000,
             max_total_scalar_bytes: 8 * 1024 * 1024 * 1024,
             max_events: 2_000_000_000,
+            max_depth: MAX_DEPTH,
+            enforce_alias_anchor_ratio: false,
         },
+    };
+    if nonfinite_as_string {
+        opts.non_finite_float_policy = serde_saphyr::NonFiniteFloatPolicy::AsString;
+    }
+    opts
+}
+
+/// A serde-saphyr error as a file error: one line (the error's, else the first line of the
+/// text that is not blank), one sentence.
+fn yaml_file_error(path: &Path, text: &str, e: &serde_saphyr::Error) -> Error {
+    let line = e
+        .location()
+        .map(|l| l.line() as usize)
+        .filter(|&l| l > 0)
+        .unwrap_or_else(|| first_content_line(text));
+    let message = match original(e) {
+        serde_saphyr::Error::Budget { breach, .. } => match breach {
+            serde_saphyr::budget::BudgetBreach::Depth { .. } => {
+                format!("nesting deeper than {MAX_DEPTH} levels")
+            }
+            _ => format!("aliases expand beyond the reader's limits ({breach:?}): an alias bomb?"),
+        },
+        _ => yaml_message(e),
+    };
+    Error::File {
+        path: path.to_path_buf(),
+        line: Some(line),
+        message,
     }
 }
 
-fn saphyr_error_parts(e: &serde_saphyr::Error) -> (Option<usize>, String) {
+/// serde-saphyr's message, first line, without its position (the line is ours to give),
+/// after the object and field a typed conversion failed in.
+fn yaml_message(e: &serde_saphyr::Error) -> String {
     let msg = e.to_string();
-    let line = e.location().map(|l| l.line() as usize);
-    (
-        line,
-        msg.lines().next().unwrap_or("invalid YAML").to_string(),
-    )
+    let first = msg.lines().next().unwrap_or("invalid YAML");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    let first = strip_position(first);
+    match take_failed_object() {
+        Some(obj) => format!("{obj}: {first}"),
+        None => first.to_string(),
+    }
+}
+
+/// `msg` without a leading `line L column C: ` (serde-saphyr's position, given separately).
+fn strip_position(msg: &str) -> &str {
+    let Some(rest) = msg.strip_prefix("line ") else {
+        return msg;
+    };
+    match rest.split_once(": ") {
+        Some((pos, tail)) if pos.contains(" column ") => tail,
+        _ => msg,
+    }
+}
+
+fn first_content_line(text: &str) -> usize {
+    text.lines()
+        .position(|l| {
+            let t = l.trim();
+            !t.is_empty() && !t.starts_with('#')
+        })
+        .unwrap_or(0)
+        + 1
 }
 
 /// The line (1-based) at which `part` (a slice of `text`) starts.
@@ -292,7 +477,26 @@ fn line_of(text: &str, part: &str) -> usize {
         + 1
 }
 
-type JsonErr = (Option<usize>, String);
+/// A JSON error: the line in the file, and the message without serde_json's own position.
+type JsonErr = (usize, String);
+
+/// serde_json's message without its ` at line L column C` (relative to the piece it read).
+fn json_message(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    match msg.rfind(" at line ") {
+        Some(i) if msg[i..].contains(" column ") => msg[..i].to_string(),
+        _ => msg,
+    }
+}
+
+/// An error inside `raw` (a slice of `text`), with its line in the file. Counting lines is
+/// O(file), so it happens only here, on the error path.
+fn json_err(text: &str, raw: &str, e: serde_json::Error) -> JsonErr {
+    (
+        line_of(text, raw) + e.line().saturating_sub(1),
+        json_message(&e),
+    )
+}
 
 /// One JSON document: a List (items deserialized one by one straight into typed objects,
 /// no JSON tree), a bare array, or one object.
@@ -307,15 +511,10 @@ fn json_doc<F: Flavor>(
         #[serde(rename = "apiVersion")]
         api_version: Option<String>,
         #[serde(borrow)]
-        items: Option<Option<Vec<&'a serde_json::value::RawValue>>>,
+        items: Option<&'a serde_json::value::RawValue>,
     }
     let raw = doc.get();
-    let at = |e: serde_json::Error| {
-        (
-            Some(line_of(text, raw) + e.line().saturating_sub(1)),
-            e.to_string(),
-        )
-    };
+    let at = |e: serde_json::Error| json_err(text, raw, e);
     if raw.trim_start().starts_with('[') {
         let items: Vec<&serde_json::value::RawValue> = serde_json::from_str(raw).map_err(at)?;
         for it in items {
@@ -326,33 +525,18 @@ fn json_doc<F: Flavor>(
     let peek: Peek = serde_json::from_str(raw).map_err(at)?;
     let kind = peek.kind.as_deref().unwrap_or("");
     match peek.items {
-        Some(items) if kind.is_empty() || kind.ends_with("List") => {
-            let item_kind = kind.strip_suffix("List").unwrap_or("");
+        Some(items) if is_list_kind(kind) => {
             let api = peek.api_version.as_deref().unwrap_or("v1");
-            let default = (!item_kind.is_empty()).then_some((item_kind, api));
-            for it in items.into_iter().flatten() {
-                json_item(sink, text, it, default)?;
+            let item_kind = kind.strip_suffix("List").unwrap_or("");
+            let list: Option<Vec<&serde_json::value::RawValue>> =
+                serde_json::from_str(items.get()).map_err(|e| json_err(text, items.get(), e))?;
+            for it in list.into_iter().flatten() {
+                json_item(sink, text, it, Some((item_kind, api)))?;
             }
             Ok(())
         }
         _ => json_item(sink, text, doc, None),
     }
-}
-
-fn json_typed<T: serde::de::DeserializeOwned>(
-    text: &str,
-    raw: &str,
-) -> std::result::Result<T, JsonErr> {
-    serde_json::from_str(raw).map_err(|e| json_err(text, raw, e))
-}
-
-/// An error inside `raw` (a slice of `text`), with its line in the file. Counting lines is
-/// O(file), so it happens only here, on the error path.
-fn json_err(text: &str, raw: &str, e: serde_json::Error) -> JsonErr {
-    (
-        Some(line_of(text, raw) + e.line().saturating_sub(1)),
-        e.to_string(),
-    )
 }
 
 fn json_item<F: Flavor>(
@@ -375,25 +559,62 @@ fn json_item<F: Flavor>(
         let v: Value = serde_json::from_str(raw).map_err(at)?;
         return sink
             .take(v, default_kind)
-            .map_err(|m| (Some(line_of(text, raw)), m));
+            .map_err(|m| (line_of(text, raw), m));
     };
     let Some(kind) = Kind::from_kind(kind_s, api_s) else {
         sink.skip(kind_s.to_string());
         return Ok(());
     };
-    let obj = typed_object!(kind, json_typed(text, raw)?, {
-        let mut v: Value = serde_json::from_str(raw).map_err(at)?;
-        strip_noise(&mut v);
-        Object::Dynamic(kind, v)
-    });
+    let obj = typed_object!(
+        kind,
+        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(raw))
+            .map_err(|e| typed_json_err(text, raw, kind_s, e))?,
+        {
+            let mut v: Value = serde_json::from_str(raw).map_err(at)?;
+            strip_noise(&mut v);
+            Object::Dynamic(kind, v)
+        }
+    );
     sink.push(obj);
     Ok(())
+}
+
+/// A typed object that does not convert: the line, the object and the field named
+/// (`Pod ns/name: spec.containers: …`).
+fn typed_json_err(
+    text: &str,
+    raw: &str,
+    kind: &str,
+    e: serde_path_to_error::Error<serde_json::Error>,
+) -> JsonErr {
+    let path = e.path().to_string();
+    let (line, msg) = json_err(text, raw, e.into_inner());
+    let name = serde_json::from_str::<Value>(raw)
+        .map(|v| object_label(&v))
+        .unwrap_or_else(|_| "<unnamed>".into());
+    (line, format!("{kind} {name}: {path}: {msg}"))
+}
+
+thread_local! {
+    /// The object (and field) a typed YAML conversion failed in, for the error message:
+    /// serde-saphyr keeps the line of an error only when it is its own.
+    static FAILED_OBJECT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Note the object and field a typed conversion failed in (see [`FAILED_OBJECT`]).
+pub(super) fn note_failed_object(what: String) {
+    FAILED_OBJECT.with(|f| *f.borrow_mut() = Some(what));
+}
+
+fn take_failed_object() -> Option<String> {
+    FAILED_OBJECT.with(|f| f.borrow_mut().take())
 }
 
 /// Parsing puts objects straight into a snapshot (no intermediate list, so a big dump's
 /// objects exist once).
 impl<F: Flavor> Snapshot<F> {
-    /// A JSON object by its kind; a kind we do not use is counted as skipped.
+    /// A JSON object by its kind; a kind we do not use is counted as skipped. A List's items
+    /// take the missing `kind`/`apiVersion` from `default_kind` (an empty kind: none).
     fn take(
         &mut self,
         v: Value,
@@ -417,489 +638,8 @@ impl<F: Flavor> Snapshot<F> {
     }
 }
 
-/// One YAML document, deserialized straight into objects (a List's items are converted one by
-/// one, so a huge List never exists as one JSON tree in memory).
-struct DocSink<F: Flavor>(Snapshot<F>);
-
-impl<'de, F: Flavor> Deserialize<'de> for DocSink<F> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let mut sink = Snapshot::default();
-        DocSeed { sink: &mut sink }.deserialize(d)?;
-        Ok(DocSink(sink))
-    }
-}
-
-struct DocSeed<'a, F: Flavor> {
-    sink: &'a mut Snapshot<F>,
-}
-
-impl<'de, F: Flavor> DeserializeSeed<'de> for DocSeed<'_, F> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de, F: Flavor> Visitor<'de> for DocSeed<'_, F> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a Kubernetes object or a List of objects")
-    }
-
-    fn visit_unit<E: de::Error>(self) -> std::result::Result<(), E> {
-        Ok(()) // an empty document
-    }
-
-    fn visit_none<E: de::Error>(self) -> std::result::Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
-        // A bare array of objects (e.g. `jq '.items'` output).
-        while let Some(v) = seq.next_element::<Value>()? {
-            self.sink.take(v, None).map_err(de::Error::custom)?;
-        }
-        Ok(())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
-        let mut rest = serde_json::Map::new();
-        let mut had_items = false;
-        let mut kindless: Vec<Value> = Vec::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "items" {
-                had_items = true;
-                map.next_value_seed(ItemsSeed {
-                    sink: &mut *self.sink,
-                    kindless: &mut kindless,
-                })?;
-            } else {
-                let v: Value = map.next_value()?;
-                rest.insert(key, v);
-            }
-        }
-        let kind = rest.get("kind").and_then(Value::as_str).unwrap_or("");
-        let api = rest
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .unwrap_or("v1");
-        if had_items && (kind.is_empty() || kind.ends_with("List")) {
-            // Items without their own kind (raw API lists such as PodList) take the list's.
-            let item_kind = kind.strip_suffix("List").unwrap_or("");
-            for v in kindless {
-                if item_kind.is_empty() {
-                    return Err(de::Error::custom(
-                        "a list item has no \"kind\" and the list does not say which kind it holds",
-                    ));
-                }
-                self.sink
-                    .take(v, Some((item_kind, api)))
-                    .map_err(de::Error::custom)?;
-            }
-            return Ok(());
-        }
-        if rest.is_empty() && !had_items {
-            return Ok(());
-        }
-        if kind.is_empty() {
-            return Err(de::Error::custom(
-                "a document has no \"kind\": expected a Kubernetes object or a List (kubectl get -o yaml)",
-            ));
-        }
-        self.sink
-            .take(Value::Object(rest), None)
-            .map_err(de::Error::custom)
-    }
-}
-
-struct ItemsSeed<'a, F: Flavor> {
-    sink: &'a mut Snapshot<F>,
-    kindless: &'a mut Vec<Value>,
-}
-
-impl<'de, F: Flavor> DeserializeSeed<'de> for ItemsSeed<'_, F> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de, F: Flavor> Visitor<'de> for ItemsSeed<'_, F> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a list of objects")
-    }
-
-    fn visit_unit<E: de::Error>(self) -> std::result::Result<(), E> {
-        Ok(()) // `items: null`
-    }
-
-    fn visit_none<E: de::Error>(self) -> std::result::Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
-        while let Some(()) = seq.next_element_seed(ItemSeed {
-            sink: &mut *self.sink,
-            kindless: &mut *self.kindless,
-        })? {}
-        Ok(())
-    }
-}
-
-/// One List item, deserialized straight into its typed object when `apiVersion` and `kind`
-/// come before its other keys (kubectl sorts keys, so they do); otherwise through a JSON value.
-/// Items without a kind (raw API lists) are kept for the list's kind.
-struct ItemSeed<'a, F: Flavor> {
-    sink: &'a mut Snapshot<F>,
-    kindless: &'a mut Vec<Value>,
-}
-
-impl<'de, F: Flavor> DeserializeSeed<'de> for ItemSeed<'_, F> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de, F: Flavor> Visitor<'de> for ItemSeed<'_, F> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a Kubernetes object")
-    }
-
-    fn visit_unit<E: de::Error>(self) -> std::result::Result<(), E> {
-        Err(E::custom("object has no \"kind\""))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
-        let mut api: Option<Value> = None;
-        let mut kind: Option<Value> = None;
-        let first = loop {
-            match map.next_key::<String>()? {
-                None => break None,
-                Some(k) if k == "apiVersion" && api.is_none() => api = Some(map.next_value()?),
-                Some(k) if k == "kind" && kind.is_none() => kind = Some(map.next_value()?),
-                Some(k) => break Some(k),
-            }
-        };
-        if let (Some(Value::String(k)), Some(Value::String(a)), Some(first)) = (&kind, &api, &first)
-        {
-            let Some(kd) = Kind::from_kind(k, a) else {
-                map.next_value::<de::IgnoredAny>()?;
-                while map
-                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
-                    .is_some()
-                {}
-                self.sink.skip(k.clone());
-                return Ok(());
-            };
-            let rest = de::value::MapAccessDeserializer::new(Prefixed {
-                pending: [("apiVersion", a.clone()), ("kind", k.clone())].into_iter(),
-                value: None,
-                first: Some(first.clone()),
-                inner: map,
-            });
-            let obj = typed_object!(kd, Deserialize::deserialize(rest)?, {
-                let mut v = Value::deserialize(rest)?;
-                strip_noise(&mut v);
-                Object::Dynamic(kd, v)
-            });
-            self.sink.push(obj);
-            return Ok(());
-        }
-        let mut m = serde_json::Map::new();
-        if let Some(a) = api {
-            m.insert("apiVersion".into(), a);
-        }
-        if let Some(k) = kind {
-            m.insert("kind".into(), k);
-        }
-        if let Some(first) = first {
-            let v: Value = map.next_value()?;
-            m.insert(first, v);
-            while let Some((k, v)) = map.next_entry::<String, Value>()? {
-                m.insert(k, v);
-            }
-        }
-        let v = Value::Object(m);
-        if v.get("kind").and_then(Value::as_str).is_some() {
-            self.sink.take(v, None).map_err(de::Error::custom)
-        } else {
-            self.kindless.push(v);
-            Ok(())
-        }
-    }
-}
-
-/// A map whose first entries (`apiVersion`, `kind`, then the key of the next entry) were
-/// already read: hands them out again, then the rest of the underlying map.
-struct Prefixed<I, A> {
-    pending: I,
-    value: Option<String>,
-    first: Option<String>,
-    inner: A,
-}
-
-impl<'de, I, A> MapAccess<'de> for Prefixed<I, A>
-where
-    I: Iterator<Item = (&'static str, String)>,
-    A: MapAccess<'de>,
-{
-    type Error = A::Error;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> std::result::Result<Option<K::Value>, A::Error> {
-        use serde::de::IntoDeserializer;
-        if let Some((k, v)) = self.pending.next() {
-            self.value = Some(v);
-            return seed
-                .deserialize(IntoDeserializer::<A::Error>::into_deserializer(k))
-                .map(Some);
-        }
-        if let Some(k) = self.first.take() {
-            return seed
-                .deserialize(IntoDeserializer::<A::Error>::into_deserializer(k))
-                .map(Some);
-        }
-        self.inner.next_key_seed(seed)
-    }
-
-    fn next_value_seed<V: DeserializeSeed<'de>>(
-        &mut self,
-        seed: V,
-    ) -> std::result::Result<V::Value, A::Error> {
-        use serde::de::IntoDeserializer;
-        match self.value.take() {
-            Some(v) => seed.deserialize(IntoDeserializer::<A::Error>::into_deserializer(v)),
-            None => self.inner.next_value_seed(seed),
-        }
-    }
-}
+mod seeds;
+use seeds::*;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(text: &str) -> Result<Snapshot> {
-        let mut s = Snapshot::default();
-        parse_dump_into(&mut s, std::path::Path::new("dump.yaml"), text)?;
-        Ok(s)
-    }
-
-    const LIST: &str = r#"apiVersion: v1
-items:
-- apiVersion: v1
-  kind: Pod
-  metadata:
-    name: db-0
-    namespace: prod
-    labels: {app: db}
-    managedFields: [{manager: kubectl}]
-  spec:
-    containers: [{name: db, image: postgres:16}]
-    volumes:
-    - name: data
-      persistentVolumeClaim: {claimName: data-db-0}
-- apiVersion: v1
-  kind: PersistentVolumeClaim
-  metadata: {name: data-db-0, namespace: prod}
-  spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
-- apiVersion: v1
-  kind: Secret
-  metadata: {name: s, namespace: prod}
-  data: {password: c2VjcmV0}
-- apiVersion: example.com/v1
-  kind: Widget
-  metadata: {name: w}
-kind: List
-metadata:
-  resourceVersion: ""
-"#;
-
-    #[test]
-    fn list_dump_keeps_known_kinds_and_skips_others() {
-        let s = parse(LIST).unwrap();
-        assert_eq!(s.pods.len(), 1);
-        assert_eq!(s.pvcs.len(), 1);
-        assert_eq!(s.skipped.get("Secret"), Some(&1));
-        assert_eq!(s.skipped.get("Widget"), Some(&1));
-        assert!(
-            s.pods[0].metadata.managed_fields.is_none(),
-            "managedFields stripped"
-        );
-        assert!(s.knows(Kind::Pod) && !s.knows(Kind::PersistentVolume));
-    }
-
-    #[test]
-    fn multi_document_yaml_and_json_agree() {
-        let yaml = "---\napiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv1}\nspec: {nfs: {server: 10.0.0.5, path: /x}}\n---\n---\napiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: fast}\nprovisioner: ebs.csi.aws.com\n";
-        let s = parse(yaml).unwrap();
-        assert_eq!(s.pvs.len(), 1);
-        assert_eq!(s.storage_classes.len(), 1);
-        let json = r#"{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"PersistentVolume","metadata":{"name":"pv1"}}]}
-{"apiVersion":"storage.k8s.io/v1","kind":"StorageClass","metadata":{"name":"fast"},"provisioner":"x"}"#;
-        let s = parse(json).unwrap();
-        assert_eq!(s.pvs.len(), 1);
-        assert_eq!(s.storage_classes.len(), 1);
-    }
-
-    /// Every way through the dump reader gives the same snapshot: pieces through the fast path,
-    /// a piece the fast path declines (an anchor) through serde-saphyr, a file the splitter
-    /// does not split (a directive) parsed whole, and items whose keys are not in kubectl's
-    /// order (through a JSON value).
-    #[test]
-    fn every_yaml_path_gives_the_same_objects() {
-        let pv = |name: &str| {
-            format!(
-                "- apiVersion: v1\n  kind: PersistentVolume\n  metadata:\n    name: {name}\n    labels: {{a: b}}\n  spec:\n    capacity:\n      storage: 1Gi\n    csi:\n      driver: ebs.csi.aws.com\n      volumeHandle: vol-{name}\n"
-            )
-        };
-        let plain = format!("apiVersion: v1\nitems:\n{}{}kind: List\n", pv("a"), pv("b"));
-        let anchored = plain.replace("labels: {a: b}", "labels: &l {a: b}");
-        let reordered = plain.replace(
-            "- apiVersion: v1\n  kind: PersistentVolume\n  metadata:\n    name: b\n    labels: {a: b}\n",
-            "- metadata:\n    name: b\n    labels: {a: b}\n  kind: PersistentVolume\n  apiVersion: v1\n",
-        );
-        let directive = format!("%YAML 1.2\n---\n{plain}");
-        let lean = |text: &str| {
-            let mut s = Snapshot::<Lean>::default();
-            parse_dump_into(&mut s, std::path::Path::new("d.yaml"), text).unwrap();
-            s
-        };
-        let whole = {
-            let mut s = Snapshot::<Lean>::default();
-            parse_yaml_whole(&mut s, std::path::Path::new("d.yaml"), &plain).unwrap();
-            s
-        };
-        assert_eq!(whole.pvs.len(), 2);
-        for text in [&plain, &anchored, &reordered, &directive] {
-            let s = lean(text);
-            assert_eq!(s.pvs, whole.pvs, "{text}");
-            assert!(s.knows(Kind::PersistentVolume));
-        }
-        // The reader's own fallback: a piece that fails sends the whole text to serde-saphyr,
-        // whose error names the line.
-        let broken = plain.replace("      storage: 1Gi\n", "      storage: \"1Gi\n");
-        let streamed = parse(&broken).unwrap_err().to_string();
-        let mut s = Snapshot::<Full>::default();
-        let whole = parse_yaml_whole(&mut s, std::path::Path::new("dump.yaml"), &broken)
-            .unwrap_err()
-            .to_string();
-        assert_eq!(streamed, whole);
-        assert!(streamed.contains("dump.yaml:21"), "{streamed}");
-    }
-
-    #[test]
-    fn flow_style_yaml_starting_with_a_brace_is_yaml_not_a_json_error() {
-        let block = "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x}\nspec: {containers: []}\n";
-        let flow = "{apiVersion: v1, kind: Pod, metadata: {name: a, namespace: x},\n spec: {containers: []}}\n";
-        let list = "{apiVersion: v1, kind: List, items: [{apiVersion: v1, kind: Pod, metadata: {name: a, namespace: x}, spec: {containers: []}}]}";
-        let want = parse(block).unwrap();
-        for text in [flow, list] {
-            let s = parse(text).unwrap();
-            assert_eq!(s.pods.len(), 1, "{text}");
-            assert_eq!(s.pods[0].metadata.name, want.pods[0].metadata.name);
-        }
-        // Neither JSON nor YAML: the JSON error, naming the file and line.
-        let e = parse("{\"kind\": \"Pod\",\n \"metadata\": {")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains(":2"), "{e}");
-    }
-
-    #[test]
-    fn cr_only_line_breaks_are_line_breaks() {
-        let lf = "# a dump\napiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x}\nspec: {containers: []}\n";
-        let want = parse(lf).unwrap();
-        assert_eq!(want.pods.len(), 1);
-        for text in [lf.replace('\n', "\r"), lf.replace('\n', "\r\n")] {
-            let s = parse(&text).unwrap();
-            assert_eq!(s.pods.len(), 1, "{text:?}");
-            assert_eq!(s.pods[0].metadata.name, want.pods[0].metadata.name);
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("cr.yaml");
-        std::fs::write(&f, lf.replace('\n', "\r")).unwrap();
-        let s = read_dumps::<Full>(&[f.to_string_lossy().into_owned()]).unwrap();
-        assert_eq!(s.pods.len(), 1);
-        let bad = "# c\rapiVersion: v1\rkind: Pod\rmetadata:\r  labels: [x\r";
-        let e = parse(bad).unwrap_err().to_string();
-        assert!(e.contains("dump.yaml:"), "{e}");
-    }
-
-    #[test]
-    fn raw_api_list_items_take_the_list_kind() {
-        let json = r#"{"apiVersion":"v1","kind":"PodList","items":[{"metadata":{"name":"a","namespace":"x"},"spec":{"containers":[]}}]}"#;
-        let s = parse(json).unwrap();
-        assert_eq!(s.pods.len(), 1);
-    }
-
-    #[test]
-    fn malformed_yaml_names_file_and_line() {
-        let bad = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  labels: [unclosed\n";
-        let e = parse(bad).unwrap_err();
-        let msg = e.to_string();
-        assert!(msg.starts_with("dump.yaml:"), "{msg}");
-        match e {
-            Error::File { line, .. } => assert!(line.is_some(), "{msg}"),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn malformed_json_names_file_and_line() {
-        let e = parse("{\"kind\": \"List\",\n \"items\": [\n {\"kind\": }]}").unwrap_err();
-        match e {
-            Error::File { line, .. } => assert_eq!(line, Some(3)),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn json_type_errors_name_the_line_in_the_file() {
-        let text = "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[\n{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\"}},\n{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"b\"},\n \"spec\":{\"containers\":7}}]}";
-        match parse(text).unwrap_err() {
-            Error::File { line, message, .. } => {
-                assert_eq!(line, Some(4), "{message}");
-            }
-            other => panic!("{other:?}"),
-        }
-        // Kinds we do not use are skipped without being parsed as typed objects.
-        let s = parse("[{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"data\":{}}]").unwrap();
-        assert_eq!(s.skipped.get("Secret"), Some(&1));
-    }
-
-    #[test]
-    fn wrong_types_are_errors_not_panics() {
-        let bad = "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: 7}\n";
-        let e = parse(bad).unwrap_err();
-        assert!(e.to_string().contains("Pod a"), "{e}");
-        let e = parse("just a string\n").unwrap_err();
-        assert_eq!(e.exit_code().code(), 1);
-        let e = parse("metadata: {name: a}\n").unwrap_err();
-        assert!(e.to_string().contains("kind"), "{e}");
-    }
-
-    #[test]
-    fn scope_filters_namespace_and_pod_labels() {
-        let mut s = parse(LIST).unwrap();
-        s.retain_scope(&Scope {
-            namespace: Some("prod".into()),
-            pod_selector: Some(Selector::parse("app=web").unwrap()),
-        });
-        assert_eq!(s.pods.len(), 0);
-        assert_eq!(s.pvcs.len(), 1);
-        let mut s = parse(LIST).unwrap();
-        s.retain_scope(&Scope {
-            namespace: Some("other".into()),
-            pod_selector: None,
-        });
-        assert_eq!(s.pvcs.len(), 0);
-    }
-}
+mod tests;

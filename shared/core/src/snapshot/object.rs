@@ -89,13 +89,20 @@ impl<F: Flavor> Object<F> {
             .get("apiVersion")
             .and_then(Value::as_str)
             .map(str::to_string);
-        let (kind_s, api_s) = match (kind_s, api_s, default_kind) {
-            (Some(k), Some(a), _) => (k, a),
-            (Some(k), None, Some((_, a))) => (k, a.to_string()),
-            (None, _, Some((k, a))) => (k.to_string(), a.to_string()),
-            (Some(k), None, None) => (k, String::new()),
-            (None, _, None) => return Err("object has no \"kind\"".into()),
+        // A List's item takes what it lacks from the List (an empty default kind: none).
+        let kind_s = kind_s
+            .or_else(|| default_kind.map(|(k, _)| k.to_string()))
+            .filter(|k| !k.is_empty());
+        let Some(kind_s) = kind_s else {
+            return Err(if default_kind.is_some() {
+                "a list item has no \"kind\" and the list does not say which kind it holds".into()
+            } else {
+                "object has no \"kind\"".into()
+            });
         };
+        let api_s = api_s
+            .or_else(|| default_kind.map(|(_, a)| a.to_string()))
+            .unwrap_or_default();
         // Typed k8s-openapi deserializers check apiVersion/kind: make sure both are present.
         if let Some(m) = v.as_object_mut() {
             m.entry("kind")
@@ -112,7 +119,8 @@ impl<F: Flavor> Object<F> {
             kind: &str,
         ) -> std::result::Result<T, String> {
             let name = object_label(&v);
-            serde_json::from_value(v).map_err(|e| format!("{kind} {name}: {e}"))
+            serde_path_to_error::deserialize(v)
+                .map_err(|e| format!("{kind} {name}: {}: {}", e.path(), e.inner()))
         }
         let k = kind_s.as_str();
         Ok(Some(typed_object!(
