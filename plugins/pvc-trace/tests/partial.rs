@@ -564,13 +564,6 @@ fn removed_names(s: &Snapshot, kind: Kind) -> BTreeSet<String> {
                         .and_then(|c| c.name.as_ref())),
                 ]
             })
-            // Not done yet (issue 10): VolumeAttachments are drawn only under their volume,
-            // so without the volume they are not shown.
-            .chain(
-                s.volume_attachments
-                    .iter()
-                    .map(|o| v(o.metadata.name.as_ref())),
-            )
             .collect(),
         Kind::StorageClass => s
             .storage_classes

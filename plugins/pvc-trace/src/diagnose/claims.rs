@@ -105,7 +105,7 @@ impl<'a> Diagnoser<'_, 'a> {
         if let Some(cr) = pspec.and_then(|s| s.claim_ref.as_ref()) {
             let same = cr.name.as_deref() == Some(name)
                 && cr.namespace.as_deref() == Some(ns)
-                && (cr.uid.is_none() || cr.uid.as_deref() == uid);
+                && (cr.uid.is_none() || uid.is_none() || cr.uid.as_deref() == uid);
             if !same {
                 self.diag(
                     Severity::Error,

@@ -254,6 +254,12 @@ pub fn root_objects(root: &Root) -> Vec<ObjectRef> {
             for pv in &n.pinned_volumes {
                 out.push(ObjectRef::new("PersistentVolume", None, pv));
             }
+            for a in &n.attachments {
+                out.push(match &a.volume {
+                    Some(pv) => ObjectRef::new("PersistentVolume", None, pv),
+                    None => ObjectRef::new("VolumeAttachment", None, &a.name),
+                });
+            }
         }
     }
     out

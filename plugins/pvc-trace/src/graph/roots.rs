@@ -74,6 +74,13 @@ impl<'a> Builder<'a> {
                 )?;
                 Root::Claim(self.claim_node(meta_ns(&c.metadata), n))
             }
+            Target::Volume(n)
+                if !self.idx.pvs.contains_key(n.as_str())
+                    && self.idx.attachments_by_pv.contains_key(n.as_str()) =>
+            {
+                // Not in the data, but attached somewhere: the attachments are the trace.
+                Root::Volume(Box::new(self.reverse_absent_volume(n)))
+            }
             Target::Volume(n) => {
                 let pv = self.find_namespaced(
                     Kind::PersistentVolume,
@@ -122,7 +129,10 @@ impl<'a> Builder<'a> {
                 let exists = self.idx.nodes.contains_key(n.as_str());
                 let has_pods = snap.pods.iter().any(|p| {
                     p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(n.as_str())
-                });
+                }) || snap
+                    .volume_attachments
+                    .iter()
+                    .any(|va| va.spec.node_name == *n);
                 if !exists && !has_pods {
                     return Err(Error::not_found("node", n, None));
                 }
@@ -173,6 +183,19 @@ impl<'a> Builder<'a> {
                 let root = Root::Volume(Box::new(self.reverse_volume(pv)));
                 out(self, root)?;
             }
+            // Attachments of volumes not in the data: analysed on their own.
+            let mut absent: Vec<&str> = self
+                .idx
+                .attachments_by_pv
+                .keys()
+                .copied()
+                .filter(|n| !self.idx.pvs.contains_key(n))
+                .collect();
+            absent.sort_unstable();
+            for n in absent {
+                let root = Root::Volume(Box::new(self.reverse_absent_volume(n)));
+                out(self, root)?;
+            }
         }
         Ok(())
     }
@@ -187,7 +210,7 @@ impl<'a> Builder<'a> {
             cr.name.as_deref().unwrap_or(""),
         );
         match self.idx.pvcs.get(&(ns, name)) {
-            Some(c) => cr.uid.is_none() || c.metadata.uid == cr.uid,
+            Some(c) => !super::nodes::replaced_by(pv, c),
             // Not in the data: the volume is listed on its own (its claim's existence is
             // unknown, or known to be gone).
             None => false,
