@@ -45,7 +45,7 @@ pub(crate) fn pod_phase(p: &Pod) -> String {
     p.status
         .as_ref()
         .and_then(|s| s.phase.clone())
-        .unwrap_or_else(|| "Unknown".into())
+        .unwrap_or_else(|| NOT_REPORTED.into())
 }
 
 /// The phase of an object with no `status` (a manifest, or an object not yet acted on): the

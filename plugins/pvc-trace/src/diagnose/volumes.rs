@@ -5,7 +5,7 @@
 use stateful_core::snapshot::Kind;
 use stateful_core::snapshot::lean::PersistentVolume;
 
-use super::Diagnoser;
+use super::{Diagnoser, EventKey};
 use crate::model::Severity;
 use crate::objects::{NOT_REPORTED, meta_name, meta_ns, pv_ref};
 
@@ -33,7 +33,14 @@ impl<'a> Diagnoser<'_, 'a> {
             _ => false,
         };
         match phase {
-            "Released" => self.released(&name, &policy, cr.is_some(), cr_text.as_deref(), replaced),
+            "Released" => self.released(
+                pv,
+                &name,
+                &policy,
+                cr.is_some(),
+                cr_text.as_deref(),
+                replaced,
+            ),
             "Failed" => self.diag(
                 Severity::Error,
                 "VolumeFailed",
@@ -107,6 +114,7 @@ impl<'a> Diagnoser<'_, 'a> {
     /// A Released volume: its claim was deleted (or replaced), or its claimRef already cleared.
     fn released(
         &mut self,
+        pv: &'a PersistentVolume,
         name: &str,
         policy: &str,
         has_claim_ref: bool,
@@ -143,9 +151,18 @@ impl<'a> Diagnoser<'_, 'a> {
             ),
             (true, _, _) => (
                 Severity::Warning,
-                format!(
-                    "volume {name} is Released with reclaimPolicy {policy} but has not been reclaimed: the provisioner may be failing to delete it (see its events)"
-                ),
+                match self.latest_event(
+                    &EventKey::of("PersistentVolume", &pv.metadata),
+                    &["VolumeFailedDelete"],
+                ) {
+                    Some(ev) => format!(
+                        "volume {name} is Released with reclaimPolicy {policy} but has not been reclaimed: deleting it failed: {}",
+                        ev.message.as_deref().unwrap_or("").trim()
+                    ),
+                    None => format!(
+                        "volume {name} is Released with reclaimPolicy {policy} but has not been reclaimed: the provisioner may be failing to delete it (see its events)"
+                    ),
+                },
             ),
         };
         self.diag(sev, "VolumeReleased", r, msg);

@@ -271,11 +271,14 @@ impl<'a> Builder<'a> {
         let attachments = self.attachments_of(name);
         PvNode {
             name: name.to_string(),
-            phase: pv
-                .status
-                .as_ref()
-                .and_then(|s| s.phase.clone())
-                .unwrap_or_else(|| NOT_REPORTED.into()),
+            phase: if pv.metadata.deletion_timestamp.is_some() {
+                "Terminating".into()
+            } else {
+                pv.status
+                    .as_ref()
+                    .and_then(|s| s.phase.clone())
+                    .unwrap_or_else(|| NOT_REPORTED.into())
+            },
             reclaim_policy: spec.and_then(|s| s.persistent_volume_reclaim_policy.clone()),
             capacity: storage_of(spec.and_then(|s| s.capacity.as_ref())),
             access_modes: spec

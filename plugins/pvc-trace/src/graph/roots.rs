@@ -148,11 +148,16 @@ impl<'a> Builder<'a> {
         let mut pods: Vec<&Pod> = snap.pods.iter().filter(|p| has_data_volume(p)).collect();
         pods.sort_by_key(|p| (meta_ns(&p.metadata), meta_name(&p.metadata)));
         let mut used: HashSet<(String, String)> = HashSet::new();
+        // Volumes drawn under a pod or a claim: every other one gets a root of its own.
+        let mut shown_pvs: HashSet<String> = HashSet::new();
         for p in pods {
             let node = self.pod_node(p);
             for v in &node.volumes {
                 if let Some(c) = &v.claim {
                     used.insert((c.namespace.clone(), c.name.clone()));
+                    if let Some(pv) = &c.volume {
+                        shown_pvs.insert(pv.name.clone());
+                    }
                 }
             }
             out(self, Root::Pod(node))?;
@@ -169,14 +174,17 @@ impl<'a> Builder<'a> {
             .collect();
         claims.sort_by_key(|c| (meta_ns(&c.metadata), meta_name(&c.metadata)));
         for c in claims {
-            let root = Root::Claim(self.claim_node(meta_ns(&c.metadata), meta_name(&c.metadata)));
-            out(self, root)?;
+            let node = self.claim_node(meta_ns(&c.metadata), meta_name(&c.metadata));
+            if let Some(pv) = &node.volume {
+                shown_pvs.insert(pv.name.clone());
+            }
+            out(self, Root::Claim(node))?;
         }
         if all_namespaces {
             let mut pvs: Vec<&PersistentVolume> = snap
                 .pvs
                 .iter()
-                .filter(|pv| !self.has_live_claim(pv))
+                .filter(|pv| !shown_pvs.contains(meta_name(&pv.metadata)))
                 .collect();
             pvs.sort_by_key(|pv| meta_name(&pv.metadata));
             for pv in pvs {

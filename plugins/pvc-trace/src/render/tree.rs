@@ -136,7 +136,12 @@ impl<'a> Tree<'a> {
         if let Some(cl) = &c.class {
             self.class(&cp, !has_pv, cl);
         } else if c.phase != "Missing" && !c.phase.starts_with("Unknown") {
-            self.line(&cp, !has_pv, "storageclass: none (static binding)");
+            let text = if c.storage_class.is_some() {
+                "storageclass: none (\"\": static binding)"
+            } else {
+                "storageclass: none named, and no default class in the data"
+            };
+            self.line(&cp, !has_pv, text);
         }
         if let Some(pv) = &c.volume {
             self.pv(&cp, true, pv);
