@@ -46,6 +46,7 @@ fn run(s: &Snapshot, targets: &[&str]) -> trace::Report {
                 Some("default".into())
             },
             source: "file".into(),
+            selector: None,
         },
     )
     .expect("trace")
@@ -341,6 +342,7 @@ fn a_replaced_claim_never_shows_the_old_volume() {
             targets: vec![],
             namespace: None,
             source: "file".into(),
+            selector: None,
         },
     )
     .unwrap();
@@ -473,6 +475,7 @@ fn volume_attachments_are_analysed_without_their_volumes() {
             targets: vec![],
             namespace: None,
             source: "file".into(),
+            selector: None,
         },
     )
     .unwrap();

@@ -133,6 +133,7 @@ fn load(p: &Path) -> (Snapshot, TraceOptions) {
             targets,
             namespace: ns,
             source: "file".into(),
+            selector: None,
         },
     )
 }

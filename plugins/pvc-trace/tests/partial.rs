@@ -36,6 +36,7 @@ fn run(s: &Snapshot, targets: &[&str], ns: Option<&str>) -> trace::Report {
             targets: targets.iter().map(|t| Target::parse(t).unwrap()).collect(),
             namespace: ns.map(str::to_string),
             source: "file".into(),
+            selector: None,
         },
     )
     .expect("trace")

@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use stateful_core::error::{Error, Result};
+use stateful_core::labels::Selector;
 use stateful_core::snapshot::lean::{MetaView, PersistentVolume, PersistentVolumeClaim, Pod};
 use stateful_core::snapshot::{GapReason, Kind};
 
@@ -143,7 +144,13 @@ impl<'a> Builder<'a> {
 
     /// Every root in scope, in order: pods with data volumes, claims no such pod uses, and
     /// (all namespaces) volumes with no live claim.
-    pub(super) fn everything(&mut self, all_namespaces: bool, out: &mut Out<'_, 'a>) -> Result<()> {
+    pub(super) fn everything(
+        &mut self,
+        all_namespaces: bool,
+        selector: Option<&Selector>,
+        out: &mut Out<'_, 'a>,
+    ) -> Result<()> {
+        let selected = |labels: Option<&_>| selector.is_none_or(|s| s.matches(labels));
         let snap = self.snap;
         let mut pods: Vec<&Pod> = snap.pods.iter().filter(|p| has_data_volume(p)).collect();
         pods.sort_by_key(|p| (meta_ns(&p.metadata), meta_name(&p.metadata)));
@@ -171,6 +178,8 @@ impl<'a> Builder<'a> {
                     meta_name(&c.metadata).to_string(),
                 ))
             })
+            // With -l, a claim no selected pod uses is traced only if it is selected itself.
+            .filter(|c| selected(c.metadata.labels.as_ref()))
             .collect();
         claims.sort_by_key(|c| (meta_ns(&c.metadata), meta_name(&c.metadata)));
         for c in claims {
@@ -185,6 +194,7 @@ impl<'a> Builder<'a> {
                 .pvs
                 .iter()
                 .filter(|pv| !shown_pvs.contains(meta_name(&pv.metadata)))
+                .filter(|pv| selected(pv.metadata.labels.as_ref()))
                 .collect();
             pvs.sort_by_key(|pv| meta_name(&pv.metadata));
             for pv in pvs {

@@ -172,6 +172,7 @@ fn pod_rows(p: &PodNode, rows: &mut Vec<Row>) {
         ) {
             continue;
         }
+        let first = !any;
         any = true;
         let mut row = Row::empty(&p.namespace).with_pod(p);
         row.volume = v.name.clone();
@@ -201,6 +202,11 @@ fn pod_rows(p: &PodNode, rows: &mut Vec<Row>) {
                 row
             }
         };
+        if !first {
+            // The pod's own problems sit on its first row, not on every volume's.
+            row.objects
+                .retain(|o| !(o.kind == "Pod" && o.name == p.name));
+        }
         rows.push(row);
     }
     if !any {
