@@ -502,3 +502,55 @@ fn volume_attachments_are_analysed_without_their_volumes() {
     let r = run(&dump(&y, false), &["pv/pvc-5f3e"]);
     assert!(codes(&r, "pvc-5f3e").contains(&"Error AttachFailed".to_string()));
 }
+
+#[test]
+fn forbidden_nodes_and_classes_are_unknown_not_missing() {
+    let y = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: web-0, namespace: default}
+spec:
+  nodeName: worker-1
+  containers: [{name: c, image: nginx}]
+  volumes: [{name: data, persistentVolumeClaim: {claimName: data}}]
+status: {phase: Running}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data, namespace: default, uid: u-1}
+spec: {accessModes: [ReadWriteOnce], storageClassName: gp3, resources: {requests: {storage: 1Gi}}}
+status: {phase: Pending}
+"#;
+    let mut s = dump(y, true);
+    for k in [
+        stateful_core::snapshot::Kind::Node,
+        stateful_core::snapshot::Kind::StorageClass,
+    ] {
+        s.gaps.retain(|g| g.kind != k);
+        s.gaps.push(Gap {
+            kind: k,
+            verb: "list".into(),
+            resource: k.resource().into(),
+            namespace: None,
+            reason: GapReason::Forbidden,
+            message: String::new(),
+        });
+    }
+    let r = run(&s, &["pod/web-0"]);
+    let tree = trace::render::render(&r, Format::Tree).unwrap();
+    assert!(
+        tree.contains("storageclass/gp3 [unknown (forbidden"),
+        "{tree}"
+    );
+    assert!(!tree.contains("not found"), "{tree}");
+    assert!(
+        !r.diagnostics
+            .iter()
+            .any(|d| d.code == "StorageClassNotFound"),
+        "{:?}",
+        r.diagnostics
+    );
+    let r = run(&s, &["node/worker-1"]);
+    let tree = trace::render::render(&r, Format::Tree).unwrap();
+    assert!(tree.contains("node/worker-1 [unknown (forbidden"), "{tree}");
+}
