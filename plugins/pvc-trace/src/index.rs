@@ -47,7 +47,8 @@ pub struct Index<'a> {
     pub events_by_name: HashMap<(&'a str, &'a str, &'a str), Vec<&'a Event>>,
     /// Default StorageClasses (annotation `storageclass.kubernetes.io/is-default-class: "true"`).
     pub default_classes: Vec<&'a StorageClass>,
-    /// Volumes a Pending claim could bind to: Available (no claimRef), by storageClassName.
+    /// Volumes a Pending claim could bind to: no claimRef, Available or no status reported, by
+    /// class (`objects::pv_class`).
     pub unbound_pvs_by_class: HashMap<&'a str, Vec<&'a LeanPv>>,
     /// Volumes pre-bound (claimRef) to a claim, by the claim's (ns, name).
     pub pvs_by_claim_ref: HashMap<(&'a str, &'a str), Vec<&'a LeanPv>>,
@@ -121,9 +122,13 @@ impl<'a> Index<'a> {
                     .or_default()
                     .push(pv),
                 None => {
-                    if pv.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Available") {
+                    // Available, or not reported (a manifest): either may bind.
+                    if matches!(
+                        pv.status.as_ref().and_then(|s| s.phase.as_deref()),
+                        Some("Available") | None
+                    ) {
                         unbound_pvs_by_class
-                            .entry(spec.storage_class_name.as_deref().unwrap_or(""))
+                            .entry(crate::objects::pv_class(pv))
                             .or_default()
                             .push(pv);
                     }

@@ -110,6 +110,7 @@ async fn run(cli: Cli) -> Result<stateful_core::ExitCode> {
             targets,
             namespace: scope.namespace.clone(),
             source: source.name().into(),
+            selector: scope.pod_selector.clone(),
         },
         cli.problems.then_some(Severity::Warning),
         format,

@@ -222,6 +222,14 @@ pub struct AttachmentNode {
     pub attach_error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detach_error: Option<String>,
+    /// The PersistentVolume it attaches (None for an inline volume).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volume: Option<String>,
+    /// Being deleted (deletionTimestamp set): when, and the finalizers that hold it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleting_since: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub finalizers: Vec<String>,
 }
 
 /// `pv/NAME`: the volume, who claims it, who uses it.

@@ -45,7 +45,7 @@ pub(crate) fn pod_phase(p: &Pod) -> String {
     p.status
         .as_ref()
         .and_then(|s| s.phase.clone())
-        .unwrap_or_else(|| "Unknown".into())
+        .unwrap_or_else(|| NOT_REPORTED.into())
 }
 
 /// The phase of an object with no `status` (a manifest, or an object not yet acted on): the
@@ -140,17 +140,37 @@ pub(crate) fn describe_term(t: &NodeSelectorTerm) -> String {
 
 /// The class a claim names: its `storageClassName`, else the beta annotation that Kubernetes
 /// still honours in its place. None: the default class applies.
+/// The class a claim names, as the PV controller reads it (`GetPersistentVolumeClaimClass`): the
+/// beta annotation wins over `spec.storageClassName`; None when neither is set.
 pub(crate) fn explicit_class(c: &PersistentVolumeClaim) -> Option<&str> {
-    c.spec
+    c.metadata
+        .annotations
         .as_ref()
-        .and_then(|s| s.storage_class_name.as_deref())
+        .and_then(|a| a.get(BETA_CLASS))
+        .map(String::as_str)
         .or_else(|| {
-            c.metadata
-                .annotations
+            c.spec
                 .as_ref()
-                .and_then(|a| a.get("volume.beta.kubernetes.io/storage-class"))
-                .map(String::as_str)
+                .and_then(|s| s.storage_class_name.as_deref())
         })
+}
+
+const BETA_CLASS: &str = "volume.beta.kubernetes.io/storage-class";
+
+/// The class of a volume, as the PV controller reads it (`GetPersistentVolumeClass`): the beta
+/// annotation, else `spec.storageClassName`, else "".
+pub(crate) fn pv_class(pv: &PersistentVolume) -> &str {
+    pv.metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(BETA_CLASS))
+        .map(String::as_str)
+        .or_else(|| {
+            pv.spec
+                .as_ref()
+                .and_then(|s| s.storage_class_name.as_deref())
+        })
+        .unwrap_or("")
 }
 
 pub(crate) fn has_mode(modes: &[String], m: &str) -> bool {

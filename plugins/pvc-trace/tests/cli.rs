@@ -506,3 +506,79 @@ fn no_headers_and_no_volumes_on_stderr() {
             "No volumes found in namespace empty-ns.",
         ));
 }
+
+/// `-l` selects claims by their own labels as well as the pods it selects: a claim neither
+/// selected nor used by a selected pod is not traced, so its problems do not fire --fail-on.
+#[test]
+fn selector_selects_claims_and_leaves_others_out_of_fail_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("dump.yaml");
+    std::fs::write(
+        &f,
+        r#"
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: gp3}
+provisioner: ebs.csi.aws.com
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: pv-elsewhere}
+spec:
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  storageClassName: gp3
+  claimRef: {namespace: billing, name: ledger, uid: u-9}
+  csi: {driver: ebs.csi.aws.com, volumeHandle: vol-1}
+status: {phase: Bound}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web-0, namespace: shop, labels: {app: web}}
+spec:
+  containers: [{name: c, image: nginx}]
+  volumes: [{name: data, persistentVolumeClaim: {claimName: web-data}}]
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: web-data, namespace: shop, uid: u-1}
+spec: {accessModes: [ReadWriteOnce], storageClassName: gp3, resources: {requests: {storage: 1Gi}}}
+status: {phase: Pending}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: web-spare, namespace: shop, uid: u-2, labels: {app: web}}
+spec: {accessModes: [ReadWriteOnce], storageClassName: gp3, resources: {requests: {storage: 1Gi}}}
+status: {phase: Pending}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: other-broken, namespace: shop, uid: u-3, labels: {app: other}}
+spec: {accessModes: [ReadWriteOnce], storageClassName: missing, resources: {requests: {storage: 1Gi}}}
+status: {phase: Pending}
+"#,
+    )
+    .unwrap();
+    let f = f.to_str().unwrap();
+    // Unselected, the broken claim is an error.
+    bin()
+        .args(["--from-file", f, "--complete", "--fail-on", "error"])
+        .assert()
+        .code(5)
+        .stdout(predicate::str::contains("other-broken"));
+    bin()
+        .args([
+            "--from-file",
+            f,
+            "--complete",
+            "-l",
+            "app=web",
+            "--fail-on",
+            "error",
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("web-data"))
+        .stdout(predicate::str::contains("web-spare"))
+        .stdout(predicate::str::contains("other-broken").not());
+}

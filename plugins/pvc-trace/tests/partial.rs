@@ -36,6 +36,7 @@ fn run(s: &Snapshot, targets: &[&str], ns: Option<&str>) -> trace::Report {
             targets: targets.iter().map(|t| Target::parse(t).unwrap()).collect(),
             namespace: ns.map(str::to_string),
             source: "file".into(),
+            selector: None,
         },
     )
     .expect("trace")
@@ -564,13 +565,6 @@ fn removed_names(s: &Snapshot, kind: Kind) -> BTreeSet<String> {
                         .and_then(|c| c.name.as_ref())),
                 ]
             })
-            // Not done yet (issue 10): VolumeAttachments are drawn only under their volume,
-            // so without the volume they are not shown.
-            .chain(
-                s.volume_attachments
-                    .iter()
-                    .map(|o| v(o.metadata.name.as_ref())),
-            )
             .collect(),
         Kind::StorageClass => s
             .storage_classes

@@ -30,6 +30,7 @@ fn run(s: &Snapshot, targets: &[&str], ns: Option<&str>) -> trace::Report {
             targets: targets.iter().map(|t| Target::parse(t).unwrap()).collect(),
             namespace: ns.map(str::to_string),
             source: "file".into(),
+            selector: None,
         },
     )
     .expect("trace")
@@ -86,7 +87,10 @@ fn demo_dump_finds_every_planted_problem() {
         ("MultiNodeReadWriteOnce", "uploads-files"),
         ("AttachFailed", "pvc-0b7d3e91-4c2a-4f6e-8d1b-2a9c8e7f6d50"),
         ("MountFailed", "uploads-6d8f9c7b5-p4m7q"),
-        ("NodeAffinityConflict", "uploads-6d8f9c7b5-p4m7q"),
+        (
+            "NodeAffinityConflict",
+            "pvc-0b7d3e91-4c2a-4f6e-8d1b-2a9c8e7f6d50",
+        ),
         (
             "NoNodeMatchesVolume",
             "pvc-71aa2c3e-2d4f-4b8a-9e1c-5a6b7c8d9e02",
@@ -427,6 +431,7 @@ status: {phase: Bound}
             targets: vec![Target::parse("pv/pv-old").unwrap()],
             namespace: None,
             source: "file".into(),
+            selector: None,
         },
     )
     .unwrap();
@@ -535,6 +540,7 @@ spec: {containers: [{name: c, image: x}], volumes: [{name: v, persistentVolumeCl
             targets: vec![Target::Pod("p".into())],
             namespace: Some("ns".into()),
             source: "cluster".into(),
+            selector: None,
         },
     )
     .unwrap_err();
@@ -554,6 +560,7 @@ fn not_found_and_ambiguous_targets() {
             targets: vec![Target::Pod("nope".into())],
             namespace: Some("shop".into()),
             source: "file".into(),
+            selector: None,
         },
     )
     .unwrap_err();
@@ -664,6 +671,7 @@ fn streamed_output_equals_the_whole_report_rendered() {
             targets: vec![],
             namespace: ns.clone(),
             source: "file".into(),
+            selector: None,
         };
         for problems in [None, Some(Severity::Warning), Some(Severity::Error)] {
             for format in [Format::Json, Format::Table, Format::Wide] {
@@ -723,6 +731,7 @@ fn a_closed_pipe_stops_output_but_not_the_diagnosis() {
         targets: vec![],
         namespace: None,
         source: "file".into(),
+        selector: None,
     };
     let whole = trace::trace(&s, &opts).unwrap();
     assert!(

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use stateful_core::snapshot::Kind;
 use stateful_core::snapshot::lean::{PersistentVolume, PersistentVolumeClaim, Pod};
 
-use super::Diagnoser;
+use super::{Diagnoser, EventKey};
 use crate::model::{ObjectRef, Severity};
 use crate::objects::{
     NOT_REPORTED, claim_ref, has_mode, meta_name, meta_ns, pod_active, storage_of,
@@ -105,7 +105,7 @@ impl<'a> Diagnoser<'_, 'a> {
         if let Some(cr) = pspec.and_then(|s| s.claim_ref.as_ref()) {
             let same = cr.name.as_deref() == Some(name)
                 && cr.namespace.as_deref() == Some(ns)
-                && (cr.uid.is_none() || cr.uid.as_deref() == uid);
+                && (cr.uid.is_none() || uid.is_none() || cr.uid.as_deref() == uid);
             if !same {
                 self.diag(
                     Severity::Error,
@@ -206,6 +206,7 @@ impl<'a> Diagnoser<'_, 'a> {
             };
             self.diag(sev, code, r.clone(), text);
         }
+        self.resize_events(c, r);
         for (res, state) in c
             .status
             .iter()
@@ -219,6 +220,61 @@ impl<'a> Diagnoser<'_, 'a> {
                     format!("claim {name}: resize of {res} is {state}: the driver refused the new size; set the request back or fix the driver"),
                 );
             }
+        }
+    }
+
+    /// The latest resize event about the claim (external-resizer, volume_expand, kubelet):
+    /// a failure is an error, a filesystem resize waiting for the node an info; a later
+    /// success or a capacity that reached the request says it is over.
+    fn resize_events(&mut self, c: &'a PersistentVolumeClaim, r: &ObjectRef) {
+        let name = meta_name(&c.metadata);
+        let Some(ev) = self.latest_event(
+            &EventKey::of("PersistentVolumeClaim", &c.metadata),
+            &[
+                "VolumeResizeFailed",
+                "VolumeResizeSuccessful",
+                "FileSystemResizeRequired",
+                "FileSystemResizeSuccessful",
+                "FileSystemResizeFailed",
+                "Resizing",
+            ],
+        ) else {
+            return;
+        };
+        let spec = c.spec.as_ref();
+        let requested = storage_of(
+            spec.and_then(|s| s.resources.as_ref())
+                .and_then(|r| r.requests.as_ref()),
+        )
+        .and_then(|q| quantity::parse(&q));
+        let capacity = storage_of(c.status.as_ref().and_then(|s| s.capacity.as_ref()))
+            .and_then(|q| quantity::parse(&q));
+        if let (Some(rq), Some(cp)) = (requested, capacity)
+            && cp >= rq
+        {
+            return;
+        }
+        let msg = ev.message.as_deref().unwrap_or("").trim();
+        match ev.reason.as_deref().unwrap_or("") {
+            "VolumeResizeFailed" | "FileSystemResizeFailed" => self.diag(
+                Severity::Error,
+                "ResizeFailed",
+                r.clone(),
+                format!("claim {name}: resize failed ({}): {msg}", ev.reason.as_deref().unwrap_or("")),
+            ),
+            "FileSystemResizeRequired" => self.diag(
+                Severity::Info,
+                "ResizePending",
+                r.clone(),
+                format!("claim {name}: the volume was resized; the filesystem grows when a pod mounts it (restart the pod if it does not): {msg}"),
+            ),
+            "Resizing" => self.diag(
+                Severity::Info,
+                "ResizeInProgress",
+                r.clone(),
+                format!("claim {name} is being resized: {msg}"),
+            ),
+            _ => {}
         }
     }
 

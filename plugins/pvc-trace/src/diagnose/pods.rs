@@ -18,7 +18,7 @@ impl Diagnoser<'_, '_> {
         }
         self.missing_claims(p);
         self.pod_unschedulable(p, &pr);
-        self.pod_node_affinity(p, &pr);
+        self.pod_node_affinity(p);
         self.mount_failed(p, &pr);
     }
 

@@ -92,7 +92,7 @@ impl Diagnoser<'_, '_> {
     }
 
     /// The node the pod runs on against its volumes' node affinity.
-    pub(super) fn pod_node_affinity(&mut self, p: &Pod, pr: &ObjectRef) {
+    pub(super) fn pod_node_affinity(&mut self, p: &Pod) {
         let name = meta_name(&p.metadata);
         let ns = meta_ns(&p.metadata);
         let Some(nn) = p.spec.as_ref().and_then(|s| s.node_name.as_deref()) else {
@@ -123,10 +123,11 @@ impl Diagnoser<'_, '_> {
                     .iter()
                     .any(|t| term_matches(t, nn, nobj.metadata.labels.as_ref()))
             {
+                // On the volume: the row of that volume, not every volume of the pod.
                 self.diag(
                     Severity::Error,
                     "NodeAffinityConflict",
-                    pr.clone(),
+                    crate::objects::pv_ref(pvname),
                     format!(
                         "pod {name} is on node {nn}{} but volume {pvname} (claim {cn}) requires {}: it cannot be mounted there",
                         node_zone(nobj.metadata.labels.as_ref()).map(|z| format!(" (zone {z})")).unwrap_or_default(),

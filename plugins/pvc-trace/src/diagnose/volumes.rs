@@ -5,7 +5,7 @@
 use stateful_core::snapshot::Kind;
 use stateful_core::snapshot::lean::PersistentVolume;
 
-use super::Diagnoser;
+use super::{Diagnoser, EventKey};
 use crate::model::Severity;
 use crate::objects::{NOT_REPORTED, meta_name, meta_ns, pv_ref};
 
@@ -23,28 +23,24 @@ impl<'a> Diagnoser<'_, 'a> {
             .and_then(|s| s.persistent_volume_reclaim_policy.clone())
             .unwrap_or_else(|| "Retain".into());
         let cr = spec.and_then(|s| s.claim_ref.as_ref());
-        let cr_text = cr
-            .map(|cr| {
-                format!(
-                    "{}/{}",
-                    cr.namespace.clone().unwrap_or_default(),
-                    cr.name.clone().unwrap_or_default()
-                )
-            })
-            .unwrap_or_default();
+        let cr_name = cr.and_then(|c| c.name.as_deref()).filter(|n| !n.is_empty());
+        let cr_ns = cr.and_then(|c| c.namespace.as_deref()).unwrap_or("");
+        let cr_text = cr_name.map(|n| format!("{cr_ns}/{n}"));
+        // The claim of that name now, and whether it is a later object than the one bound.
+        let live = cr_name.and_then(|n| self.idx.pvcs.get(&(cr_ns, n)).copied());
+        let replaced = match (cr.and_then(|c| c.uid.as_deref()), live) {
+            (Some(bound), Some(c)) => c.metadata.uid.as_deref().is_some_and(|u| u != bound),
+            _ => false,
+        };
         match phase {
-            "Released" => {
-                let msg = if policy == "Retain" {
-                    format!(
-                        "volume {name} is Released: its claim {cr_text} was deleted; the data is retained. To reuse it, clear spec.claimRef (kubectl patch pv {name} --type json -p '[{{\"op\":\"remove\",\"path\":\"/spec/claimRef\"}}]'); to free the storage, delete the PV and the backing volume"
-                    )
-                } else {
-                    format!(
-                        "volume {name} is Released with reclaimPolicy {policy} but has not been reclaimed: the provisioner may be failing to delete it (see its events)"
-                    )
-                };
-                self.diag(Severity::Warning, "VolumeReleased", r.clone(), msg);
-            }
+            "Released" => self.released(
+                pv,
+                &name,
+                &policy,
+                cr.is_some(),
+                cr_text.as_deref(),
+                replaced,
+            ),
             "Failed" => self.diag(
                 Severity::Error,
                 "VolumeFailed",
@@ -52,8 +48,12 @@ impl<'a> Diagnoser<'_, 'a> {
                 format!(
                     "volume {name} is Failed: {}",
                     status
-                        .and_then(|s| s.message.clone())
-                        .unwrap_or_else(|| "automatic reclamation failed".into())
+                        .and_then(|s| s.message.as_deref())
+                        .filter(|m| !m.trim().is_empty())
+                        .map(str::trim)
+                        .unwrap_or(
+                            "automatic reclamation failed (the PV controller gave no message)"
+                        )
                 ),
             ),
             "Available" => self.diag(
@@ -64,36 +64,35 @@ impl<'a> Diagnoser<'_, 'a> {
             ),
             _ => {}
         }
-        if phase == "Bound"
-            && let Some(cr) = cr
-        {
-            let key = (
-                cr.namespace.as_deref().unwrap_or(""),
-                cr.name.as_deref().unwrap_or(""),
+        if replaced && let Some(cr) = cr {
+            self.diag(
+                Severity::Error,
+                "ClaimReplaced",
+                r.clone(),
+                format!(
+                    "volume {name} belongs to an earlier claim {} (uid {}); the claim of that name now is a different object (uid {}), which does not use this volume's data",
+                    cr_text.as_deref().unwrap_or_default(),
+                    cr.uid.as_deref().unwrap_or_default(),
+                    live.and_then(|c| c.metadata.uid.as_deref()).unwrap_or_default()
+                ),
             );
-            match self.idx.pvcs.get(&key) {
-                    None if self.snap.is_complete(Kind::PersistentVolumeClaim) =>
-                    {
-                        // Only conclusive when the claim's namespace was in view.
-                        let in_view = self.snap.pvcs.iter().any(|c| meta_ns(&c.metadata) == key.0)
-                            || self.snap.pods.iter().any(|p| meta_ns(&p.metadata) == key.0);
-                        if in_view {
-                            self.diag(
-                                Severity::Error,
-                                "VolumeOrphaned",
-                                r.clone(),
-                                format!("volume {name} is Bound to claim {cr_text}, which does not exist: nothing can use this volume; delete the PV (and the backing storage) or recreate the claim with volumeName {name}"),
-                            );
-                        }
-                    }
-                    Some(c) if cr.uid.is_some() && c.metadata.uid != cr.uid => self.diag(
-                        Severity::Error,
-                        "ClaimReplaced",
-                        r.clone(),
-                        format!("volume {name} is bound to an earlier claim {cr_text} (uid {}); the claim of that name now is a different object, so this volume's data is not what it uses", cr.uid.clone().unwrap_or_default()),
-                    ),
-                    _ => {}
-                }
+        }
+        if phase == "Bound"
+            && let Some(cr_name) = cr_name
+            && live.is_none()
+            && self.snap.is_complete(Kind::PersistentVolumeClaim)
+        {
+            // Only conclusive when the claim's namespace was in view.
+            let in_view = self.snap.pvcs.iter().any(|c| meta_ns(&c.metadata) == cr_ns)
+                || self.snap.pods.iter().any(|p| meta_ns(&p.metadata) == cr_ns);
+            if in_view {
+                self.diag(
+                    Severity::Error,
+                    "VolumeOrphaned",
+                    r.clone(),
+                    format!("volume {name} is Bound to claim {cr_ns}/{cr_name}, which does not exist: nothing can use this volume; delete the PV (and the backing storage) or recreate the claim with volumeName {name}"),
+                );
+            }
         }
         if let Some(sc) = spec
             .and_then(|s| s.storage_class_name.as_deref())
@@ -109,6 +108,63 @@ impl<'a> Diagnoser<'_, 'a> {
                 );
         }
         self.volume_affinity(pv, &r, &name);
-        self.attachments(&r, &name);
+        self.attachments(&name);
+    }
+
+    /// A Released volume: its claim was deleted (or replaced), or its claimRef already cleared.
+    fn released(
+        &mut self,
+        pv: &'a PersistentVolume,
+        name: &str,
+        policy: &str,
+        has_claim_ref: bool,
+        claim: Option<&str>,
+        replaced: bool,
+    ) {
+        let r = pv_ref(name);
+        let clear = format!(
+            "kubectl patch pv {name} --type json -p '[{{\"op\":\"remove\",\"path\":\"/spec/claimRef\"}}]'"
+        );
+        let (sev, msg) = match (has_claim_ref, claim, policy) {
+            (false, _, _) => (
+                Severity::Info,
+                format!(
+                    "volume {name} is Released and has no claimRef any more: the PV controller makes it Available on its next pass, and any claim that fits may then bind it"
+                ),
+            ),
+            (true, None, "Retain") => (
+                Severity::Warning,
+                format!(
+                    "volume {name} is Released: its claimRef names no claim; the data is retained. To reuse it, clear spec.claimRef ({clear}); to free the storage, delete the PV and the backing volume"
+                ),
+            ),
+            (true, Some(c), "Retain") => (
+                Severity::Warning,
+                format!(
+                    "volume {name} is Released: its claim {c} was deleted{}; the data is retained. To reuse it, clear spec.claimRef ({clear}) and set the claim's volumeName; to free the storage, delete the PV and the backing volume",
+                    if replaced {
+                        " (a claim of that name was created again, as a new object that does not use this volume)"
+                    } else {
+                        ""
+                    }
+                ),
+            ),
+            (true, _, _) => (
+                Severity::Warning,
+                match self.latest_event(
+                    &EventKey::of("PersistentVolume", &pv.metadata),
+                    &["VolumeFailedDelete"],
+                ) {
+                    Some(ev) => format!(
+                        "volume {name} is Released with reclaimPolicy {policy} but has not been reclaimed: deleting it failed: {}",
+                        ev.message.as_deref().unwrap_or("").trim()
+                    ),
+                    None => format!(
+                        "volume {name} is Released with reclaimPolicy {policy} but has not been reclaimed: the provisioner may be failing to delete it (see its events)"
+                    ),
+                },
+            ),
+        };
+        self.diag(sev, "VolumeReleased", r, msg);
     }
 }

@@ -36,6 +36,9 @@ pub struct TraceOptions {
     pub namespace: Option<String>,
     /// `cluster` or `file`.
     pub source: String,
+    /// `-l`: without targets, only pods it selects, the claims they use, claims it selects by
+    /// their own labels, and (all namespaces) volumes it selects by theirs are traced.
+    pub selector: Option<stateful_core::labels::Selector>,
 }
 
 /// The kinds `trace` reads.
@@ -88,7 +91,7 @@ pub fn trace_into(
         sink.root(root, &diagnosed)
     };
     if opts.targets.is_empty() {
-        b.everything(opts.namespace.is_none(), &mut out)?;
+        b.everything(opts.namespace.is_none(), opts.selector.as_ref(), &mut out)?;
     } else {
         let mut roots = Vec::new();
         for t in &opts.targets {
@@ -253,6 +256,12 @@ pub fn root_objects(root: &Root) -> Vec<ObjectRef> {
             }
             for pv in &n.pinned_volumes {
                 out.push(ObjectRef::new("PersistentVolume", None, pv));
+            }
+            for a in &n.attachments {
+                out.push(match &a.volume {
+                    Some(pv) => ObjectRef::new("PersistentVolume", None, pv),
+                    None => ObjectRef::new("VolumeAttachment", None, &a.name),
+                });
             }
         }
     }

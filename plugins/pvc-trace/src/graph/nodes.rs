@@ -167,9 +167,12 @@ impl<'a> Builder<'a> {
         let status = c.status.as_ref();
         let class_name = self.claim_class(c);
         let class = class_name.as_deref().map(|n| self.class_node(n));
+        // A volume whose claimRef holds an earlier claim of this name is not this claim's
+        // volume, whatever the claim's volumeName says (VolumeClaimMismatch says why).
         let volume = spec
             .and_then(|s| s.volume_name.as_deref())
             .filter(|v| !v.is_empty())
+            .filter(|v| self.idx.pvs.get(v).is_none_or(|pv| !replaced_by(pv, c)))
             .map(|v| Box::new(self.pv_node_by_name(v)));
         if self.found.first_visit(&r) {
             self.diagnose().claim(c, class_name.as_deref());
@@ -230,8 +233,31 @@ impl<'a> Builder<'a> {
                 storage_class: None,
                 provisioned_by: None,
                 backend: None,
-                attachments: vec![],
+                // Attachments are analysed on their own: shown and diagnosed without the PV.
+                attachments: self.attachments_of(name),
             },
+        }
+    }
+
+    /// The VolumeAttachments of volume `name`, diagnosed.
+    pub(super) fn attachments_of(&mut self, name: &str) -> Vec<AttachmentNode> {
+        self.diagnose().attachments(name);
+        self.idx
+            .attachments_by_pv
+            .get(name)
+            .map(|v| v.iter().map(|va| attachment_node(va)).collect())
+            .unwrap_or_default()
+    }
+
+    /// `pv/NAME` for a volume that is not in the data but has VolumeAttachments: the
+    /// attachments, under a volume whose phase says why it is not known.
+    pub(super) fn reverse_absent_volume(&mut self, name: &str) -> ReverseVolume {
+        ReverseVolume {
+            volume: self.pv_node_by_name(name),
+            class: None,
+            claim_status: "unknown".into(),
+            claim: None,
+            pods: vec![],
         }
     }
 
@@ -242,19 +268,17 @@ impl<'a> Builder<'a> {
         if self.found.first_visit(&pv_ref(name)) {
             self.diagnose().volume(pv);
         }
-        let attachments = self
-            .idx
-            .attachments_by_pv
-            .get(name)
-            .map(|v| v.iter().map(|va| attachment_node(va)).collect())
-            .unwrap_or_default();
+        let attachments = self.attachments_of(name);
         PvNode {
             name: name.to_string(),
-            phase: pv
-                .status
-                .as_ref()
-                .and_then(|s| s.phase.clone())
-                .unwrap_or_else(|| NOT_REPORTED.into()),
+            phase: if pv.metadata.deletion_timestamp.is_some() {
+                "Terminating".into()
+            } else {
+                pv.status
+                    .as_ref()
+                    .and_then(|s| s.phase.clone())
+                    .unwrap_or_else(|| NOT_REPORTED.into())
+            },
             reclaim_policy: spec.and_then(|s| s.persistent_volume_reclaim_policy.clone()),
             capacity: storage_of(spec.and_then(|s| s.capacity.as_ref())),
             access_modes: spec
@@ -293,9 +317,9 @@ impl<'a> Builder<'a> {
                 let ns = cr.namespace.clone().unwrap_or_default();
                 let name = cr.name.clone().unwrap_or_default();
                 match self.idx.pvcs.get(&(ns.as_str(), name.as_str())).copied() {
-                    Some(c) if cr.uid.is_some() && c.metadata.uid != cr.uid => {
-                        ("replaced".to_string(), Some(self.claim_node(&ns, &name)))
-                    }
+                    // A later claim of the same name is not this volume's claim: not shown
+                    // as such (the volume's ClaimReplaced names it).
+                    Some(c) if replaced_by(pv, c) => ("replaced".to_string(), None),
                     Some(_) => ("bound".to_string(), Some(self.claim_node(&ns, &name))),
                     None if self.snap.is_complete(Kind::PersistentVolumeClaim) => {
                         ("missing".to_string(), None)
@@ -336,6 +360,20 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// Is `pv` bound (claimRef with a uid) to an earlier object than claim `c` of the same name?
+/// Only when both uids are known: a manifest's claim has none.
+pub(super) fn replaced_by(pv: &PersistentVolume, c: &PersistentVolumeClaim) -> bool {
+    let Some(cr) = pv.spec.as_ref().and_then(|s| s.claim_ref.as_ref()) else {
+        return false;
+    };
+    cr.name.as_deref() == c.metadata.name.as_deref()
+        && cr.namespace.as_deref().unwrap_or("") == meta_ns(&c.metadata)
+        && matches!(
+            (cr.uid.as_deref(), c.metadata.uid.as_deref()),
+            (Some(a), Some(b)) if a != b
+        )
+}
+
 /// A class that exists.
 pub(super) fn class_node_of(sc: &StorageClass) -> ClassNode {
     ClassNode {
@@ -368,6 +406,13 @@ pub(super) fn attachment_node(va: &VolumeAttachment) -> AttachmentNode {
         detach_error: st
             .and_then(|s| s.detach_error.as_ref())
             .and_then(|e| e.message.clone()),
+        volume: va.spec.source.persistent_volume_name.clone(),
+        deleting_since: va
+            .metadata
+            .deletion_timestamp
+            .as_ref()
+            .map(|t| t.0.to_string()),
+        finalizers: va.metadata.finalizers.clone().unwrap_or_default(),
     }
 }
 

@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use stateful_core::error::{Error, Result};
+use stateful_core::labels::Selector;
 use stateful_core::snapshot::lean::{MetaView, PersistentVolume, PersistentVolumeClaim, Pod};
 use stateful_core::snapshot::{GapReason, Kind};
 
@@ -74,6 +75,13 @@ impl<'a> Builder<'a> {
                 )?;
                 Root::Claim(self.claim_node(meta_ns(&c.metadata), n))
             }
+            Target::Volume(n)
+                if !self.idx.pvs.contains_key(n.as_str())
+                    && self.idx.attachments_by_pv.contains_key(n.as_str()) =>
+            {
+                // Not in the data, but attached somewhere: the attachments are the trace.
+                Root::Volume(Box::new(self.reverse_absent_volume(n)))
+            }
             Target::Volume(n) => {
                 let pv = self.find_namespaced(
                     Kind::PersistentVolume,
@@ -122,7 +130,10 @@ impl<'a> Builder<'a> {
                 let exists = self.idx.nodes.contains_key(n.as_str());
                 let has_pods = snap.pods.iter().any(|p| {
                     p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(n.as_str())
-                });
+                }) || snap
+                    .volume_attachments
+                    .iter()
+                    .any(|va| va.spec.node_name == *n);
                 if !exists && !has_pods {
                     return Err(Error::not_found("node", n, None));
                 }
@@ -133,16 +144,27 @@ impl<'a> Builder<'a> {
 
     /// Every root in scope, in order: pods with data volumes, claims no such pod uses, and
     /// (all namespaces) volumes with no live claim.
-    pub(super) fn everything(&mut self, all_namespaces: bool, out: &mut Out<'_, 'a>) -> Result<()> {
+    pub(super) fn everything(
+        &mut self,
+        all_namespaces: bool,
+        selector: Option<&Selector>,
+        out: &mut Out<'_, 'a>,
+    ) -> Result<()> {
+        let selected = |labels: Option<&_>| selector.is_none_or(|s| s.matches(labels));
         let snap = self.snap;
         let mut pods: Vec<&Pod> = snap.pods.iter().filter(|p| has_data_volume(p)).collect();
         pods.sort_by_key(|p| (meta_ns(&p.metadata), meta_name(&p.metadata)));
         let mut used: HashSet<(String, String)> = HashSet::new();
+        // Volumes drawn under a pod or a claim: every other one gets a root of its own.
+        let mut shown_pvs: HashSet<String> = HashSet::new();
         for p in pods {
             let node = self.pod_node(p);
             for v in &node.volumes {
                 if let Some(c) = &v.claim {
                     used.insert((c.namespace.clone(), c.name.clone()));
+                    if let Some(pv) = &c.volume {
+                        shown_pvs.insert(pv.name.clone());
+                    }
                 }
             }
             out(self, Root::Pod(node))?;
@@ -156,21 +178,40 @@ impl<'a> Builder<'a> {
                     meta_name(&c.metadata).to_string(),
                 ))
             })
+            // With -l, a claim no selected pod uses is traced only if it is selected itself.
+            .filter(|c| selected(c.metadata.labels.as_ref()))
             .collect();
         claims.sort_by_key(|c| (meta_ns(&c.metadata), meta_name(&c.metadata)));
         for c in claims {
-            let root = Root::Claim(self.claim_node(meta_ns(&c.metadata), meta_name(&c.metadata)));
-            out(self, root)?;
+            let node = self.claim_node(meta_ns(&c.metadata), meta_name(&c.metadata));
+            if let Some(pv) = &node.volume {
+                shown_pvs.insert(pv.name.clone());
+            }
+            out(self, Root::Claim(node))?;
         }
         if all_namespaces {
             let mut pvs: Vec<&PersistentVolume> = snap
                 .pvs
                 .iter()
-                .filter(|pv| !self.has_live_claim(pv))
+                .filter(|pv| !shown_pvs.contains(meta_name(&pv.metadata)))
+                .filter(|pv| selected(pv.metadata.labels.as_ref()))
                 .collect();
             pvs.sort_by_key(|pv| meta_name(&pv.metadata));
             for pv in pvs {
                 let root = Root::Volume(Box::new(self.reverse_volume(pv)));
+                out(self, root)?;
+            }
+            // Attachments of volumes not in the data: analysed on their own.
+            let mut absent: Vec<&str> = self
+                .idx
+                .attachments_by_pv
+                .keys()
+                .copied()
+                .filter(|n| !self.idx.pvs.contains_key(n))
+                .collect();
+            absent.sort_unstable();
+            for n in absent {
+                let root = Root::Volume(Box::new(self.reverse_absent_volume(n)));
                 out(self, root)?;
             }
         }
@@ -187,7 +228,7 @@ impl<'a> Builder<'a> {
             cr.name.as_deref().unwrap_or(""),
         );
         match self.idx.pvcs.get(&(ns, name)) {
-            Some(c) => cr.uid.is_none() || c.metadata.uid == cr.uid,
+            Some(c) => !super::nodes::replaced_by(pv, c),
             // Not in the data: the volume is listed on its own (its claim's existence is
             // unknown, or known to be gone).
             None => false,

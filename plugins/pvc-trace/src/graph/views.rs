@@ -250,7 +250,10 @@ impl<'a> Builder<'a> {
             .volume_attachments
             .iter()
             .filter(|va| va.spec.node_name == name)
-            .map(attachment_node)
+            .map(|va| {
+                self.diagnose().attachment(va);
+                attachment_node(va)
+            })
             .collect();
         let labels = node.and_then(|n| n.metadata.labels.as_ref());
         let mut pinned: Vec<String> = snap

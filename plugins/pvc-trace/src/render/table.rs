@@ -172,6 +172,7 @@ fn pod_rows(p: &PodNode, rows: &mut Vec<Row>) {
         ) {
             continue;
         }
+        let first = !any;
         any = true;
         let mut row = Row::empty(&p.namespace).with_pod(p);
         row.volume = v.name.clone();
@@ -201,6 +202,11 @@ fn pod_rows(p: &PodNode, rows: &mut Vec<Row>) {
                 row
             }
         };
+        if !first {
+            // The pod's own problems sit on its first row, not on every volume's.
+            row.objects
+                .retain(|o| !(o.kind == "Pod" && o.name == p.name));
+        }
         rows.push(row);
     }
     if !any {
@@ -238,6 +244,8 @@ fn root_rows(root: &Root, rows: &mut Vec<Row>) {
             if let Some(p) = rv.pods.first() {
                 row.pod = p.name.clone();
                 row.node = dash(p.node.as_deref());
+            } else if !rv.volume.attachments.is_empty() {
+                row.node = attachment_nodes(&rv.volume.attachments);
             }
             rows.push(row);
         }
@@ -293,7 +301,51 @@ fn root_rows(root: &Root, rows: &mut Vec<Row>) {
             for p in &n.pods {
                 pod_rows(p, rows);
             }
+            // Attachments no pod row shows (a volume left attached, or its pod elsewhere).
+            for a in &n.attachments {
+                let shown = a.volume.as_ref().is_some_and(|v| {
+                    n.pods.iter().any(|p| {
+                        p.volumes.iter().any(|pv| {
+                            pv.claim
+                                .as_ref()
+                                .and_then(|c| c.volume.as_ref())
+                                .is_some_and(|x| &x.name == v)
+                        })
+                    })
+                });
+                if shown {
+                    continue;
+                }
+                let mut row = Row::empty("-");
+                row.node = n.name.clone();
+                row.pv = a.volume.clone().unwrap_or_else(|| "-".into());
+                row.backend = format!("attachment {} ({})", a.name, a.attacher);
+                row.status = attachment_state(a);
+                row.objects.push(match &a.volume {
+                    Some(pv) => ObjectRef::new("PersistentVolume", None, pv),
+                    None => ObjectRef::new("VolumeAttachment", None, &a.name),
+                });
+                rows.push(row);
+            }
         }
+    }
+}
+
+/// The nodes a volume's attachments point at.
+fn attachment_nodes(atts: &[AttachmentNode]) -> String {
+    let mut nodes: Vec<&str> = atts.iter().map(|a| a.node.as_str()).collect();
+    nodes.dedup();
+    nodes.join(",")
+}
+
+/// An attachment's state in a status cell.
+fn attachment_state(a: &AttachmentNode) -> String {
+    if a.deleting_since.is_some() {
+        "Detaching".into()
+    } else if a.attached {
+        "Attached".into()
+    } else {
+        "NotAttached".into()
     }
 }
 

@@ -136,7 +136,12 @@ impl<'a> Tree<'a> {
         if let Some(cl) = &c.class {
             self.class(&cp, !has_pv, cl);
         } else if c.phase != "Missing" && !c.phase.starts_with("Unknown") {
-            self.line(&cp, !has_pv, "storageclass: none (static binding)");
+            let text = if c.storage_class.is_some() {
+                "storageclass: none (\"\": static binding)"
+            } else {
+                "storageclass: none named, and no default class in the data"
+            };
+            self.line(&cp, !has_pv, text);
         }
         if let Some(pv) = &c.volume {
             self.pv(&cp, true, pv);
@@ -212,23 +217,7 @@ impl<'a> Tree<'a> {
             items.push(format!("node affinity: {t}"));
         }
         for a in &pv.attachments {
-            let mut s = format!(
-                "attachment {} → node {} ({})",
-                a.name,
-                a.node,
-                if a.attached {
-                    "attached"
-                } else {
-                    "not attached"
-                }
-            );
-            if let Some(e) = &a.attach_error {
-                s.push_str(&format!(", attach error: {e}"));
-            }
-            if let Some(e) = &a.detach_error {
-                s.push_str(&format!(", detach error: {e}"));
-            }
-            items.push(s);
+            items.push(attachment_text(a, &format!("→ node {}", a.node)));
         }
         let n = items.len() + usize::from(pv.backend.is_some());
         for (i, it) in items.iter().enumerate() {
@@ -433,20 +422,27 @@ impl<'a> Tree<'a> {
         }
         for a in &nv.attachments {
             i += 1;
-            self.line(
-                "",
-                i == n,
-                &format!(
-                    "attachment {} ← pv {} ({})",
-                    a.name,
-                    a.name,
-                    if a.attached {
-                        "attached"
-                    } else {
-                        "not attached"
-                    }
-                ),
-            );
+            let pv = match &a.volume {
+                Some(pv) => format!("← pv {pv}"),
+                None => "← inline volume".into(),
+            };
+            let cont = self.line("", i == n, &attachment_text(a, &pv));
+            let obj = match &a.volume {
+                Some(pv) => ObjectRef::new("PersistentVolume", None, pv),
+                None => ObjectRef::new("VolumeAttachment", None, &a.name),
+            };
+            // A volume drawn under a pod has its problems there already.
+            let under_pod = nv.pods.iter().any(|p| {
+                p.volumes.iter().any(|v| {
+                    v.claim
+                        .as_ref()
+                        .and_then(|c| c.volume.as_ref())
+                        .is_some_and(|x| Some(&x.name) == a.volume.as_ref())
+                })
+            });
+            if !under_pod {
+                self.problems(&cont, &obj);
+            }
         }
         for pv in &nv.pinned_volumes {
             i += 1;
@@ -514,4 +510,30 @@ fn absent_tag(unknown: Option<&str>) -> String {
         None => " [not found]".into(),
         Some(why) => format!(" [unknown ({why})]"),
     }
+}
+
+/// One VolumeAttachment: its name, where it points, its state, errors and a held deletion.
+fn attachment_text(a: &AttachmentNode, towards: &str) -> String {
+    let mut s = format!(
+        "attachment {} {towards} ({})",
+        a.name,
+        if a.attached {
+            "attached"
+        } else {
+            "not attached"
+        }
+    );
+    if let Some(e) = &a.attach_error {
+        s.push_str(&format!(", attach error: {e}"));
+    }
+    if let Some(e) = &a.detach_error {
+        s.push_str(&format!(", detach error: {e}"));
+    }
+    if let Some(t) = &a.deleting_since {
+        s.push_str(&format!(", being deleted since {t}"));
+        if !a.finalizers.is_empty() {
+            s.push_str(&format!(", held by {}", a.finalizers.join(", ")));
+        }
+    }
+    s
 }

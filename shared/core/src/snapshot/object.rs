@@ -114,6 +114,17 @@ impl<F: Flavor> Object<F> {
             return Ok(None);
         };
         strip_noise(&mut v);
+        // Old dumps hold storage.k8s.io/v1beta1 StorageClasses and VolumeAttachments, whose
+        // schema is the v1 one: read them as v1.
+        if api_s == "storage.k8s.io/v1beta1"
+            && matches!(kind, Kind::StorageClass | Kind::VolumeAttachment)
+            && let Some(m) = v.as_object_mut()
+        {
+            m.insert(
+                "apiVersion".into(),
+                Value::String("storage.k8s.io/v1".into()),
+            );
+        }
         fn typed<T: serde::de::DeserializeOwned>(
             v: Value,
             kind: &str,

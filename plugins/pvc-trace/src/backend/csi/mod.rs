@@ -74,12 +74,13 @@ pub(super) fn decode_driver(driver: &str, handle: &str, attrs: &Attrs, ctx: &Ctx
     let drv = driver.trim();
     let h = handle.trim();
     let mut d = match drv {
-        "ebs.csi.aws.com" => ebs(drv, h, attrs),
+        // Pre-GA names of drivers still found in old PVs are matched with their current ones.
+        "ebs.csi.aws.com" | "com.amazon.aws.csi.ebs" => ebs(drv, h, attrs),
         "efs.csi.aws.com" => efs(drv, h, attrs, ctx),
         "fsx.csi.aws.com" => fsx_lustre(drv, h, attrs),
         "fsx.openzfs.csi.aws.com" => fsx_openzfs(drv, h, attrs),
         "s3.csi.aws.com" => s3(drv, h, attrs, ctx),
-        "pd.csi.storage.gke.io" => gce_pd(drv, h),
+        "pd.csi.storage.gke.io" | "com.google.csi.gcepd" => gce_pd(drv, h),
         "filestore.csi.storage.gke.io" => filestore(drv, h, attrs),
         "gcsfuse.csi.storage.gke.io" => gcsfuse(drv, h, attrs, ctx),
         "disk.csi.azure.com" => azure_disk(drv, h, attrs),
@@ -87,12 +88,12 @@ pub(super) fn decode_driver(driver: &str, handle: &str, attrs: &Attrs, ctx: &Ctx
         "blob.csi.azure.com" => azure_blob(drv, h, attrs),
         "cinder.csi.openstack.org" => simple(drv, h, "volumeId", "OpenStack Cinder volume"),
         "csi.vsphere.vmware.com" => vsphere(drv, h, attrs),
-        "nfs.csi.k8s.io" => csi_nfs(drv, h, attrs),
+        "nfs.csi.k8s.io" | "csi-nfsplugin" => csi_nfs(drv, h, attrs),
         "smb.csi.k8s.io" => csi_smb(drv, h, attrs),
         "iscsi.csi.k8s.io" => csi_iscsi(drv, attrs),
-        "driver.longhorn.io" => longhorn(drv, h, attrs),
+        "driver.longhorn.io" | "io.rancher.longhorn" => longhorn(drv, h, attrs),
         "topolvm.io" | "topolvm.cybozu.com" => topolvm(drv, h, attrs),
-        "hostpath.csi.k8s.io" => simple(drv, h, "volumeId", "CSI hostpath volume"),
+        "hostpath.csi.k8s.io" | "csi-hostpath" => simple(drv, h, "volumeId", "CSI hostpath volume"),
         "zfs.csi.openebs.io" => openebs_zfs(drv, h, attrs),
         "local.csi.openebs.io" => openebs_lvm(drv, h, attrs),
         "pxd.portworx.com" => simple(drv, h, "volumeId", "Portworx volume"),
