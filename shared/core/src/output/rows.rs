@@ -9,7 +9,7 @@ use std::cmp::Ordering;
 use comfy_table::{Cell, ColumnConstraint, Table, Width};
 use serde_json::Value;
 
-use super::jsonpath::{Path, Template, value_text};
+use super::jsonpath::{Path, value_text};
 use super::term::{Shrink, ellipsize, fit_widths, tone_of};
 use super::{bare_table, table};
 use crate::error::{Error, Result};
