@@ -7,10 +7,14 @@
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use pvc_trace::render::{self, Format};
+use pvc_trace::render::{self, Format, table::Look};
 use pvc_trace::{KINDS, Severity, Target, TraceOptions};
 use stateful_core::Result;
-use stateful_flags::{AllNamespacesArg, FromFileArg, KubeArgs, SelectorArg, Settings};
+use stateful_core::output::term::error_prefix;
+use stateful_flags::{
+    AllNamespacesArg, ColorArg, FromFileArg, KubeArgs, OutputFormat, SelectorArg, Settings,
+    SortByArg, output_format,
+};
 
 /// Trace pods, claims, volumes, StatefulSets and Deployments down to the storage that holds
 /// their data, and say what is wrong.
@@ -37,13 +41,21 @@ struct Cli {
     #[command(flatten)]
     from: FromFileArg,
 
-    /// Output format (default: tree for one target, table otherwise).
-    #[arg(short = 'o', long, value_enum)]
-    output: Option<Output>,
+    /// Output format: table, wide, json, yaml, tree, name, jsonpath=TEMPLATE,
+    /// jsonpath-file=FILE, custom-columns=SPEC, custom-columns-file=FILE (default: tree for
+    /// one target, table otherwise). Custom columns and --sort-by read each row as JSON whose
+    /// keys are the wide table's columns in lower case: {.pod}, {.pv}, {.backend}…
+    #[arg(short = 'o', long, value_name = "FORMAT", value_parser = output_format::<Output>)]
+    output: Option<OutputFormat<Output>>,
 
-    /// Table and wide output: do not print the header line.
+    /// Table, wide and custom-columns output: do not print the header line.
     #[arg(long)]
     no_headers: bool,
+
+    #[command(flatten)]
+    sort: SortByArg,
+    #[command(flatten)]
+    color: ColorArg,
 
     /// Show only chains with a warning or an error.
     #[arg(long)]
@@ -60,7 +72,7 @@ struct Cli {
     fail_on: Option<FailOn>,
 }
 
-#[derive(ValueEnum, Debug, Clone, Copy)]
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 enum Output {
     Table,
     Wide,
@@ -76,7 +88,7 @@ enum FailOn {
     Error,
 }
 
-async fn run(cli: Cli) -> Result<stateful_core::ExitCode> {
+async fn run(cli: Cli, term: stateful_flags::Terminal) -> Result<stateful_core::ExitCode> {
     let settings = Settings::resolve(&cli.kube)
         .with_all_namespaces(cli.all)?
         .with_selector(&cli.selector)
@@ -93,11 +105,21 @@ async fn run(cli: Cli) -> Result<stateful_core::ExitCode> {
     }
     let format = match cli.output {
         None if targets.len() == 1 => Format::Tree,
-        None | Some(Output::Table) => Format::Table,
-        Some(Output::Wide) => Format::Wide,
-        Some(Output::Json) => Format::Json,
-        Some(Output::Yaml) => Format::Yaml,
-        Some(Output::Tree) => Format::Tree,
+        None | Some(OutputFormat::Own(Output::Table)) => Format::Table,
+        Some(OutputFormat::Own(Output::Wide)) => Format::Wide,
+        Some(OutputFormat::Own(Output::Json)) => Format::Json,
+        Some(OutputFormat::Own(Output::Yaml)) => Format::Yaml,
+        Some(OutputFormat::Own(Output::Tree)) => Format::Tree,
+        Some(OutputFormat::Name) => Format::Name,
+        Some(OutputFormat::JsonPath(t)) => Format::JsonPath(t),
+        Some(OutputFormat::CustomColumns(c)) => Format::CustomColumns(c),
+    };
+    let look = Look {
+        wide: false,
+        no_headers: cli.no_headers,
+        width: term.width,
+        color: term.color_out,
+        sort_by: cli.sort.sort_by.clone(),
     };
     let report = render::write(
         &mut std::io::stdout().lock(),
@@ -109,8 +131,8 @@ async fn run(cli: Cli) -> Result<stateful_core::ExitCode> {
             source: source.name().into(),
         },
         cli.problems.then_some(Severity::Warning),
-        format,
-        cli.no_headers,
+        &format,
+        &look,
     )?;
     let fail_on = cli.fail_on.map(|f| match f {
         FailOn::Info => Severity::Info,
@@ -127,10 +149,11 @@ async fn run(cli: Cli) -> Result<stateful_core::ExitCode> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match stateful_flags::block_on(run(cli)) {
+    let term = cli.color.terminal();
+    match stateful_flags::block_on(run(cli, term)) {
         Ok(code) => code.into(),
         Err(e) => {
-            eprintln!("kubectl pvc-trace: error: {e}");
+            eprintln!("kubectl pvc-trace: {} {e}", error_prefix(term.color_err));
             e.exit_code().into()
         }
     }
