@@ -180,21 +180,5 @@ fn problems_by_object(report: &Report) -> HashMap<&ObjectRef, Vec<&Diagnostic>> 
 /// no escape sequence gets through) is written as a Rust-style escape (`\x1b`, `\u{9b}`);
 /// newlines too when `newlines` (one table cell is one line).
 pub(crate) fn escape_terminal(s: &str, newlines: bool) -> std::borrow::Cow<'_, str> {
-    let unsafe_char = |c: char| c.is_control() && (newlines || c != '\n');
-    if !s.chars().any(unsafe_char) {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if unsafe_char(c) {
-            if (c as u32) < 0x80 {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            } else {
-                out.push_str(&format!("\\u{{{:x}}}", c as u32));
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
+    stateful_core::output::term::escape_control(s, newlines)
 }

@@ -178,6 +178,27 @@ pub fn tone_of(word: &str) -> Option<Tone> {
     }
 }
 
+/// Text from object data made safe for a terminal: every control character (C0, DEL, C1, so
+/// no escape sequence gets through) is written as a Rust-style escape (`\x1b`, `\u{9b}`);
+/// newlines too when `newlines` (one table cell is one line).
+pub fn escape_control(s: &str, newlines: bool) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && (newlines || c != '\n');
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if !unsafe_char(c) {
+            out.push(c);
+        } else if (c as u32) < 0x80 {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// The ellipsis that ends a shortened cell.
 pub const ELLIPSIS: char = '…';
 
