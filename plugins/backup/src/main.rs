@@ -91,11 +91,17 @@ enum Cmd {
     /// Take a backup now and wait for it (logs streamed).
     #[command(after_help = concat!(
         "Examples:\n",
-        "  kubectl backup create cronjob/todo-db-backup               # a run of the CronJob, honouring concurrencyPolicy\n",
-        "  kubectl backup create sts/todo-db --to pvc/todo-db-backup-pvc   # pg_dump -Fc from a replica\n",
-        "  kubectl backup create sts/todo-db --to-new-pvc 5Gi --source primary\n",
-        "  kubectl backup create pvc/data-todo-db-0 --snapshot        # a CSI VolumeSnapshot\n",
-        "  kubectl backup create sts/todo-db --to pvc/b --dry-run -o yaml --from-file dump.yaml\n"))]
+        "  # A run of the CronJob, honouring its concurrencyPolicy\n",
+        "  kubectl backup create cronjob/todo-db-backup\n\n",
+        "  # pg_dump -Fc from a replica, to a claim\n",
+        "  kubectl backup create sts/todo-db --to pvc/todo-db-backup-pvc\n\n",
+        "  # To a new 5Gi claim, read from the primary\n",
+        "  kubectl backup create sts/todo-db --to-new-pvc 5Gi --source primary\n\n",
+        "  # A CSI VolumeSnapshot\n",
+        "  kubectl backup create pvc/data-todo-db-0 --snapshot\n\n",
+        "  # The objects it would create, from a dump\n",
+        "  kubectl backup create sts/todo-db --to pvc/b --dry-run -o yaml \\\n",
+        "    --from-file dump.yaml\n"))]
     Create(Box<CreateArgs>),
     /// Backups: Jobs with our labels, CronJob-owned Jobs, our VolumeSnapshots.
     List {

@@ -23,7 +23,24 @@ use stateful_flags::{
     name = "kubectl pvc-trace",
     bin_name = "kubectl pvc-trace",
     version,
-    after_help = "Examples:\n  kubectl pvc-trace db-0                      # a pod's volumes, down to the disk\n  kubectl pvc-trace sts/db -n prod            # every expected claim of a StatefulSet\n  kubectl pvc-trace pv/pvc-0f3c…              # reverse: who claims and uses this volume\n  kubectl pvc-trace -A --problems             # only chains with problems, all namespaces\n  kubectl pvc-trace -A -o json --fail-on error  # for scripts: exit 5 on errors\n  kubectl pvc-trace --from-file dump.yaml     # no cluster: read `kubectl get -o yaml` output\n\nExit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 forbidden, 5 problems found (--fail-on), 6 timed out."
+    after_help = concat!(
+        "Examples:\n",
+        "  # A pod's volumes, down to the disk\n",
+        "  kubectl pvc-trace db-0\n\n",
+        "  # Every expected claim of a StatefulSet\n",
+        "  kubectl pvc-trace sts/db -n prod\n\n",
+        "  # Reverse: who claims and uses this volume\n",
+        "  kubectl pvc-trace pv/pvc-0f3c…\n\n",
+        "  # Only chains with problems, all namespaces\n",
+        "  kubectl pvc-trace -A --problems\n\n",
+        "  # For scripts: exit 5 on errors; or just the claims' volumes\n",
+        "  kubectl pvc-trace -A -o json --fail-on error\n",
+        "  kubectl pvc-trace -o custom-columns=CLAIM:.claim,PV:.pv --sort-by .pv\n\n",
+        "  # No cluster: read `kubectl get -o yaml` output\n",
+        "  kubectl pvc-trace --from-file dump.yaml\n\n",
+        "Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 forbidden,\n",
+        "5 problems found (--fail-on), 6 timed out."
+    )
 )]
 struct Cli {
     /// What to trace: pod/NAME (or NAME, or `pod NAME…` as kubectl takes), pvc/NAME, pv/NAME, sts/NAME, deploy/NAME, sc/NAME,

@@ -27,14 +27,25 @@ use sts_bootstrap::render::{self, render_plan};
 use sts_bootstrap::{Engine, Options, Plan, StepStatus, Topology, engine, preflight, secret};
 
 const AFTER_HELP: &str = "Examples:
-  kubectl sts-bootstrap plan mongo                 # what would be done, from live state
-  kubectl sts-bootstrap plan todo-db --from-file sts.yaml   # from manifests, fresh pods assumed
-  kubectl sts-bootstrap apply mongo --yes          # do it, no prompt (scripts)
-  kubectl sts-bootstrap apply todo-db --replication-secret todo-db-repl
-  kubectl sts-bootstrap apply cache --yes          # Redis/Valkey: REPLICAOF ordinal 0
-  kubectl sts-bootstrap status mongo -o json       # members, state, lag
+  # What would be done, from live state
+  kubectl sts-bootstrap plan mongo
 
-Exit codes: 0 ok, 1 error, 2 usage (or no TTY and no --yes), 3 not found, 4 forbidden (e.g. no pods/exec), 5 refused or failed, 6 timed out.";
+  # From manifests, fresh pods assumed
+  kubectl sts-bootstrap plan todo-db --from-file sts.yaml
+
+  # Do it, no prompt (scripts)
+  kubectl sts-bootstrap apply mongo --yes
+  kubectl sts-bootstrap apply todo-db --replication-secret todo-db-repl
+
+  # Redis/Valkey: REPLICAOF ordinal 0
+  kubectl sts-bootstrap apply cache --yes
+
+  # Members, state, lag; or only the pods' roles
+  kubectl sts-bootstrap status mongo -o json
+  kubectl sts-bootstrap status todo-db -o custom-columns=POD:.pod,ROLE:.role
+
+Exit codes: 0 ok, 1 error, 2 usage (or no TTY and no --yes), 3 not found,
+4 forbidden (e.g. no pods/exec), 5 refused or failed, 6 timed out.";
 
 /// Turn a StatefulSet's pods into a MongoDB replica set, PostgreSQL streaming replicas or
 /// Redis/Valkey replicas.
