@@ -14,12 +14,12 @@ use backup::run::{self, OnProgress, Outcome, Progress};
 use backup::{Method, Target, list, render};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use stateful_core::kinds::Kind;
-use stateful_core::snapshot::Source;
 use stateful_core::output::term::error_prefix;
+use stateful_core::snapshot::Source;
 use stateful_core::{Error, ExitCode, Result, output};
 use stateful_flags::{
-    AllNamespacesArg, ColorArg, FromFileArg, KubeArgs, OutputFormat, Settings, SortByArg,
-    Terminal, duration, output_format,
+    AllNamespacesArg, ColorArg, FromFileArg, KubeArgs, OutputFormat, Settings, SortByArg, Terminal,
+    duration, output_format,
 };
 
 const EXIT_HELP: &str = "Exit codes: 0 succeeded, 1 error, 2 usage, 3 not found, 4 forbidden, 5 backup failed (or refused: a run of a Forbid CronJob is active), 6 timed out waiting, 130 interrupted (the backup goes on).";

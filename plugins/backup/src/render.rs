@@ -50,7 +50,15 @@ pub struct ListLook {
 /// The list table's columns; on a terminal too narrow for it, METHOD, then TARGET, then
 /// STARTED are shortened (with `…`), never NAME or NAMESPACE.
 const LIST_COLUMNS: [&str; 9] = [
-    "namespace", "name", "target", "method", "status", "started", "duration", "size", "age",
+    "namespace",
+    "name",
+    "target",
+    "method",
+    "status",
+    "started",
+    "duration",
+    "size",
+    "age",
 ];
 const LIST_SHRINK: [(&str, usize); 3] = [("method", 8), ("target", 12), ("started", 10)];
 

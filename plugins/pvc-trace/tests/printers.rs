@@ -41,9 +41,9 @@ fn name_prints_kind_slash_name_per_root() {
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines.contains(&"pod/mongo-0"), "{out}");
     assert!(
-        lines
-            .iter()
-            .all(|l| l.split_once('/').is_some_and(|(k, n)| !k.is_empty() && !n.is_empty())),
+        lines.iter().all(|l| l
+            .split_once('/')
+            .is_some_and(|(k, n)| !k.is_empty() && !n.is_empty())),
         "{out}"
     );
     let (_, out, _) = run(&["-o", "name", "-n", "shop", "sts/mongo"]);
@@ -90,7 +90,10 @@ fn jsonpath_prints_what_kubectl_prints() {
     std::fs::write(&f, "{range .roots[*]}{.type}/{.name}{\"\\n\"}{end}\n").unwrap();
     let (code, out, _) = run(&["-o", &format!("jsonpath-file={}", f.display())]);
     assert_eq!(code, 0);
-    assert!(out.starts_with("pod/etl-runner\npod/log-shipper-7xk2m\n"), "{out}");
+    assert!(
+        out.starts_with("pod/etl-runner\npod/log-shipper-7xk2m\n"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -59,7 +59,16 @@ pub fn status_table(r: &StatusReport, look: &StatusLook) -> String {
             )
         } else if !r.redis.is_empty() {
             (
-                &["pod", "role", "state", "master", "lag", "last io", "keys", "last error"],
+                &[
+                    "pod",
+                    "role",
+                    "state",
+                    "master",
+                    "lag",
+                    "last io",
+                    "keys",
+                    "last error",
+                ],
                 &[(7, 12), (3, 12)],
                 &[1, 2],
                 r.redis.iter().map(redis_cells).collect(),
@@ -72,14 +81,17 @@ pub fn status_table(r: &StatusReport, look: &StatusLook) -> String {
                 r.postgres.iter().map(postgres_cells).collect(),
             )
         };
-    let mut keyed: Vec<(Value, Vec<String>)> =
-        status_rows_json(r).into_iter().zip(cells).collect();
+    let mut keyed: Vec<(Value, Vec<String>)> = status_rows_json(r).into_iter().zip(cells).collect();
     if let Some(p) = &look.sort_by {
         rows::sort_by(&mut keyed, |(v, _)| v, p);
     }
     let cells: Vec<Vec<String>> = keyed
         .into_iter()
-        .map(|(_, c)| c.iter().map(|c| escape_control(c, true).into_owned()).collect())
+        .map(|(_, c)| {
+            c.iter()
+                .map(|c| escape_control(c, true).into_owned())
+                .collect()
+        })
         .collect();
     let shrink: Vec<Shrink> = shrink
         .iter()

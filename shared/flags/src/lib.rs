@@ -155,7 +155,13 @@ pub struct FromFileArg {
 #[derive(Args, Debug, Clone, Copy, Default)]
 pub struct ColorArg {
     /// Colour: auto (on a terminal, unless NO_COLOR is set), always or never.
-    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value = "auto")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
     pub color: ColorWhen,
 }
 
@@ -234,9 +240,7 @@ pub fn output_format<T: ValueEnum + Clone>(
     if let Ok(own) = T::from_str(s, false) {
         return Ok(OutputFormat::Own(own));
     }
-    let read = |f: &str| {
-        std::fs::read_to_string(f).map_err(|e| format!("cannot read {f}: {e}"))
-    };
+    let read = |f: &str| std::fs::read_to_string(f).map_err(|e| format!("cannot read {f}: {e}"));
     let err = |e: Error| e.to_string();
     let (kind, arg) = s.split_once('=').unwrap_or((s, ""));
     match kind {
@@ -246,7 +250,9 @@ pub fn output_format<T: ValueEnum + Clone>(
         {
             Err(format!("{kind} needs a value: -o {kind}=…"))
         }
-        "jsonpath" => Template::parse(arg).map(OutputFormat::JsonPath).map_err(err),
+        "jsonpath" => Template::parse(arg)
+            .map(OutputFormat::JsonPath)
+            .map_err(err),
         "jsonpath-file" => Template::parse(read(arg)?.trim_end_matches('\n'))
             .map(OutputFormat::JsonPath)
             .map_err(err),
@@ -456,7 +462,14 @@ mod tests {
             f("custom-columns=A:.a"),
             Ok(OutputFormat::CustomColumns(_))
         ));
-        for bad in ["jsonpath", "jsonpath=", "jsonpath={.a", "wide", "name=x", "custom-columns=A"] {
+        for bad in [
+            "jsonpath",
+            "jsonpath=",
+            "jsonpath={.a",
+            "wide",
+            "name=x",
+            "custom-columns=A",
+        ] {
             assert!(f(bad).is_err(), "{bad}");
         }
         assert!(f("wide").unwrap_err().contains("one of: table, json, name"));

@@ -111,12 +111,14 @@ pub fn render(report: &Report, format: &Format) -> Result<String> {
         Format::Tree => Ok(render_tree(report)),
         Format::Name => Ok(names(report)),
         Format::JsonPath(t) => {
-            let v = serde_json::to_value(report).map_err(|e| {
-                stateful_core::Error::Other(format!("json: {e}"))
-            })?;
+            let v = serde_json::to_value(report)
+                .map_err(|e| stateful_core::Error::Other(format!("json: {e}")))?;
             // Control characters from objects are escaped; the template's tabs and newlines stay.
             let text = t.render(&v);
-            let parts: Vec<_> = text.split('\t').map(|p| escape_terminal(p, false)).collect();
+            let parts: Vec<_> = text
+                .split('\t')
+                .map(|p| escape_terminal(p, false))
+                .collect();
             Ok(parts.join("\t"))
         }
         Format::CustomColumns(cc) => {

@@ -489,7 +489,10 @@ fn write_table(
         .iter()
         .filter_map(|(name, min)| at(name).map(|column| Shrink { column, min: *min }))
         .collect();
-    let toned: Vec<usize> = ["status", "problems"].iter().filter_map(|n| at(n)).collect();
+    let toned: Vec<usize> = ["status", "problems"]
+        .iter()
+        .filter_map(|n| at(n))
+        .collect();
     let layout = Layout {
         headers: &headers,
         shrink: &shrink,

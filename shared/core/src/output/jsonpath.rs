@@ -232,7 +232,11 @@ fn sorted(v: &Value) -> Value {
         Value::Object(m) => {
             let mut keys: Vec<&String> = m.keys().collect();
             keys.sort();
-            Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&m[k]))).collect())
+            Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), sorted(&m[k])))
+                    .collect(),
+            )
         }
         Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
         other => other.clone(),
@@ -304,7 +308,11 @@ mod tests {
     fn paths_with_and_without_braces() {
         let v = doc_input();
         for p in [".kind", "{.kind}", "kind", "$.kind"] {
-            assert_eq!(Path::parse(p).unwrap().find(&v), vec![&Value::from("List")], "{p}");
+            assert_eq!(
+                Path::parse(p).unwrap().find(&v),
+                vec![&Value::from("List")],
+                "{p}"
+            );
         }
     }
 }

@@ -62,24 +62,28 @@ pub fn write_rows(
             *w = (*w).max(c as usize);
         }
     }
-    let fitted = match look.width {
+    let fitted: Vec<Option<usize>> = match look.width {
         Some(budget) => fit_widths(&widths, GAP, layout.shrink, budget),
-        None => widths.clone(),
+        None => widths.iter().copied().map(Some).collect(),
     };
-    let cut: Vec<Option<usize>> = widths
+    // The columns kept, and the width each is cut to (None: whole).
+    let kept: Vec<(usize, Option<usize>)> = widths
         .iter()
         .zip(&fitted)
-        .map(|(w, f)| (f < w).then_some(*f))
+        .enumerate()
+        .filter_map(|(c, (w, f))| f.map(|f| (c, (f < *w).then_some(f))))
         .collect();
+    let fitted: Vec<usize> = fitted.into_iter().flatten().collect();
     for (i, chunk) in rows.chunks(batch).enumerate() {
         let mut t = if i == 0 && !look.no_headers {
-            let shown: Vec<String> = layout
-                .headers
+            let shown: Vec<String> = kept
                 .iter()
-                .zip(&cut)
-                .map(|(h, c)| match c {
-                    Some(w) => ellipsize(&h.to_uppercase(), *w),
-                    None => h.to_uppercase(),
+                .map(|&(c, cut)| {
+                    let h = layout.headers.get(c).copied().unwrap_or("").to_uppercase();
+                    match cut {
+                        Some(w) => ellipsize(&h, w),
+                        None => h,
+                    }
                 })
                 .collect();
             let mut t = table(&[]);
@@ -93,10 +97,11 @@ pub fn write_rows(
             t.enforce_styling().style_text_only();
         }
         for r in chunk {
-            t.add_row(r.iter().enumerate().map(|(c, text)| {
-                let text = match cut.get(c).copied().flatten() {
+            t.add_row(kept.iter().map(|&(c, cut)| {
+                let text = r.get(c).map(String::as_str).unwrap_or("");
+                let text = match cut {
                     Some(w) => ellipsize(text, w),
-                    None => text.clone(),
+                    None => text.to_string(),
                 };
                 let tone = (look.color && layout.toned.contains(&c))
                     .then(|| tone_of(&text))
@@ -155,8 +160,10 @@ impl CustomColumns {
                 "a custom-columns file has two lines: headers, then paths".into(),
             ));
         };
-        let (hs, ps): (Vec<&str>, Vec<&str>) =
-            (h.split_whitespace().collect(), p.split_whitespace().collect());
+        let (hs, ps): (Vec<&str>, Vec<&str>) = (
+            h.split_whitespace().collect(),
+            p.split_whitespace().collect(),
+        );
         if hs.len() != ps.len() {
             return Err(Error::Usage(format!(
                 "custom-columns file: {} headers but {} paths",
@@ -293,10 +300,14 @@ mod tests {
             "NAME   CPU      ADDR     X\na      4        1,2      <none>\nbb     <none>   <none>   <none>\n"
         );
         for bad in ["", "NAME", ":.a", "A:.b[?("] {
-            assert_eq!(CustomColumns::parse(bad).unwrap_err().exit_code().code(), 2, "{bad}");
+            assert_eq!(
+                CustomColumns::parse(bad).unwrap_err().exit_code().code(),
+                2,
+                "{bad}"
+            );
         }
-        let f = CustomColumns::parse_file("NAME  CPU\n.metadata.name .status.capacity.cpu\n")
-            .unwrap();
+        let f =
+            CustomColumns::parse_file("NAME  CPU\n.metadata.name .status.capacity.cpu\n").unwrap();
         assert_eq!(f.headers(), vec!["NAME", "CPU"]);
         assert_eq!(
             CustomColumns::parse(r#"A:.x[?(@.n=="a,b")].v,B:.y"#)
@@ -350,7 +361,15 @@ mod tests {
             ..Look::default()
         });
         assert!(narrow.lines().all(|l| l.chars().count() <= 30), "{narrow}");
-        assert!(narrow.ends_with("db-0   Bound    nfs 10.0.0.1:…\n"), "{narrow}");
+        assert!(
+            narrow.ends_with("db-0   Bound    nfs 10.0.0.1:…\n"),
+            "{narrow}"
+        );
+        let narrower = text(Look {
+            width: Some(20),
+            ..Look::default()
+        });
+        assert_eq!(narrower, "NAME   STATUS\ndb-0   Bound\n");
         let coloured = text(Look {
             color: true,
             ..Look::default()

@@ -62,7 +62,9 @@ pub fn age_since(created: Option<&str>, now_unix_secs: i64) -> String {
     let Some(t) = created.and_then(parse_rfc3339_secs) else {
         return "-".into();
     };
-    human_age(Duration::from_secs(now_unix_secs.saturating_sub(t).max(0) as u64))
+    human_age(Duration::from_secs(
+        now_unix_secs.saturating_sub(t).max(0) as u64
+    ))
 }
 
 /// Seconds since the epoch of an RFC 3339 UTC time as the API writes it
@@ -169,8 +171,8 @@ pub fn tone_of(word: &str) -> Option<Tone> {
     match first {
         "error" | "Error" | "Failed" | "Lost" | "Missing" | "FAIL" | "BLOCKED" | "down"
         | "Unknown" => Some(Tone::Bad),
-        "warning" | "Warning" | "Pending" | "Released" | "Cut" | "warn"
-        | "Terminating" | "recovering" | "STARTUP" | "RECOVERING" => Some(Tone::Warn),
+        "warning" | "Warning" | "Pending" | "Released" | "Cut" | "warn" | "Terminating"
+        | "recovering" | "STARTUP" | "RECOVERING" => Some(Tone::Warn),
         "Bound" | "Available" | "Succeeded" | "Ready" | "streaming" | "PRIMARY" | "SECONDARY"
         | "primary" | "replica" | "master" | "slave" | "connected" | "ok" => Some(Tone::Good),
         "info" => Some(Tone::Dim),
@@ -222,23 +224,48 @@ pub struct Shrink {
     pub min: usize,
 }
 
-/// Column widths that fit `budget` characters (columns `gap` apart), shortening the columns of
-/// `order` in that order, each down to its minimum before the next one is touched. Columns not
-/// in `order` (the names a user copies) keep their width, so the result may still be wider than
-/// the budget: then lines wrap, names stay whole.
-pub fn fit_widths(widths: &[usize], gap: usize, order: &[Shrink], budget: usize) -> Vec<usize> {
-    let mut w = widths.to_vec();
-    let total = |w: &[usize]| w.iter().sum::<usize>() + gap * w.len().saturating_sub(1);
+/// Column widths that fit `budget` characters (columns `gap` apart); `None`: the column is
+/// left out. First, while the table would not fit even with every column of `order` at its
+/// minimum, the columns of `order` are left out, in that order. Then the columns kept are
+/// shortened in that order, each down to its minimum before the next one is touched. Columns
+/// not in `order` (the names a user copies) are never shortened nor left out, so the result may
+/// still be wider than the budget: then lines wrap, names stay whole.
+pub fn fit_widths(
+    widths: &[usize],
+    gap: usize,
+    order: &[Shrink],
+    budget: usize,
+) -> Vec<Option<usize>> {
+    let mut w: Vec<Option<usize>> = widths.iter().copied().map(Some).collect();
+    let total = |w: &[Option<usize>]| {
+        let kept: Vec<usize> = w.iter().flatten().copied().collect();
+        kept.iter().sum::<usize>() + gap * kept.len().saturating_sub(1)
+    };
+    let at_min = |w: &[Option<usize>]| {
+        let mut m = w.to_vec();
+        for s in order {
+            if let Some(Some(cur)) = m.get(s.column).copied() {
+                m[s.column] = Some(cur.min(s.min));
+            }
+        }
+        total(&m)
+    };
+    for s in order {
+        if at_min(&w) <= budget {
+            break;
+        }
+        if let Some(slot) = w.get_mut(s.column) {
+            *slot = None;
+        }
+    }
     for s in order {
         let over = total(&w).saturating_sub(budget);
         if over == 0 {
             break;
         }
-        let Some(cur) = w.get(s.column).copied() else {
-            continue;
-        };
-        let floor = s.min.min(cur);
-        w[s.column] = cur.saturating_sub(over).max(floor);
+        if let Some(Some(cur)) = w.get(s.column).copied() {
+            w[s.column] = Some(cur.saturating_sub(over).max(s.min.min(cur)));
+        }
     }
     w
 }
@@ -285,7 +312,10 @@ mod tests {
         assert_eq!(age_since(Some("yesterday"), now), "-");
         assert_eq!(age_since(None, now), "-");
         assert_eq!(parse_rfc3339_secs("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_rfc3339_secs("2000-03-01T00:00:00Z"), Some(951_868_800));
+        assert_eq!(
+            parse_rfc3339_secs("2000-03-01T00:00:00Z"),
+            Some(951_868_800)
+        );
     }
 
     #[test]
@@ -306,10 +336,20 @@ mod tests {
         // name 10, backend 30, problems 20, gaps 3: 66 wide.
         let w = [10, 30, 20];
         let order = [Shrink { column: 1, min: 8 }, Shrink { column: 2, min: 9 }];
-        assert_eq!(fit_widths(&w, 3, &order, 80), vec![10, 30, 20]);
-        assert_eq!(fit_widths(&w, 3, &order, 56), vec![10, 20, 20]);
-        assert_eq!(fit_widths(&w, 3, &order, 40), vec![10, 8, 16]);
-        assert_eq!(fit_widths(&w, 3, &order, 10), vec![10, 8, 9]);
+        let some = |v: &[usize]| v.iter().copied().map(Some).collect::<Vec<_>>();
+        assert_eq!(fit_widths(&w, 3, &order, 80), some(&[10, 30, 20]));
+        assert_eq!(fit_widths(&w, 3, &order, 56), some(&[10, 20, 20]));
+        assert_eq!(fit_widths(&w, 3, &order, 40), some(&[10, 8, 16]));
+        assert_eq!(fit_widths(&w, 3, &order, 33), some(&[10, 8, 9]));
+        // Too narrow for every minimum: the backend is left out first, then the problems,
+        // and the rest shortened; the name stays whole even when it alone does not fit.
+        assert_eq!(
+            fit_widths(&w, 3, &order, 32),
+            vec![Some(10), None, Some(19)]
+        );
+        assert_eq!(fit_widths(&w, 3, &order, 22), vec![Some(10), None, Some(9)]);
+        assert_eq!(fit_widths(&w, 3, &order, 21), vec![Some(10), None, None]);
+        assert_eq!(fit_widths(&w, 3, &order, 5), vec![Some(10), None, None]);
         assert_eq!(ellipsize("abcdef", 4), "abc…");
         assert_eq!(ellipsize("abc", 4), "abc");
     }
