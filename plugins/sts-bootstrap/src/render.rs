@@ -45,42 +45,49 @@ pub fn status_names(r: &StatusReport) -> String {
         .collect()
 }
 
+/// A status table: headers, (column, minimum) in shrink order, coloured columns, cells.
+type Spec<'a> = (
+    &'a [&'a str],
+    &'a [(usize, usize)],
+    &'a [usize],
+    Vec<Vec<String>>,
+);
+
 /// `status` as a table: MongoDB members, or PostgreSQL or Redis pods; errors after it. On a
 /// terminal too narrow for it, the last columns (sync source, last error, master, replay lsn)
 /// are shortened first (with `…`); member and pod names never.
 pub fn status_table(r: &StatusReport, look: &StatusLook) -> String {
-    let (headers, shrink, toned, cells): (&[&str], &[(usize, usize)], &[usize], Vec<Vec<String>>) =
-        if !r.mongo.is_empty() {
-            (
-                &["member", "pod", "state", "health", "lag", "sync source"],
-                &[(5, 12)],
-                &[2],
-                r.mongo.iter().map(mongo_cells).collect(),
-            )
-        } else if !r.redis.is_empty() {
-            (
-                &[
-                    "pod",
-                    "role",
-                    "state",
-                    "master",
-                    "lag",
-                    "last io",
-                    "keys",
-                    "last error",
-                ],
-                &[(7, 12), (3, 12)],
-                &[1, 2],
-                r.redis.iter().map(redis_cells).collect(),
-            )
-        } else {
-            (
-                &["pod", "role", "state", "lag", "replay lsn"],
-                &[(4, 10)],
-                &[1, 2],
-                r.postgres.iter().map(postgres_cells).collect(),
-            )
-        };
+    let (headers, shrink, toned, cells): Spec<'_> = if !r.mongo.is_empty() {
+        (
+            &["member", "pod", "state", "health", "lag", "sync source"],
+            &[(5, 12)],
+            &[2],
+            r.mongo.iter().map(mongo_cells).collect(),
+        )
+    } else if !r.redis.is_empty() {
+        (
+            &[
+                "pod",
+                "role",
+                "state",
+                "master",
+                "lag",
+                "last io",
+                "keys",
+                "last error",
+            ],
+            &[(7, 12), (3, 12)],
+            &[1, 2],
+            r.redis.iter().map(redis_cells).collect(),
+        )
+    } else {
+        (
+            &["pod", "role", "state", "lag", "replay lsn"],
+            &[(4, 10)],
+            &[1, 2],
+            r.postgres.iter().map(postgres_cells).collect(),
+        )
+    };
     let mut keyed: Vec<(Value, Vec<String>)> = status_rows_json(r).into_iter().zip(cells).collect();
     if let Some(p) = &look.sort_by {
         rows::sort_by(&mut keyed, |(v, _)| v, p);
