@@ -85,7 +85,7 @@ pub fn render_list(l: &BackupList, format: &ListFormat, look: &ListLook) -> Resu
                 ..l.clone()
             })
             .map_err(|e| Error::Other(format!("json: {e}")))?;
-            Ok(t.render(&v))
+            Ok(t.render_escaped(&v))
         }
         ListFormat::Name => Ok(items
             .iter()

@@ -185,9 +185,9 @@ fn print_as<T: Serialize>(
     print(&match out {
         OutputFormat::Own(Output::Json) => to_json(v)?,
         OutputFormat::Own(Output::Yaml) => to_yaml(v)?,
-        OutputFormat::JsonPath(t) => {
-            t.render(&serde_json::to_value(v).map_err(|e| Error::Other(format!("json: {e}")))?)
-        }
+        OutputFormat::JsonPath(t) => t.render_escaped(
+            &serde_json::to_value(v).map_err(|e| Error::Other(format!("json: {e}")))?,
+        ),
         _ => table(v),
     })
 }

@@ -113,13 +113,7 @@ pub fn render(report: &Report, format: &Format) -> Result<String> {
         Format::JsonPath(t) => {
             let v = serde_json::to_value(report)
                 .map_err(|e| stateful_core::Error::Other(format!("json: {e}")))?;
-            // Control characters from objects are escaped; the template's tabs and newlines stay.
-            let text = t.render(&v);
-            let parts: Vec<_> = text
-                .split('\t')
-                .map(|p| escape_terminal(p, false))
-                .collect();
-            Ok(parts.join("\t"))
+            Ok(t.render_escaped(&v))
         }
         Format::CustomColumns(cc) => {
             let rows: Vec<serde_json::Value> = table::all_cells(report)

@@ -138,6 +138,17 @@ impl Template {
         render_nodes(&self.nodes, v, &mut out);
         out
     }
+
+    /// The template applied to `v`, safe for a terminal: control characters from the data
+    /// are escaped (`\x1b`), newlines and tabs (the template's `{"\n"}`, `{"\t"}`) kept.
+    pub fn render_escaped(&self, v: &Value) -> String {
+        let text = self.render(v);
+        let parts: Vec<_> = text
+            .split('\t')
+            .map(|p| super::term::escape_control(p, false))
+            .collect();
+        parts.join("\t")
+    }
 }
 
 /// The offset of the `}` closing the action that starts `s` (at its `{`), skipping quoted
@@ -294,6 +305,13 @@ mod tests {
         );
         assert_eq!(eval("{$.kind}"), "List");
         assert_eq!(eval("{.missing}"), "");
+    }
+
+    #[test]
+    fn escaped_rendering_keeps_tabs_and_newlines_only() {
+        let t = Template::parse(r#"{.a}{"\t"}{.b}{"\n"}"#).unwrap();
+        let v = serde_json::json!({"a": "x\u{1b}[31m", "b": "y"});
+        assert_eq!(t.render_escaped(&v), "x\\x1b[31m\ty\n");
     }
 
     #[test]

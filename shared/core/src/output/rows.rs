@@ -10,7 +10,7 @@ use comfy_table::{Cell, ColumnConstraint, Table, Width};
 use serde_json::Value;
 
 use super::jsonpath::{Path, value_text};
-use super::term::{Shrink, ellipsize, fit_widths, tone_of};
+use super::term::{Shrink, ellipsize, escape_control, fit_widths, tone_of};
 use super::{bare_table, table};
 use crate::error::{Error, Result};
 
@@ -189,11 +189,13 @@ impl CustomColumns {
                 if found.is_empty() {
                     "<none>".to_string()
                 } else {
-                    found
+                    let text = found
                         .iter()
                         .map(|v| value_text(v))
                         .collect::<Vec<_>>()
-                        .join(",")
+                        .join(",");
+                    // Data never reaches the terminal raw; one cell is one line.
+                    escape_control(&text, true).into_owned()
                 }
             })
             .collect()
