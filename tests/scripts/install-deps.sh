@@ -4,7 +4,7 @@
 #   tests/scripts/install-deps.sh            # the default set
 #   tests/scripts/install-deps.sh pkg ...    # the default set plus more packages
 set -euo pipefail
-pkgs=(openssl curl jq ca-certificates procps iproute2 util-linux patch hyperfine time
+pkgs=(openssl curl jq ca-certificates procps iproute2 util-linux patch hyperfine time tmux
   postgresql postgresql-client mariadb-server mariadb-client redis-server "$@")
 missing=()
 for p in "${pkgs[@]}"; do

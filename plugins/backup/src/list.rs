@@ -37,6 +37,9 @@ pub struct BackupRow {
     pub duration_seconds: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<String>,
+    /// The object's creationTimestamp (the table's AGE).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -134,6 +137,7 @@ fn job_row(job: &Job, now: jiff::Timestamp) -> Option<BackupRow> {
         started,
         duration_seconds: duration,
         size: None,
+        created: m.creation_timestamp.as_ref().map(|t| t.0.to_string()),
     })
 }
 
@@ -172,6 +176,7 @@ fn snapshot_row(vs: &Value, now: jiff::Timestamp) -> Option<BackupRow> {
         engine: None,
         trigger: "manual".into(),
         status: st.status_word().into(),
+        created: started.clone(),
         started,
         duration_seconds: duration,
         size: st.restore_size,

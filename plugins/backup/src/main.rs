@@ -14,9 +14,13 @@ use backup::run::{self, OnProgress, Outcome, Progress};
 use backup::{Method, Target, list, render};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use stateful_core::kinds::Kind;
+use stateful_core::output::term::error_prefix;
 use stateful_core::snapshot::Source;
 use stateful_core::{Error, ExitCode, Result, output};
-use stateful_flags::{AllNamespacesArg, FromFileArg, KubeArgs, Settings, duration};
+use stateful_flags::{
+    AllNamespacesArg, ColorArg, FromFileArg, KubeArgs, OutputFormat, Settings, SortByArg, Terminal,
+    duration, output_format,
+};
 
 const EXIT_HELP: &str = "Exit codes: 0 succeeded, 1 error, 2 usage, 3 not found, 4 forbidden, 5 backup failed (or refused: a run of a Forbid CronJob is active), 6 timed out waiting, 130 interrupted (the backup goes on).";
 
@@ -35,6 +39,8 @@ struct Cli {
     kube: KubeArgs,
     #[command(flatten)]
     from: FromFileArg,
+    #[command(flatten)]
+    color: ColorArg,
 }
 
 /// What the objects of `create --dry-run` are printed as.
@@ -85,11 +91,17 @@ enum Cmd {
     /// Take a backup now and wait for it (logs streamed).
     #[command(after_help = concat!(
         "Examples:\n",
-        "  kubectl backup create cronjob/todo-db-backup               # a run of the CronJob, honouring concurrencyPolicy\n",
-        "  kubectl backup create sts/todo-db --to pvc/todo-db-backup-pvc   # pg_dump -Fc from a replica\n",
-        "  kubectl backup create sts/todo-db --to-new-pvc 5Gi --source primary\n",
-        "  kubectl backup create pvc/data-todo-db-0 --snapshot        # a CSI VolumeSnapshot\n",
-        "  kubectl backup create sts/todo-db --to pvc/b --dry-run -o yaml --from-file dump.yaml\n"))]
+        "  # A run of the CronJob, honouring its concurrencyPolicy\n",
+        "  kubectl backup create cronjob/todo-db-backup\n\n",
+        "  # pg_dump -Fc from a replica, to a claim\n",
+        "  kubectl backup create sts/todo-db --to pvc/todo-db-backup-pvc\n\n",
+        "  # To a new 5Gi claim, read from the primary\n",
+        "  kubectl backup create sts/todo-db --to-new-pvc 5Gi --source primary\n\n",
+        "  # A CSI VolumeSnapshot\n",
+        "  kubectl backup create pvc/data-todo-db-0 --snapshot\n\n",
+        "  # The objects it would create, from a dump\n",
+        "  kubectl backup create sts/todo-db --to pvc/b --dry-run -o yaml \\\n",
+        "    --from-file dump.yaml\n"))]
     Create(Box<CreateArgs>),
     /// Backups: Jobs with our labels, CronJob-owned Jobs, our VolumeSnapshots.
     List {
@@ -98,9 +110,16 @@ enum Cmd {
         target: Option<String>,
         #[command(flatten)]
         all: AllNamespacesArg,
-        /// Output format.
-        #[arg(short = 'o', long, value_enum, default_value = "table")]
-        output: ListOutput,
+        /// Output format: table, json, name, jsonpath=TEMPLATE (over the BackupList JSON),
+        /// jsonpath-file=FILE, custom-columns=SPEC (over each item's JSON, e.g.
+        /// NAME:.name,STATUS:.status), custom-columns-file=FILE.
+        #[arg(short = 'o', long, value_name = "FORMAT", default_value = "table", value_parser = output_format::<ListOutput>)]
+        output: OutputFormat<ListOutput>,
+        /// Table and custom-columns output: do not print the header line.
+        #[arg(long)]
+        no_headers: bool,
+        #[command(flatten)]
+        sort: SortByArg,
     },
     /// The logs of a backup Job.
     Logs {
@@ -307,7 +326,7 @@ async fn create(settings: &Settings, a: CreateArgs) -> Result<ExitCode> {
     }
 }
 
-async fn run_cli(cli: Cli) -> Result<ExitCode> {
+async fn run_cli(cli: Cli, term: Terminal) -> Result<ExitCode> {
     let settings = Settings::resolve(&cli.kube).with_from_files(&cli.from);
     match cli.cmd {
         Cmd::Create(a) => create(&settings, *a).await,
@@ -315,9 +334,18 @@ async fn run_cli(cli: Cli) -> Result<ExitCode> {
             target,
             all,
             output,
+            no_headers,
+            sort,
         } => {
             let settings = settings.with_all_namespaces(all)?;
-            let json = output == ListOutput::Json;
+            let format = match output {
+                OutputFormat::Own(ListOutput::Table) => render::ListFormat::Table,
+                OutputFormat::Own(ListOutput::Json) => render::ListFormat::Json,
+                OutputFormat::Name => render::ListFormat::Name,
+                OutputFormat::JsonPath(t) => render::ListFormat::JsonPath(t),
+                OutputFormat::CustomColumns(c) => render::ListFormat::CustomColumns(c),
+            };
+            let json = matches!(format, render::ListFormat::Json);
             let target = target.as_deref().map(Target::parse).transpose()?;
             let (source, default_ns) = settings.open().await?;
             let scope = settings.scope(default_ns);
@@ -325,11 +353,22 @@ async fn run_cli(cli: Cli) -> Result<ExitCode> {
                 .load(&[Kind::Job, Kind::VolumeSnapshot], &scope)
                 .await?;
             warn_all(&snap.warnings);
-            let l = list::list(&snap, target.as_ref(), jiff::Timestamp::now());
+            let now = jiff::Timestamp::now();
+            let l = list::list(&snap, target.as_ref(), now);
             if l.items.is_empty() && !json {
                 eprintln!("No backups found.");
             }
-            print(&render::render_list(&l, scope.namespace.is_none(), json)?)?;
+            let look = render::ListLook {
+                all_namespaces: scope.namespace.is_none(),
+                table: output::rows::Look {
+                    no_headers,
+                    width: term.width,
+                    color: term.color_out,
+                },
+                sort_by: sort.sort_by,
+                now: now.as_second(),
+            };
+            print(&render::render_list(&l, &format, &look)?)?;
             Ok(ExitCode::Success)
         }
         Cmd::Describe { name } => {
@@ -383,10 +422,11 @@ fn warn_all(warnings: &[String]) {
 
 fn main() -> ProcessExit {
     let cli = Cli::parse();
-    match stateful_flags::block_on(run_cli(cli)) {
+    let term = cli.color.terminal();
+    match stateful_flags::block_on(run_cli(cli, term)) {
         Ok(code) => code.into(),
         Err(e) => {
-            eprintln!("kubectl backup: error: {e}");
+            eprintln!("kubectl backup: {} {e}", error_prefix(term.color_err));
             e.exit_code().into()
         }
     }

@@ -8,6 +8,9 @@ use crate::list::{BackupList, Description, EnvValue, JobDescription, SnapshotDes
 use crate::plan::Objects;
 use stateful_core::error::{Error, Result};
 use stateful_core::output;
+use stateful_core::output::jsonpath::{Path, Template};
+use stateful_core::output::rows::{self, CustomColumns, Layout};
+use stateful_core::output::term::{self, Shrink};
 
 /// `42s`, `3m7s`, `2h30m`.
 pub fn human_duration(secs: i64) -> String {
@@ -21,44 +24,140 @@ pub fn human_duration(secs: i64) -> String {
     }
 }
 
-/// `list`: JSON, or a kubectl-style table (nothing when there are no backups).
-pub fn render_list(l: &BackupList, all_namespaces: bool, json: bool) -> Result<String> {
-    if json {
-        return output::to_json(l);
+/// `list`'s formats: its own (table, JSON) and kubectl's printers.
+#[derive(Debug, Clone)]
+pub enum ListFormat {
+    Table,
+    Json,
+    /// `job.batch/NAME`, `volumesnapshot.snapshot.storage.k8s.io/NAME`.
+    Name,
+    /// Over the `BackupList` JSON (`{.items[*].name}`).
+    JsonPath(Template),
+    /// Over each item's JSON (`NAME:.name,STATUS:.status`).
+    CustomColumns(CustomColumns),
+}
+
+/// How `list` prints: NAMESPACE across namespaces only, the table's look, `--sort-by` (over
+/// each item's JSON), and now (seconds since the epoch) for AGE.
+#[derive(Debug, Clone, Default)]
+pub struct ListLook {
+    pub all_namespaces: bool,
+    pub table: rows::Look,
+    pub sort_by: Option<Path>,
+    pub now: i64,
+}
+
+/// The list table's columns; on a terminal too narrow for it, METHOD, then TARGET, then
+/// STARTED are shortened (with `…`), never NAME or NAMESPACE.
+const LIST_COLUMNS: [&str; 9] = [
+    "namespace",
+    "name",
+    "target",
+    "method",
+    "status",
+    "started",
+    "duration",
+    "size",
+    "age",
+];
+const LIST_SHRINK: [(&str, usize); 3] = [("method", 8), ("target", 12), ("started", 10)];
+
+/// `list` in `format`: JSON, a kubectl-style table (nothing when there are no backups), or
+/// one of kubectl's printers. Items are sorted by `--sort-by` first.
+pub fn render_list(l: &BackupList, format: &ListFormat, look: &ListLook) -> Result<String> {
+    let mut items: Vec<(Value, &crate::list::BackupRow)> = l
+        .items
+        .iter()
+        .map(|r| (serde_json::to_value(r).unwrap_or(Value::Null), r))
+        .collect();
+    if let Some(p) = &look.sort_by {
+        rows::sort_by(&mut items, |(v, _)| v, p);
     }
-    if l.items.is_empty() {
-        return Ok(String::new());
-    }
-    let mut headers = vec![];
-    if all_namespaces {
-        headers.push("namespace");
-    }
-    headers.extend([
-        "name", "target", "method", "status", "started", "duration", "size",
-    ]);
-    let mut t = output::table(&headers);
-    for r in &l.items {
-        let mut row = vec![];
-        if all_namespaces {
-            row.push(r.namespace.clone());
+    match format {
+        ListFormat::Json if look.sort_by.is_none() => output::to_json(l),
+        ListFormat::Json => output::to_json(&BackupList {
+            items: items.iter().map(|(_, r)| (*r).clone()).collect(),
+            ..l.clone()
+        }),
+        ListFormat::JsonPath(t) => {
+            let v = serde_json::to_value(BackupList {
+                items: items.iter().map(|(_, r)| (*r).clone()).collect(),
+                ..l.clone()
+            })
+            .map_err(|e| Error::Other(format!("json: {e}")))?;
+            Ok(t.render_escaped(&v))
         }
-        let method = match (&r.engine, r.trigger.as_str()) {
-            (Some(e), _) => format!("{}/{e}", r.method),
-            (None, "scheduled") => format!("{} (scheduled)", r.method),
-            _ => r.method.clone(),
-        };
-        row.extend([
-            r.name.clone(),
-            r.target.clone(),
-            method,
-            r.status.clone(),
-            output::dash(r.started.as_deref()),
-            dash_or(r.duration_seconds.map(human_duration)),
-            output::dash(r.size.as_deref()),
-        ]);
-        t.add_row(row);
+        ListFormat::Name => Ok(items
+            .iter()
+            .map(|(_, r)| match r.kind.as_str() {
+                "VolumeSnapshot" => format!("volumesnapshot.snapshot.storage.k8s.io/{}\n", r.name),
+                _ => format!("job.batch/{}\n", r.name),
+            })
+            .collect()),
+        ListFormat::CustomColumns(cc) => {
+            let json: Vec<Value> = items.into_iter().map(|(v, _)| v).collect();
+            let mut out = Vec::new();
+            cc.write(&mut out, &json, look.table.no_headers)?;
+            Ok(String::from_utf8_lossy(&out).into_owned())
+        }
+        ListFormat::Table => {
+            let rows: Vec<&crate::list::BackupRow> = items.into_iter().map(|(_, r)| r).collect();
+            Ok(list_table(&rows, look))
+        }
     }
-    Ok(output::table_text(&t))
+}
+
+fn list_table(items: &[&crate::list::BackupRow], look: &ListLook) -> String {
+    if items.is_empty() {
+        return String::new();
+    }
+    let skip = usize::from(!look.all_namespaces);
+    let headers = &LIST_COLUMNS[skip..];
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|r| {
+            let method = match (&r.engine, r.trigger.as_str()) {
+                (Some(e), _) => format!("{}/{e}", r.method),
+                (None, "scheduled") => format!("{} (scheduled)", r.method),
+                _ => r.method.clone(),
+            };
+            let cells = [
+                r.namespace.clone(),
+                r.name.clone(),
+                r.target.clone(),
+                method,
+                r.status.clone(),
+                output::dash(r.started.as_deref()),
+                dash_or(r.duration_seconds.map(human_duration)),
+                output::dash(r.size.as_deref()),
+                term::age_since(r.created.as_deref(), look.now),
+            ];
+            cells[skip..]
+                .iter()
+                .map(|c| term::escape_control(c, true).into_owned())
+                .collect()
+        })
+        .collect();
+    let at = |n: &str| headers.iter().position(|h| *h == n);
+    let shrink: Vec<Shrink> = LIST_SHRINK
+        .iter()
+        .filter_map(|(n, min)| at(n).map(|column| Shrink { column, min: *min }))
+        .collect();
+    let toned: Vec<usize> = at("status").into_iter().collect();
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = rows::write_rows(
+        &mut out,
+        Layout {
+            headers,
+            shrink: &shrink,
+            toned: &toned,
+        },
+        &rows,
+        look.table,
+        usize::MAX,
+    );
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// One `describe` line: the key padded to 14 columns.

@@ -7,10 +7,14 @@
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use pvc_trace::render::{self, Format};
+use pvc_trace::render::{self, Format, table::Look};
 use pvc_trace::{KINDS, Severity, Target, TraceOptions};
 use stateful_core::Result;
-use stateful_flags::{AllNamespacesArg, FromFileArg, KubeArgs, SelectorArg, Settings};
+use stateful_core::output::term::error_prefix;
+use stateful_flags::{
+    AllNamespacesArg, ColorArg, FromFileArg, KubeArgs, OutputFormat, SelectorArg, Settings,
+    SortByArg, output_format,
+};
 
 /// Trace pods, claims, volumes, StatefulSets and Deployments down to the storage that holds
 /// their data, and say what is wrong.
@@ -19,7 +23,24 @@ use stateful_flags::{AllNamespacesArg, FromFileArg, KubeArgs, SelectorArg, Setti
     name = "kubectl pvc-trace",
     bin_name = "kubectl pvc-trace",
     version,
-    after_help = "Examples:\n  kubectl pvc-trace db-0                      # a pod's volumes, down to the disk\n  kubectl pvc-trace sts/db -n prod            # every expected claim of a StatefulSet\n  kubectl pvc-trace pv/pvc-0f3c…              # reverse: who claims and uses this volume\n  kubectl pvc-trace -A --problems             # only chains with problems, all namespaces\n  kubectl pvc-trace -A -o json --fail-on error  # for scripts: exit 5 on errors\n  kubectl pvc-trace --from-file dump.yaml     # no cluster: read `kubectl get -o yaml` output\n\nExit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 forbidden, 5 problems found (--fail-on), 6 timed out."
+    after_help = concat!(
+        "Examples:\n",
+        "  # A pod's volumes, down to the disk\n",
+        "  kubectl pvc-trace db-0\n\n",
+        "  # Every expected claim of a StatefulSet\n",
+        "  kubectl pvc-trace sts/db -n prod\n\n",
+        "  # Reverse: who claims and uses this volume\n",
+        "  kubectl pvc-trace pv/pvc-0f3c…\n\n",
+        "  # Only chains with problems, all namespaces\n",
+        "  kubectl pvc-trace -A --problems\n\n",
+        "  # For scripts: exit 5 on errors; or just the claims' volumes\n",
+        "  kubectl pvc-trace -A -o json --fail-on error\n",
+        "  kubectl pvc-trace -o custom-columns=CLAIM:.claim,PV:.pv --sort-by .pv\n\n",
+        "  # No cluster: read `kubectl get -o yaml` output\n",
+        "  kubectl pvc-trace --from-file dump.yaml\n\n",
+        "Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 forbidden,\n",
+        "5 problems found (--fail-on), 6 timed out."
+    )
 )]
 struct Cli {
     /// What to trace: pod/NAME (or NAME, or `pod NAME…` as kubectl takes), pvc/NAME, pv/NAME, sts/NAME, deploy/NAME, sc/NAME,
@@ -37,13 +58,21 @@ struct Cli {
     #[command(flatten)]
     from: FromFileArg,
 
-    /// Output format (default: tree for one target, table otherwise).
-    #[arg(short = 'o', long, value_enum)]
-    output: Option<Output>,
+    /// Output format: table, wide, json, yaml, tree, name, jsonpath=TEMPLATE,
+    /// jsonpath-file=FILE, custom-columns=SPEC, custom-columns-file=FILE (default: tree for
+    /// one target, table otherwise). Custom columns and --sort-by read each row as JSON whose
+    /// keys are the wide table's columns in lower case: {.pod}, {.pv}, {.backend}…
+    #[arg(short = 'o', long, value_name = "FORMAT", value_parser = output_format::<Output>)]
+    output: Option<OutputFormat<Output>>,
 
-    /// Table and wide output: do not print the header line.
+    /// Table, wide and custom-columns output: do not print the header line.
     #[arg(long)]
     no_headers: bool,
+
+    #[command(flatten)]
+    sort: SortByArg,
+    #[command(flatten)]
+    color: ColorArg,
 
     /// Show only chains with a warning or an error.
     #[arg(long)]
@@ -60,7 +89,7 @@ struct Cli {
     fail_on: Option<FailOn>,
 }
 
-#[derive(ValueEnum, Debug, Clone, Copy)]
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 enum Output {
     Table,
     Wide,
@@ -76,7 +105,7 @@ enum FailOn {
     Error,
 }
 
-async fn run(cli: Cli) -> Result<stateful_core::ExitCode> {
+async fn run(cli: Cli, term: stateful_flags::Terminal) -> Result<stateful_core::ExitCode> {
     let settings = Settings::resolve(&cli.kube)
         .with_all_namespaces(cli.all)?
         .with_selector(&cli.selector)
@@ -96,11 +125,21 @@ async fn run(cli: Cli) -> Result<stateful_core::ExitCode> {
     }
     let format = match cli.output {
         None if targets.len() == 1 => Format::Tree,
-        None | Some(Output::Table) => Format::Table,
-        Some(Output::Wide) => Format::Wide,
-        Some(Output::Json) => Format::Json,
-        Some(Output::Yaml) => Format::Yaml,
-        Some(Output::Tree) => Format::Tree,
+        None | Some(OutputFormat::Own(Output::Table)) => Format::Table,
+        Some(OutputFormat::Own(Output::Wide)) => Format::Wide,
+        Some(OutputFormat::Own(Output::Json)) => Format::Json,
+        Some(OutputFormat::Own(Output::Yaml)) => Format::Yaml,
+        Some(OutputFormat::Own(Output::Tree)) => Format::Tree,
+        Some(OutputFormat::Name) => Format::Name,
+        Some(OutputFormat::JsonPath(t)) => Format::JsonPath(t),
+        Some(OutputFormat::CustomColumns(c)) => Format::CustomColumns(c),
+    };
+    let look = Look {
+        wide: false,
+        no_headers: cli.no_headers,
+        width: term.width,
+        color: term.color_out,
+        sort_by: cli.sort.sort_by.clone(),
     };
     let report = render::write(
         &mut std::io::stdout().lock(),
@@ -113,8 +152,8 @@ async fn run(cli: Cli) -> Result<stateful_core::ExitCode> {
             selector: scope.pod_selector.clone(),
         },
         cli.problems.then_some(Severity::Warning),
-        format,
-        cli.no_headers,
+        &format,
+        &look,
     )?;
     let fail_on = cli.fail_on.map(|f| match f {
         FailOn::Info => Severity::Info,
@@ -131,10 +170,11 @@ async fn run(cli: Cli) -> Result<stateful_core::ExitCode> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match stateful_flags::block_on(run(cli)) {
+    let term = cli.color.terminal();
+    match stateful_flags::block_on(run(cli, term)) {
         Ok(code) => code.into(),
         Err(e) => {
-            eprintln!("kubectl pvc-trace: error: {e}");
+            eprintln!("kubectl pvc-trace: {} {e}", error_prefix(term.color_err));
             e.exit_code().into()
         }
     }

@@ -359,7 +359,7 @@ fn a_replaced_claim_never_shows_the_old_volume() {
         }
     }
     for f in [Format::Table, Format::Wide] {
-        let text = trace::render::render(&r, f).unwrap();
+        let text = trace::render::render(&r, &f).unwrap();
         let rows = text.split("\nProblems:").next().unwrap();
         for line in rows.lines().filter(|l| l.contains("pv-old")) {
             // The old volume's row names the claim only as replaced.
@@ -377,7 +377,7 @@ fn a_replaced_claim_never_shows_the_old_volume() {
     }
     // pv/pv-old: replaced, no claim drawn.
     let r = run(&s, &["pv/pv-old"]);
-    let tree = trace::render::render(&r, Format::Tree).unwrap();
+    let tree = trace::render::render(&r, &Format::Tree).unwrap();
     assert!(!tree.contains("pvc/data"), "{tree}");
 
     // The new claim names the old volume: still not shown as its volume.
@@ -483,15 +483,15 @@ fn volume_attachments_are_analysed_without_their_volumes() {
     assert!(codes(&r, "pvc-4e2d").contains(&"Warning AttachmentStuck".to_string()));
     assert!(codes(&r, "pvc-4e2d").contains(&"Warning DetachFailed".to_string()));
     assert!(codes(&r, "pvc-5f3e").contains(&"Error AttachFailed".to_string()));
-    let table = trace::render::render(&r, Format::Table).unwrap();
+    let table = trace::render::render(&r, &Format::Table).unwrap();
     assert!(table.contains("warning:AttachmentStuck"), "{table}");
     // node/NAME and pv/NAME, the node and the volume not in the data.
     let r = run(&s, &["node/ip-10-0-1-2.ec2.internal"]);
     assert!(codes(&r, "pvc-4e2d").contains(&"Warning DetachFailed".to_string()));
-    let tree = trace::render::render(&r, Format::Tree).unwrap();
+    let tree = trace::render::render(&r, &Format::Tree).unwrap();
     assert!(tree.contains("← pv pvc-4e2d"), "{tree}");
     assert!(tree.contains("warning AttachmentStuck"), "{tree}");
-    let table = trace::render::render(&r, Format::Wide).unwrap();
+    let table = trace::render::render(&r, &Format::Wide).unwrap();
     assert!(table.contains("Detaching"), "{table}");
     let r = run(&s, &["pv/pvc-5f3e"]);
     assert!(codes(&r, "pvc-5f3e").contains(&"Error AttachFailed".to_string()));
@@ -537,7 +537,7 @@ status: {phase: Pending}
         });
     }
     let r = run(&s, &["pod/web-0"]);
-    let tree = trace::render::render(&r, Format::Tree).unwrap();
+    let tree = trace::render::render(&r, &Format::Tree).unwrap();
     assert!(
         tree.contains("storageclass/gp3 [unknown (forbidden"),
         "{tree}"
@@ -551,6 +551,6 @@ status: {phase: Pending}
         r.diagnostics
     );
     let r = run(&s, &["node/worker-1"]);
-    let tree = trace::render::render(&r, Format::Tree).unwrap();
+    let tree = trace::render::render(&r, &Format::Tree).unwrap();
     assert!(tree.contains("node/worker-1 [unknown (forbidden"), "{tree}");
 }

@@ -108,14 +108,14 @@ fn a_claim_whose_volume_and_class_are_not_in_the_dump_is_unknown_not_missing() {
         "{}",
         info.message
     );
-    let tree = trace::render::render(&r, trace::render::Format::Tree).unwrap();
+    let tree = trace::render::render(&r, &trace::render::Format::Tree).unwrap();
     assert!(
         tree.contains("storageclass/ebs-sc [unknown (not in the dump: storageclasses)]"),
         "{tree}"
     );
     assert!(!tree.contains("not found"), "{tree}");
     let json: Value =
-        serde_json::from_str(&trace::render::render(&r, trace::render::Format::Json).unwrap())
+        serde_json::from_str(&trace::render::render(&r, &trace::render::Format::Json).unwrap())
             .unwrap();
     assert!(json.pointer("/roots/0/class/exists").is_none(), "{json}");
 
@@ -343,14 +343,14 @@ fn object_strings_never_reach_the_terminal_raw() {
             trace::render::Format::Table,
             trace::render::Format::Wide,
         ] {
-            let text = trace::render::render(&r, f).unwrap();
+            let text = trace::render::render(&r, &f).unwrap();
             assert!(
                 !text.chars().any(|c| c.is_control() && c != '\n'),
                 "{f:?} {bad:?}: {text:?}"
             );
         }
         let single = run(&s, &[&format!("pv/pv-{i}")], None);
-        let tree = trace::render::render(&single, trace::render::Format::Tree).unwrap();
+        let tree = trace::render::render(&single, &trace::render::Format::Tree).unwrap();
         assert!(
             !tree.chars().any(|c| c.is_control() && c != '\n'),
             "{tree:?}"

@@ -518,7 +518,7 @@ spec: {containers: [{name: c, image: x}], volumes: [{name: v, persistentVolumeCl
     assert_eq!(pv.phase, "Unknown (forbidden: list persistentvolumes)");
     assert!(has(&r, "Forbidden", "*"));
     assert!(!has(&r, "VolumeMissing", "data"), "unknown is not missing");
-    let tree = trace::render::render(&r, pvc_trace::render::Format::Tree).unwrap();
+    let tree = trace::render::render(&r, &pvc_trace::render::Format::Tree).unwrap();
     assert!(
         tree.contains("unknown (forbidden: list persistentvolumes)")
             || tree.contains("Unknown (forbidden: list persistentvolumes)"),
@@ -596,26 +596,26 @@ fn renderings_are_stable() {
     let r = run(&s, &["pod/uploads-6d8f9c7b5-p4m7q"], Some("shop"));
     insta::assert_snapshot!(
         "tree_pod",
-        trace::render::render(&r, pvc_trace::render::Format::Tree).unwrap()
+        trace::render::render(&r, &pvc_trace::render::Format::Tree).unwrap()
     );
     let r = run(&s, &["sts/mongo"], Some("shop"));
     insta::assert_snapshot!(
         "tree_sts",
-        trace::render::render(&r, pvc_trace::render::Format::Tree).unwrap()
+        trace::render::render(&r, &pvc_trace::render::Format::Tree).unwrap()
     );
     let r = run(&s, &[], Some("shop"));
     insta::assert_snapshot!(
         "table_shop",
-        trace::render::render(&r, pvc_trace::render::Format::Table).unwrap()
+        trace::render::render(&r, &pvc_trace::render::Format::Table).unwrap()
     );
     insta::assert_snapshot!(
         "wide_shop",
-        trace::render::render(&r, pvc_trace::render::Format::Wide).unwrap()
+        trace::render::render(&r, &pvc_trace::render::Format::Wide).unwrap()
     );
     let r = run(&s, &["pvc/reports-cache"], Some("shop"));
     insta::assert_snapshot!(
         "json_claim",
-        trace::render::render(&r, pvc_trace::render::Format::Json).unwrap()
+        trace::render::render(&r, &pvc_trace::render::Format::Json).unwrap()
     );
 }
 
@@ -624,7 +624,7 @@ fn json_schema_header_and_yaml_round_trip() {
     let s = demo();
     let r = run(&s, &[], None);
     let json: serde_json::Value =
-        serde_json::from_str(&trace::render::render(&r, pvc_trace::render::Format::Json).unwrap())
+        serde_json::from_str(&trace::render::render(&r, &pvc_trace::render::Format::Json).unwrap())
             .unwrap();
     assert_eq!(json["apiVersion"], "kubectl-stateful.io/v1alpha1");
     assert_eq!(json["kind"], "PvcTrace");
@@ -635,7 +635,7 @@ fn json_schema_header_and_yaml_round_trip() {
             .iter()
             .all(|r| r["type"].is_string())
     );
-    let yaml = trace::render::render(&r, pvc_trace::render::Format::Yaml).unwrap();
+    let yaml = trace::render::render(&r, &pvc_trace::render::Format::Yaml).unwrap();
     let back: serde_json::Value = serde_saphyr::from_str(&yaml).unwrap();
     assert_eq!(back, json, "YAML and JSON carry the same model");
 }
@@ -679,7 +679,7 @@ fn streamed_output_equals_the_whole_report_rendered() {
                 if let Some(min) = problems {
                     retain_problems(&mut whole, min);
                 }
-                let expected = render(&whole, format).unwrap();
+                let expected = render(&whole, &format).unwrap();
                 // "No volumes found" goes to the notice stream, where the table would be.
                 let (mut out, mut notice) = (Vec::new(), Vec::new());
                 let tail = write(
@@ -688,8 +688,8 @@ fn streamed_output_equals_the_whole_report_rendered() {
                     &scoped,
                     &opts,
                     problems,
-                    format,
-                    false,
+                    &format,
+                    &Default::default(),
                 )
                 .unwrap();
                 notice.extend(out);
@@ -748,8 +748,8 @@ fn a_closed_pipe_stops_output_but_not_the_diagnosis() {
                 &s,
                 &opts,
                 None,
-                format,
-                false,
+                &format,
+                &Default::default(),
             )
             .unwrap_or_else(|e| panic!("{format:?} after {room} bytes: {e}"));
             assert_eq!(tail.diagnostics, whole.diagnostics, "{format:?} {room}");

@@ -14,24 +14,41 @@ use serde::Serialize;
 use stateful_core::exec::KubeExec;
 use stateful_core::kinds::Kind;
 use stateful_core::names::validate_dns1123_subdomain;
+use stateful_core::output::term::error_prefix;
 use stateful_core::output::{to_json, to_yaml, write_text};
 use stateful_core::snapshot::{GapReason, Source};
 use stateful_core::{Error, ExitCode, Result};
-use stateful_flags::{FromFileArg, KubeArgs, Settings, duration};
+use stateful_flags::{
+    ColorArg, FromFileArg, KubeArgs, OutputFormat, Settings, SortByArg, Terminal, duration,
+    output_format,
+};
 use sts_bootstrap::executor::{self, ApplyInputs, Ctx};
 use sts_bootstrap::render::{self, render_plan};
 use sts_bootstrap::{Engine, Options, Plan, StepStatus, Topology, engine, preflight, secret};
 
 const AFTER_HELP: &str = "Examples:
-  kubectl sts-bootstrap plan mongo                 # what would be done, from live state
-  kubectl sts-bootstrap plan todo-db --from-file sts.yaml   # from manifests, fresh pods assumed
-  kubectl sts-bootstrap apply mongo --yes          # do it, no prompt (scripts)
-  kubectl sts-bootstrap apply todo-db --replication-secret todo-db-repl
-  kubectl sts-bootstrap apply cache --yes          # Redis/Valkey: REPLICAOF ordinal 0
-  kubectl sts-bootstrap apply mariadb --yes        # MariaDB/MySQL: seed empty replicas, GTID replication
-  kubectl sts-bootstrap status mongo -o json       # members, state, lag
+  # What would be done, from live state
+  kubectl sts-bootstrap plan mongo
 
-Exit codes: 0 ok, 1 error, 2 usage (or no TTY and no --yes), 3 not found, 4 forbidden (e.g. no pods/exec), 5 refused or failed, 6 timed out.";
+  # From manifests, fresh pods assumed
+  kubectl sts-bootstrap plan todo-db --from-file sts.yaml
+
+  # Do it, no prompt (scripts)
+  kubectl sts-bootstrap apply mongo --yes
+  kubectl sts-bootstrap apply todo-db --replication-secret todo-db-repl
+
+  # Redis/Valkey: REPLICAOF ordinal 0
+  kubectl sts-bootstrap apply cache --yes
+
+  # MariaDB/MySQL: seed empty replicas, GTID replication
+  kubectl sts-bootstrap apply mariadb --yes
+
+  # Members, state, lag; or only the pods' roles
+  kubectl sts-bootstrap status mongo -o json
+  kubectl sts-bootstrap status todo-db -o custom-columns=POD:.pod,ROLE:.role
+
+Exit codes: 0 ok, 1 error, 2 usage (or no TTY and no --yes), 3 not found,
+4 forbidden (e.g. no pods/exec), 5 refused or failed, 6 timed out.";
 
 /// Turn a StatefulSet's pods into a MongoDB replica set, PostgreSQL streaming replicas or
 /// Redis/Valkey replicas.
@@ -46,6 +63,8 @@ struct Cli {
     kube: KubeArgs,
     #[command(flatten)]
     from: FromFileArg,
+    #[command(flatten)]
+    color: ColorArg,
 }
 
 /// The formats of plan, apply and status.
@@ -85,7 +104,15 @@ enum Cmd {
         dry_run: bool,
     },
     /// The replica set as the database sees it: members, state, lag.
-    Status(Target),
+    Status {
+        #[command(flatten)]
+        target: Target,
+        /// Table and custom-columns output: do not print the header line.
+        #[arg(long)]
+        no_headers: bool,
+        #[command(flatten)]
+        sort: SortByArg,
+    },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -129,9 +156,11 @@ struct Target {
     /// Deadline for each command run in a pod.
     #[arg(long, default_value = "2m", value_name = "DURATION", value_parser = duration)]
     exec_timeout: Duration,
-    /// Output format.
-    #[arg(short = 'o', long, value_enum, default_value = "table")]
-    output: Output,
+    /// Output format: table, json, yaml, jsonpath=TEMPLATE, jsonpath-file=FILE; for status
+    /// also name (pod/NAME per row), custom-columns=SPEC and custom-columns-file=FILE (over
+    /// each row's JSON, e.g. POD:.pod,ROLE:.role).
+    #[arg(short = 'o', long, value_name = "FORMAT", default_value = "table", value_parser = output_format::<Output>)]
+    output: OutputFormat<Output>,
 }
 
 impl Target {
@@ -173,13 +202,39 @@ fn print(text: &str) -> Result<()> {
     write_text(&mut std::io::stdout().lock(), text)
 }
 
-/// A model as JSON or YAML, or its table.
-fn print_as<T: Serialize>(v: &T, out: Output, table: impl FnOnce(&T) -> String) -> Result<()> {
+/// A model as JSON, YAML or a JSONPath template's text, or its table.
+fn print_as<T: Serialize>(
+    v: &T,
+    out: &OutputFormat<Output>,
+    table: impl FnOnce(&T) -> String,
+) -> Result<()> {
     print(&match out {
-        Output::Json => to_json(v)?,
-        Output::Yaml => to_yaml(v)?,
-        Output::Table => table(v),
+        OutputFormat::Own(Output::Json) => to_json(v)?,
+        OutputFormat::Own(Output::Yaml) => to_yaml(v)?,
+        OutputFormat::JsonPath(t) => t.render_escaped(
+            &serde_json::to_value(v).map_err(|e| Error::Other(format!("json: {e}")))?,
+        ),
+        _ => table(v),
     })
+}
+
+/// `status` in any format: its own, JSONPath, or kubectl's row printers.
+fn print_status(
+    r: &engine::StatusReport,
+    out: &OutputFormat<Output>,
+    look: &render::StatusLook,
+) -> Result<()> {
+    match out {
+        OutputFormat::Name => print(&render::status_names(r)),
+        OutputFormat::CustomColumns(cc) => {
+            let mut rows = render::status_rows_json(r);
+            if let Some(p) = &look.sort_by {
+                stateful_core::output::rows::sort_by(&mut rows, |v| v, p);
+            }
+            cc.write(&mut std::io::stdout().lock(), &rows, look.table.no_headers)
+        }
+        _ => print_as(r, out, |r| render::status_table(r, look)),
+    }
 }
 
 fn plan_exit(plan: &Plan) -> ExitCode {
@@ -190,8 +245,9 @@ fn plan_exit(plan: &Plan) -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<ExitCode> {
+async fn run(cli: Cli, term: Terminal) -> Result<ExitCode> {
     let settings = Settings::resolve(&cli.kube).with_from_files(&cli.from);
+    let mut look = render::StatusLook::default();
     let (target, yes, dry_run, is_status) = match &cli.cmd {
         Cmd::Plan(t) => (t.clone(), false, true, false),
         Cmd::Apply {
@@ -199,14 +255,38 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             yes,
             dry_run,
         } => (target.clone(), *yes, *dry_run, false),
-        Cmd::Status(t) => (t.clone(), false, false, true),
+        Cmd::Status {
+            target,
+            no_headers,
+            sort,
+        } => {
+            look = render::StatusLook {
+                table: stateful_core::output::rows::Look {
+                    no_headers: *no_headers,
+                    width: term.width,
+                    color: term.color_out,
+                },
+                sort_by: sort.sort_by.clone(),
+            };
+            (target.clone(), false, false, true)
+        }
     };
+    if !is_status
+        && matches!(
+            target.output,
+            OutputFormat::Name | OutputFormat::CustomColumns(_)
+        )
+    {
+        return Err(Error::Usage(
+            "-o name and -o custom-columns print status rows: use them with `status`".into(),
+        ));
+    }
     let (wait, exec_timeout) = (target.timeout, target.exec_timeout);
     if let Some(s) = &target.replication_secret {
         validate_dns1123_subdomain(s)
             .map_err(|e| Error::Usage(format!("--replication-secret: {e}")))?;
     }
-    let out = target.output;
+    let out = &target.output;
     let (source, default_ns) = settings.open().await?;
     let scope = settings.scope(default_ns.or(Some("default".into())));
     let ns = scope.namespace.clone().unwrap_or_else(|| "default".into());
@@ -263,7 +343,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 
     if is_status {
         let report = engine::status(&ctx).await;
-        print_as(&report, out, render::status_table)?;
+        print_status(&report, out, &look)?;
         return Ok(if report.errors.is_empty() {
             ExitCode::Success
         } else {
@@ -339,11 +419,15 @@ fn confirm(yes: bool, pending: usize, remove: bool) -> Result<()> {
 
 fn main() -> ProcessExit {
     let cli = Cli::parse();
+    let term = cli.color.terminal();
     stateful_core::client::install_crypto_provider();
-    match stateful_flags::block_on(run(cli)) {
+    match stateful_flags::block_on(run(cli, term)) {
         Ok(code) => code.into(),
         Err(e) => {
-            eprintln!("kubectl sts-bootstrap: error: {e}");
+            eprintln!(
+                "kubectl sts-bootstrap: {} {e}",
+                error_prefix(term.color_err)
+            );
             e.exit_code().into()
         }
     }

@@ -1,103 +1,204 @@
 //! Text renderings of sts-bootstrap's models for people: the plan, the `status` table and the
 //! one-line `apply` summary (JSON and YAML serialise the models themselves).
 
-use stateful_core::output::{dash, table, table_text};
+use serde_json::Value;
+use stateful_core::output::dash;
+use stateful_core::output::jsonpath::Path;
+use stateful_core::output::rows::{self, Layout};
+use stateful_core::output::term::{Shrink, error_prefix, escape_control};
 
 use crate::engine::StatusReport;
 use crate::executor::ApplyReport;
 use crate::plan::{CheckStatus, Plan, StepStatus};
 
-/// `status` as a table: MongoDB members, or PostgreSQL, Redis or MariaDB/MySQL pods; errors
-/// after it.
-pub fn status_table(r: &StatusReport) -> String {
-    let mut t;
-    if !r.mongo.is_empty() {
-        t = table(&["member", "pod", "state", "health", "lag", "sync source"]);
-        for m in &r.mongo {
-            t.add_row(vec![
-                m.name.clone(),
-                dash(m.pod.as_deref()),
-                m.state.clone(),
-                format!("{}", m.health),
-                m.lag_seconds
-                    .map(|l| format!("{l}s"))
-                    .unwrap_or_else(|| "-".into()),
-                dash(m.sync_source.as_deref()),
-            ]);
-        }
-    } else if !r.redis.is_empty() {
-        t = table(&[
-            "pod",
-            "role",
-            "state",
-            "master",
-            "lag",
-            "last io",
-            "keys",
-            "last error",
-        ]);
-        for p in &r.redis {
-            t.add_row(vec![
-                p.pod.clone(),
-                p.role.clone(),
-                p.state.clone(),
-                dash(p.master.as_deref()),
-                p.lag_bytes
-                    .map(|l| format!("{l}B"))
-                    .unwrap_or_else(|| "-".into()),
-                p.last_io_seconds
-                    .map(|l| format!("{l}s"))
-                    .unwrap_or_else(|| "-".into()),
-                p.keys.map(|k| k.to_string()).unwrap_or_else(|| "-".into()),
-                dash(p.last_error.as_deref()),
-            ]);
-        }
-    } else if !r.mysql.is_empty() {
-        t = table(&[
-            "pod",
-            "role",
-            "state",
-            "source",
-            "lag",
-            "server id",
-            "gtid",
-            "last error",
-        ]);
-        for p in &r.mysql {
-            t.add_row(vec![
-                p.pod.clone(),
-                p.role.clone(),
-                p.state.clone(),
-                dash(p.source.as_deref()),
-                p.lag_seconds
-                    .map(|l| format!("{l}s"))
-                    .unwrap_or_else(|| "-".into()),
-                p.server_id
-                    .map(|k| k.to_string())
-                    .unwrap_or_else(|| "-".into()),
-                dash(p.gtid.as_deref()),
-                dash(p.last_error.as_deref()),
-            ]);
-        }
-    } else {
-        t = table(&["pod", "role", "state", "lag", "replay lsn"]);
-        for p in &r.postgres {
-            t.add_row(vec![
-                p.pod.clone(),
-                p.role.clone(),
-                p.state.clone(),
-                p.lag_seconds
-                    .map(|l| format!("{l:.3}s"))
-                    .unwrap_or_else(|| "-".into()),
-                dash(p.replay_lsn.as_deref()),
-            ]);
-        }
+/// How `status` prints its table: the core's look (`--no-headers`, the terminal's width,
+/// colour) and `--sort-by` (over each row's JSON, as `-o json` writes the rows).
+#[derive(Debug, Clone, Default)]
+pub struct StatusLook {
+    pub table: rows::Look,
+    pub sort_by: Option<Path>,
+}
+
+/// The rows of `status` as JSON (the members or pods of `-o json`), for `--sort-by`,
+/// `-o custom-columns` and `-o name`.
+pub fn status_rows_json(r: &StatusReport) -> Vec<Value> {
+    fn json<T: serde::Serialize>(rows: &[T]) -> Vec<Value> {
+        rows.iter()
+            .map(|x| serde_json::to_value(x).unwrap_or(Value::Null))
+            .collect()
     }
-    let mut s = table_text(&t);
+    if !r.mongo.is_empty() {
+        json(&r.mongo)
+    } else if !r.redis.is_empty() {
+        json(&r.redis)
+    } else if !r.mysql.is_empty() {
+        json(&r.mysql)
+    } else {
+        json(&r.postgres)
+    }
+}
+
+/// `status -o name`: `pod/NAME` of each row that names a pod.
+pub fn status_names(r: &StatusReport) -> String {
+    status_rows_json(r)
+        .iter()
+        .filter_map(|v| v.get("pod").and_then(Value::as_str))
+        .map(|p| format!("pod/{}\n", escape_control(p, true)))
+        .collect()
+}
+
+/// A status table: headers, (column, minimum) in shrink order, coloured columns, cells.
+type Spec<'a> = (
+    &'a [&'a str],
+    &'a [(usize, usize)],
+    &'a [usize],
+    Vec<Vec<String>>,
+);
+
+/// `status` as a table: MongoDB members, or PostgreSQL, Redis or MariaDB/MySQL pods; errors
+/// after it. On a terminal too narrow for it, the last columns (sync source, last error, master,
+/// gtid, source, replay lsn)
+/// are shortened first (with `…`); member and pod names never.
+pub fn status_table(r: &StatusReport, look: &StatusLook) -> String {
+    let (headers, shrink, toned, cells): Spec<'_> = if !r.mongo.is_empty() {
+        (
+            &["member", "pod", "state", "health", "lag", "sync source"],
+            &[(5, 12)],
+            &[2],
+            r.mongo.iter().map(mongo_cells).collect(),
+        )
+    } else if !r.redis.is_empty() {
+        (
+            &[
+                "pod",
+                "role",
+                "state",
+                "master",
+                "lag",
+                "last io",
+                "keys",
+                "last error",
+            ],
+            &[(7, 12), (3, 12)],
+            &[1, 2],
+            r.redis.iter().map(redis_cells).collect(),
+        )
+    } else if !r.mysql.is_empty() {
+        (
+            &[
+                "pod",
+                "role",
+                "state",
+                "source",
+                "lag",
+                "server id",
+                "gtid",
+                "last error",
+            ],
+            &[(7, 12), (6, 12), (3, 12)],
+            &[1, 2],
+            r.mysql.iter().map(mysql_cells).collect(),
+        )
+    } else {
+        (
+            &["pod", "role", "state", "lag", "replay lsn"],
+            &[(4, 10)],
+            &[1, 2],
+            r.postgres.iter().map(postgres_cells).collect(),
+        )
+    };
+    let mut keyed: Vec<(Value, Vec<String>)> = status_rows_json(r).into_iter().zip(cells).collect();
+    if let Some(p) = &look.sort_by {
+        rows::sort_by(&mut keyed, |(v, _)| v, p);
+    }
+    let cells: Vec<Vec<String>> = keyed
+        .into_iter()
+        .map(|(_, c)| {
+            c.iter()
+                .map(|c| escape_control(c, true).into_owned())
+                .collect()
+        })
+        .collect();
+    let shrink: Vec<Shrink> = shrink
+        .iter()
+        .map(|&(column, min)| Shrink { column, min })
+        .collect();
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = rows::write_rows(
+        &mut out,
+        Layout {
+            headers,
+            shrink: &shrink,
+            toned,
+        },
+        &cells,
+        look.table,
+        usize::MAX,
+    );
+    let mut s = String::from_utf8_lossy(&out).into_owned();
     for e in &r.errors {
-        s.push_str(&format!("error: {e}\n"));
+        s.push_str(&format!(
+            "{} {}\n",
+            error_prefix(look.table.color),
+            escape_control(e, true)
+        ));
     }
     s
+}
+
+fn opt<T: std::fmt::Display>(v: Option<T>, unit: &str) -> String {
+    v.map(|v| format!("{v}{unit}"))
+        .unwrap_or_else(|| "-".into())
+}
+
+fn mongo_cells(m: &crate::engine::mongo::StatusRow) -> Vec<String> {
+    vec![
+        m.name.clone(),
+        dash(m.pod.as_deref()),
+        m.state.clone(),
+        format!("{}", m.health),
+        opt(m.lag_seconds, "s"),
+        dash(m.sync_source.as_deref()),
+    ]
+}
+
+fn redis_cells(p: &crate::engine::redis::StatusRow) -> Vec<String> {
+    vec![
+        p.pod.clone(),
+        p.role.clone(),
+        p.state.clone(),
+        dash(p.master.as_deref()),
+        opt(p.lag_bytes, "B"),
+        opt(p.last_io_seconds, "s"),
+        opt(p.keys, ""),
+        dash(p.last_error.as_deref()),
+    ]
+}
+
+fn mysql_cells(p: &crate::engine::mysql::StatusRow) -> Vec<String> {
+    vec![
+        p.pod.clone(),
+        p.role.clone(),
+        p.state.clone(),
+        dash(p.source.as_deref()),
+        opt(p.lag_seconds, "s"),
+        opt(p.server_id, ""),
+        dash(p.gtid.as_deref()),
+        dash(p.last_error.as_deref()),
+    ]
+}
+
+fn postgres_cells(p: &crate::engine::postgres::StatusRow) -> Vec<String> {
+    vec![
+        p.pod.clone(),
+        p.role.clone(),
+        p.state.clone(),
+        p.lag_seconds
+            .map(|l| format!("{l:.3}s"))
+            .unwrap_or_else(|| "-".into()),
+        dash(p.replay_lsn.as_deref()),
+    ]
 }
 
 /// The one-line summary of an `apply`.

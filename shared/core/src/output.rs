@@ -1,4 +1,10 @@
-//! Rendering helpers shared by every plugin: one place per format.
+//! Rendering helpers shared by every plugin: one place per format. Submodules: [`jsonpath`]
+//! (kubectl's templates and paths), [`rows`] (tables, custom columns, `--sort-by`), [`term`]
+//! (ages, colour, fitting the terminal's width).
+
+pub mod jsonpath;
+pub mod rows;
+pub mod term;
 
 use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;

@@ -6,17 +6,25 @@
 //!   connection overrides `-s --token --certificate-authority --client-certificate --client-key
 //!   --insecure-skip-tls-verify --tls-server-name` and impersonation `--as --as-group --as-uid`
 //!   (every plugin, under their own help heading in every subcommand);
-//! - [`AllNamespacesArg`]: `-A`; [`SelectorArg`]: `-l`; [`FromFileArg`]: `--from-file`.
+//! - [`AllNamespacesArg`]: `-A`; [`SelectorArg`]: `-l`; [`FromFileArg`]: `--from-file`;
+//! - [`ColorArg`]: `--color`, resolved with the streams into a [`Terminal`]; [`SortByArg`]:
+//!   `--sort-by`; [`output_format`]: the value parser of every `-o` (a command's own formats
+//!   plus kubectl's `name`, `jsonpath=`, `jsonpath-file=`, `custom-columns=`,
+//!   `custom-columns-file=`).
 //!
 //! Values are parsed by clap value parsers (durations, selectors), so a bad value is a usage
 //! error naming the flag before anything runs. Nothing here prints or exits.
 
+use std::io::IsTerminal;
 use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use stateful_core::client::{ConnectOptions, Overrides};
 use stateful_core::labels::Selector;
 use stateful_core::names::validate_dns1123_label;
+use stateful_core::output::jsonpath::{Path, Template};
+use stateful_core::output::rows::CustomColumns;
+use stateful_core::output::term::ColorChoice;
 use stateful_core::snapshot::{Dumps, Scope, Source};
 use stateful_core::{Error, Result};
 
@@ -155,6 +163,131 @@ pub struct FromFileArg {
     /// (e.g. 512Mi, 2Gi, 100000000) [default: 1Gi].
     #[arg(long, global = true, value_name = "SIZE", env = "KUBECTL_STATEFUL_MAX_INPUT", value_parser = size)]
     pub max_input_size: Option<u64>,
+}
+
+/// `--color`.
+#[derive(Args, Debug, Clone, Copy, Default)]
+pub struct ColorArg {
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always or never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
+    pub color: ColorWhen,
+}
+
+/// The values of `--color`.
+#[derive(ValueEnum, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ColorWhen {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// What the binary's streams are: colour on each, and stdout's width when it is a terminal.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Terminal {
+    /// stdout's columns, when stdout is a terminal (tables fit it); `None` on a pipe.
+    pub width: Option<usize>,
+    pub color_out: bool,
+    pub color_err: bool,
+}
+
+impl ColorArg {
+    /// Ask the process's stdout and stderr whether they are terminals (and stdout's width),
+    /// and read `NO_COLOR`.
+    pub fn terminal(&self) -> Terminal {
+        let choice = match self.color {
+            ColorWhen::Auto => ColorChoice::Auto,
+            ColorWhen::Always => ColorChoice::Always,
+            ColorWhen::Never => ColorChoice::Never,
+        };
+        let no_color = std::env::var("NO_COLOR").ok();
+        let out_tty = std::io::stdout().is_terminal();
+        Terminal {
+            width: out_tty
+                .then(terminal_size::terminal_size)
+                .flatten()
+                .map(|(w, _)| usize::from(w.0))
+                .filter(|w| *w > 0),
+            color_out: choice.enabled(out_tty, no_color.as_deref()),
+            color_err: choice.enabled(std::io::stderr().is_terminal(), no_color.as_deref()),
+        }
+    }
+}
+
+/// `--sort-by PATH` (a JSONPath over the rows' JSON).
+#[derive(Args, Debug, Clone, Default)]
+pub struct SortByArg {
+    /// Sort the rows by this JSONPath over each row's JSON (e.g. '{.name}', .status).
+    #[arg(long, value_name = "JSONPATH", value_parser = sort_path)]
+    pub sort_by: Option<Path>,
+}
+
+/// clap value parser: a `--sort-by` path.
+pub fn sort_path(s: &str) -> std::result::Result<Path, String> {
+    Path::parse(s).map_err(|e| e.to_string())
+}
+
+/// An `-o` value: one of the command's own formats, or one of kubectl's printers.
+#[derive(Debug, Clone)]
+pub enum OutputFormat<T> {
+    Own(T),
+    /// `-o name`: `kind/name` per object.
+    Name,
+    /// `-o jsonpath=TEMPLATE` or `jsonpath-file=FILE`.
+    JsonPath(Template),
+    /// `-o custom-columns=SPEC` or `custom-columns-file=FILE`.
+    CustomColumns(CustomColumns),
+}
+
+/// clap value parser of `-o`: the command's own formats (a `ValueEnum`), then kubectl's
+/// `name`, `jsonpath=…`, `jsonpath-file=…`, `custom-columns=…`, `custom-columns-file=…`.
+/// A bad template is a usage error naming what is wrong.
+pub fn output_format<T: ValueEnum + Clone>(
+    s: &str,
+) -> std::result::Result<OutputFormat<T>, String> {
+    if let Ok(own) = T::from_str(s, false) {
+        return Ok(OutputFormat::Own(own));
+    }
+    let read = |f: &str| std::fs::read_to_string(f).map_err(|e| format!("cannot read {f}: {e}"));
+    let err = |e: Error| e.to_string();
+    let (kind, arg) = s.split_once('=').unwrap_or((s, ""));
+    match kind {
+        "name" if arg.is_empty() && !s.contains('=') => Ok(OutputFormat::Name),
+        "jsonpath" | "jsonpath-file" | "custom-columns" | "custom-columns-file"
+            if arg.is_empty() =>
+        {
+            Err(format!("{kind} needs a value: -o {kind}=…"))
+        }
+        "jsonpath" => Template::parse(arg)
+            .map(OutputFormat::JsonPath)
+            .map_err(err),
+        "jsonpath-file" => Template::parse(read(arg)?.trim_end_matches('\n'))
+            .map(OutputFormat::JsonPath)
+            .map_err(err),
+        "custom-columns" => CustomColumns::parse(arg)
+            .map(OutputFormat::CustomColumns)
+            .map_err(err),
+        "custom-columns-file" => CustomColumns::parse_file(&read(arg)?)
+            .map(OutputFormat::CustomColumns)
+            .map_err(err),
+        _ => {
+            let own: Vec<String> = T::value_variants()
+                .iter()
+                .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
+                .collect();
+            Err(format!(
+                "unknown output format {s:?} (one of: {}, name, jsonpath=…, jsonpath-file=…, \
+                 custom-columns=…, custom-columns-file=…)",
+                own.join(", ")
+            ))
+        }
+    }
 }
 
 /// Everything a command needs from the shared flags, resolved and checked once.
@@ -370,6 +503,48 @@ mod tests {
         assert!(parse_duration("s").is_err());
         assert!(parse_duration("99999999999999999999h").is_err());
         assert!(parse_duration("99999999999999999999").is_err());
+    }
+
+    #[derive(ValueEnum, Debug, Clone, PartialEq)]
+    enum Own {
+        Table,
+        Json,
+    }
+
+    #[test]
+    fn output_formats() {
+        let f = |s: &str| output_format::<Own>(s);
+        assert!(matches!(f("json"), Ok(OutputFormat::Own(Own::Json))));
+        assert!(matches!(f("name"), Ok(OutputFormat::Name)));
+        assert!(matches!(f("jsonpath={.a}"), Ok(OutputFormat::JsonPath(_))));
+        assert!(matches!(
+            f("custom-columns=A:.a"),
+            Ok(OutputFormat::CustomColumns(_))
+        ));
+        for bad in [
+            "jsonpath",
+            "jsonpath=",
+            "jsonpath={.a",
+            "wide",
+            "name=x",
+            "custom-columns=A",
+        ] {
+            assert!(f(bad).is_err(), "{bad}");
+        }
+        assert!(f("wide").unwrap_err().contains("one of: table, json, name"));
+        let dir = std::env::temp_dir().join(format!("flags-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let t = dir.join("t");
+        std::fs::write(&t, "{.a}\n").unwrap();
+        let arg = format!("jsonpath-file={}", t.display());
+        match f(&arg) {
+            Ok(OutputFormat::JsonPath(t)) => {
+                assert_eq!(t.render(&serde_json::json!({"a": 1})), "1")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(f("jsonpath-file=/nonexistent/x").is_err());
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

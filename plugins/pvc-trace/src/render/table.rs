@@ -7,7 +7,10 @@ use crate::diagnose::Diagnosed;
 use crate::model::*;
 use crate::sink::Sink;
 use stateful_core::error::Result;
-use stateful_core::output::{bare_table, dash, table, written};
+use stateful_core::output::jsonpath::Path;
+use stateful_core::output::rows::{self, Layout};
+use stateful_core::output::term::{Shrink, Tone, paint};
+use stateful_core::output::{dash, written};
 
 use super::{escape_terminal, problems_by_object, short_modes};
 
@@ -19,11 +22,16 @@ pub struct TableSink<'w> {
     rows: Vec<Vec<String>>,
 }
 
-/// How a table looks: `-o wide`'s columns; `--no-headers`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// How a table looks: `-o wide`'s columns; `--no-headers`; the terminal's width (`None`: not
+/// a terminal; ignored by `-o wide`, which shows everything); colour; `--sort-by` (a JSONPath
+/// over each row's JSON: its cells by lower-case column name, e.g. `{.pv}`, `{.status}`).
+#[derive(Debug, Clone, Default)]
 pub struct Look {
     pub wide: bool,
     pub no_headers: bool,
+    pub width: Option<usize>,
+    pub color: bool,
+    pub sort_by: Option<Path>,
 }
 
 impl<'w> TableSink<'w> {
@@ -50,14 +58,14 @@ impl Sink for TableSink<'_> {
         // Settle each row's problems now: only its cells are kept.
         for r in rs {
             let problems = problem_codes(&r.objects, |o| diagnosed.of(o).collect());
-            self.rows.push(row_cells(r, problems, self.look.wide));
+            self.rows.push(row_cells(r, problems));
         }
         Ok(())
     }
 
     fn finish(&mut self, report: &Report) -> Result<()> {
         let rows = std::mem::take(&mut self.rows);
-        write_table(self.out, self.notice, rows, report, self.look, TABLE_BATCH)
+        write_table(self.out, self.notice, rows, report, &self.look, TABLE_BATCH)
     }
 }
 
@@ -388,9 +396,9 @@ pub(super) fn render_table(report: &Report, wide: bool) -> String {
         &mut out,
         &mut notice,
         report,
-        Look {
+        &Look {
             wide,
-            no_headers: false,
+            ..Look::default()
         },
     );
     // The notice stands where the table would.
@@ -403,66 +411,103 @@ pub(super) fn write_report(
     out: &mut dyn std::io::Write,
     notice: &mut dyn std::io::Write,
     report: &Report,
-    look: Look,
+    look: &Look,
 ) -> Result<()> {
-    let wide = look.wide;
+    write_table(out, notice, all_cells(report), report, look, TABLE_BATCH)
+}
+
+/// Every row's cells (all of [`COLUMNS`]), problems settled from the whole report.
+pub(super) fn all_cells(report: &Report) -> Vec<Vec<String>> {
     let by_obj = problems_by_object(report);
-    let cells = rows_of(report)
+    rows_of(report)
         .into_iter()
         .map(|r| {
             let problems = problem_codes(&r.objects, |o| {
                 by_obj.get(o).map(|v| v.to_vec()).unwrap_or_default()
             });
-            row_cells(r, problems, wide)
+            row_cells(r, problems)
         })
-        .collect();
-    write_table(out, notice, cells, report, look, TABLE_BATCH)
+        .collect()
 }
 
 /// Rows per comfy-table batch: a 10,000-row table is formatted a thousand rows at a time, with
 /// the column widths of the whole table, so its formatted text never exists all at once.
 const TABLE_BATCH: usize = 1000;
 
-fn headers(wide: bool) -> Vec<&'static str> {
-    let mut headers = vec!["namespace", "pod"];
-    if wide {
-        headers.extend(["node", "zone"]);
-    }
-    headers.push("volume");
-    if wide {
-        headers.push("mounts");
-    }
-    headers.extend(["claim", "status", "size"]);
-    if wide {
-        headers.push("access");
-    }
-    headers.push("pv");
-    if wide {
-        headers.push("reclaim");
-    }
-    headers.extend(["class", "backend", "problems"]);
-    headers
+/// Every column a row has, in table order; `-o wide` shows them all.
+pub const COLUMNS: [&str; 15] = [
+    "namespace",
+    "pod",
+    "node",
+    "zone",
+    "volume",
+    "mounts",
+    "claim",
+    "status",
+    "size",
+    "access",
+    "pv",
+    "reclaim",
+    "class",
+    "backend",
+    "problems",
+];
+
+/// The columns only `-o wide` shows.
+const WIDE_ONLY: [&str; 5] = ["node", "zone", "mounts", "access", "reclaim"];
+
+/// On a terminal too narrow for the table, these columns are shortened (with `…`) in this
+/// order, each down to its minimum before the next: the backend first, then the problems
+/// (the footer lists them in full), the size, the class, the volume and the status. The names
+/// a user copies (namespace, pod, claim, pv) are never shortened.
+pub const SHRINK_ORDER: [(&str, usize); 6] = [
+    ("backend", 16),
+    ("problems", 14),
+    ("size", 8),
+    ("class", 8),
+    ("volume", 8),
+    ("status", 7),
+];
+
+/// A row as JSON, for `--sort-by` and `-o custom-columns`: its cells by column name.
+pub(super) fn row_json(cells: &[String]) -> serde_json::Value {
+    serde_json::Value::Object(
+        COLUMNS
+            .iter()
+            .zip(cells)
+            .map(|(k, v)| (k.to_string(), serde_json::Value::from(v.as_str())))
+            .collect(),
+    )
 }
 
-/// A row's cells, in the order of [`headers`].
-fn row_cells(r: Row, problems: String, wide: bool) -> Vec<String> {
-    let mut cells = vec![r.namespace, r.pod];
-    if wide {
-        cells.extend([r.node, r.zone]);
-    }
-    cells.push(r.volume);
-    if wide {
-        cells.push(r.mounts);
-    }
-    cells.extend([r.claim, r.status, r.size]);
-    if wide {
-        cells.push(r.access);
-    }
-    cells.push(r.pv);
-    if wide {
-        cells.push(r.reclaim);
-    }
-    cells.extend([r.class, r.backend, problems]);
+/// The columns shown: `-o wide` all, else all but [`WIDE_ONLY`]; NAMESPACE only across
+/// namespaces (kubectl hides it under `-n`).
+fn shown_columns(wide: bool, namespace: bool) -> Vec<usize> {
+    (0..COLUMNS.len())
+        .filter(|&i| wide || !WIDE_ONLY.contains(&COLUMNS[i]))
+        .filter(|&i| namespace || COLUMNS[i] != "namespace")
+        .collect()
+}
+
+/// A row's cells, in the order of [`COLUMNS`].
+fn row_cells(r: Row, problems: String) -> Vec<String> {
+    let cells = [
+        r.namespace,
+        r.pod,
+        r.node,
+        r.zone,
+        r.volume,
+        r.mounts,
+        r.claim,
+        r.status,
+        r.size,
+        r.access,
+        r.pv,
+        r.reclaim,
+        r.class,
+        r.backend,
+        problems,
+    ];
     // Object data never reaches the terminal raw.
     cells
         .into_iter()
@@ -470,22 +515,46 @@ fn row_cells(r: Row, problems: String, wide: bool) -> Vec<String> {
         .collect()
 }
 
-/// The table (or "No volumes found"), then the problems footer, line by line to `out`.
-/// comfy-table formats `batch` rows at a time; every batch gets the widths of the whole
-/// table (measured by comfy-table itself), so the text is the same as one table's. A closed
-/// pipe ends quietly.
+/// The table (or "No volumes found"), then the problems footer, line by line to `out`,
+/// sorted by `--sort-by` when given, through the core's table writer (batches of `batch`
+/// rows with the whole table's widths; on a terminal, fitted to its width by [`SHRINK_ORDER`]).
+/// A closed pipe ends quietly.
 fn write_table(
     out: &mut dyn std::io::Write,
     notice: &mut dyn std::io::Write,
-    rows: Vec<Vec<String>>,
+    mut rows: Vec<Vec<String>>,
     report: &Report,
-    look: Look,
+    look: &Look,
     batch: usize,
 ) -> Result<()> {
-    use comfy_table::{ColumnConstraint, Width};
     use std::io::Write;
-    let headers = headers(look.wide);
-    let batch = batch.max(1);
+    if let Some(path) = &look.sort_by {
+        let mut keyed: Vec<(serde_json::Value, Vec<String>)> =
+            rows.into_iter().map(|r| (row_json(&r), r)).collect();
+        rows::sort_by(&mut keyed, |(j, _)| j, path);
+        rows = keyed.into_iter().map(|(_, r)| r).collect();
+    }
+    let shown = shown_columns(look.wide, report.namespace.is_none());
+    let headers: Vec<&str> = shown.iter().map(|&i| COLUMNS[i]).collect();
+    let at = |name: &str| headers.iter().position(|h| *h == name);
+    let shrink: Vec<Shrink> = SHRINK_ORDER
+        .iter()
+        .filter_map(|(name, min)| at(name).map(|column| Shrink { column, min: *min }))
+        .collect();
+    let toned: Vec<usize> = ["status", "problems"]
+        .iter()
+        .filter_map(|n| at(n))
+        .collect();
+    let layout = Layout {
+        headers: &headers,
+        shrink: &shrink,
+        toned: &toned,
+    };
+    let core_look = rows::Look {
+        no_headers: look.no_headers,
+        width: if look.wide { None } else { look.width },
+        color: look.color,
+    };
     let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
     let res = (|| {
         if rows.is_empty() {
@@ -497,49 +566,20 @@ fn write_table(
                 .as_bytes(),
             )?;
         } else {
-            let mut widths = if look.no_headers {
-                vec![0; headers.len()]
-            } else {
-                table(&headers).column_max_content_widths()
-            };
-            for chunk in rows.chunks(batch) {
-                let mut t = comfy_table::Table::new();
-                for r in chunk {
-                    t.add_row(r.clone());
-                }
-                for (w, c) in widths.iter_mut().zip(t.column_max_content_widths()) {
-                    *w = (*w).max(c);
-                }
-            }
-            for (i, chunk) in rows.chunks(batch).enumerate() {
-                let mut t = if i == 0 && !look.no_headers {
-                    table(&headers)
-                } else {
-                    bare_table()
-                };
-                for r in chunk {
-                    t.add_row(r.clone());
-                }
-                for (c, width) in t.column_iter_mut().zip(&widths) {
-                    c.set_padding((0, 3));
-                    c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(
-                        width.saturating_add(3),
-                    )));
-                }
-                for line in t.lines() {
-                    w.write_all(line.trim_end().as_bytes())?;
-                    w.write_all(b"\n")?;
-                }
-            }
+            let projected: Vec<Vec<String>> = rows
+                .into_iter()
+                .map(|mut r| shown.iter().map(|&i| std::mem::take(&mut r[i])).collect())
+                .collect();
+            rows::write_rows(&mut w, layout, &projected, core_look, batch)?;
         }
-        w.write_all(footer(report, Severity::Warning).as_bytes())?;
+        w.write_all(footer(report, Severity::Warning, look.color).as_bytes())?;
         w.flush()
     })();
     written(res)
 }
 
 /// Problems (at or above `min`), one per line, then the unknowns.
-fn footer(report: &Report, min: Severity) -> String {
+fn footer(report: &Report, min: Severity, color: bool) -> String {
     let mut out = String::new();
     let shown: Vec<&Diagnostic> = report
         .diagnostics
@@ -549,9 +589,14 @@ fn footer(report: &Report, min: Severity) -> String {
     if !shown.is_empty() {
         out.push_str("\nProblems:\n");
         for d in shown {
+            let tone = match d.severity {
+                Severity::Error => Tone::Bad,
+                Severity::Warning => Tone::Warn,
+                _ => Tone::Dim,
+            };
             out.push_str(&format!(
-                "  {:<7} {:<24} {}\n",
-                d.severity.to_string(),
+                "  {} {:<24} {}\n",
+                paint(&format!("{:<7}", d.severity.to_string()), tone, color),
                 escape_terminal(&d.code, true),
                 escape_terminal(&d.message, true)
             ));
@@ -577,29 +622,21 @@ mod tests {
         .unwrap();
         let report = trace(&snap, &TraceOptions::default()).unwrap();
         for wide in [false, true] {
-            let cells = || {
-                let by_obj = problems_by_object(&report);
-                rows_of(&report)
-                    .into_iter()
-                    .map(|r| {
-                        let p = problem_codes(&r.objects, |o| {
-                            by_obj.get(o).map(|v| v.to_vec()).unwrap_or_default()
-                        });
-                        row_cells(r, p, wide)
-                    })
-                    .collect::<Vec<_>>()
-            };
-            let rows = cells().len();
+            let rows = all_cells(&report).len();
             assert!(rows > 10, "{rows}");
             for no_headers in [false, true] {
-                let look = Look { wide, no_headers };
+                let look = Look {
+                    wide,
+                    no_headers,
+                    ..Look::default()
+                };
                 let mut whole = Vec::new();
                 write_table(
                     &mut whole,
                     &mut Vec::new(),
-                    cells(),
+                    all_cells(&report),
                     &report,
-                    look,
+                    &look,
                     usize::MAX,
                 )
                 .unwrap();
@@ -607,8 +644,15 @@ mod tests {
                 assert_eq!(text.starts_with("NAMESPACE"), !no_headers, "{text}");
                 for batch in [1, 2, 7] {
                     let mut batched = Vec::new();
-                    write_table(&mut batched, &mut Vec::new(), cells(), &report, look, batch)
-                        .unwrap();
+                    write_table(
+                        &mut batched,
+                        &mut Vec::new(),
+                        all_cells(&report),
+                        &report,
+                        &look,
+                        batch,
+                    )
+                    .unwrap();
                     assert_eq!(
                         String::from_utf8(batched).unwrap(),
                         text,
@@ -634,7 +678,7 @@ mod tests {
             summary: Summary::default(),
         };
         let (mut out, mut notice) = (Vec::new(), Vec::new());
-        write_table(&mut out, &mut notice, vec![], &report, Look::default(), 10).unwrap();
+        write_table(&mut out, &mut notice, vec![], &report, &Look::default(), 10).unwrap();
         assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
         assert_eq!(
             String::from_utf8(notice).unwrap(),

@@ -116,13 +116,12 @@ impl<F: Flavor> Object<F> {
         strip_noise(&mut v);
         // Old dumps hold storage.k8s.io/v1beta1 StorageClasses and VolumeAttachments, whose
         // schema is the v1 one: read them as v1.
-        if api_s == "storage.k8s.io/v1beta1"
-            && matches!(kind, Kind::StorageClass | Kind::VolumeAttachment)
+        if read_as_api(kind, &api_s) != api_s
             && let Some(m) = v.as_object_mut()
         {
             m.insert(
                 "apiVersion".into(),
-                Value::String("storage.k8s.io/v1".into()),
+                Value::String(read_as_api(kind, &api_s).into()),
             );
         }
         fn typed<T: serde::de::DeserializeOwned>(
@@ -169,5 +168,17 @@ pub(super) fn strip_meta(meta: &mut ObjectMeta) {
     meta.managed_fields = None;
     if let Some(ann) = meta.annotations.as_mut() {
         ann.remove("kubectl.kubernetes.io/last-applied-configuration");
+    }
+}
+
+/// The apiVersion an object is read as: old dumps hold `storage.k8s.io/v1beta1`
+/// StorageClasses and VolumeAttachments, whose schema is the v1 one, so they are read as v1.
+pub(crate) fn read_as_api<'a>(kind: Kind, api: &'a str) -> &'a str {
+    if api == "storage.k8s.io/v1beta1"
+        && matches!(kind, Kind::StorageClass | Kind::VolumeAttachment)
+    {
+        "storage.k8s.io/v1"
+    } else {
+        api
     }
 }

@@ -478,18 +478,21 @@ fn status_rows_from_recorded_servers() {
     );
     assert_eq!(rows[2].lag_seconds, None);
     assert!(rows[2].last_error.as_deref().unwrap().contains("2003"));
-    let text = crate::render::status_table(&crate::engine::StatusReport {
-        api_version: crate::API_VERSION,
-        kind: "ReplicaSetStatus",
-        statefulset: "db".into(),
-        namespace: "default".into(),
-        engine: crate::Engine::MySql,
-        mongo: vec![],
-        postgres: vec![],
-        redis: vec![],
-        mysql: rows,
-        errors: vec![],
-    });
+    let text = crate::render::status_table(
+        &crate::engine::StatusReport {
+            api_version: crate::API_VERSION,
+            kind: "ReplicaSetStatus",
+            statefulset: "db".into(),
+            namespace: "default".into(),
+            engine: crate::Engine::MySql,
+            mongo: vec![],
+            postgres: vec![],
+            redis: vec![],
+            mysql: rows,
+            errors: vec![],
+        },
+        &crate::render::StatusLook::default(),
+    );
     assert!(
         text.contains("replicating") && text.contains("SERVER ID"),
         "{text}"

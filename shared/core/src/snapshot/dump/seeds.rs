@@ -271,6 +271,7 @@ fn typed<'de, F: Flavor, A: MapAccess<'de>>(
         sink.skip(k.to_string());
         return Ok(());
     };
+    let a = read_as_api(kd, a);
     let mut pending = vec![
         ("apiVersion".to_string(), Value::from(a)),
         ("kind".to_string(), Value::from(k)),
