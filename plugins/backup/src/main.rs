@@ -12,10 +12,11 @@ use backup::dump::{Engine, SourcePref};
 use backup::plan::{self, CreateRequest};
 use backup::run::{self, OnProgress, Outcome, Progress};
 use backup::{Method, Target, list, render};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use stateful_core::kinds::Kind;
 use stateful_core::snapshot::Source;
 use stateful_core::{Error, ExitCode, Result, output};
+use stateful_flags::complete::{self, CompletionArgs, Positional};
 use stateful_flags::{AllNamespacesArg, FromFileArg, KubeArgs, Settings, duration};
 
 const EXIT_HELP: &str = "Exit codes: 0 succeeded, 1 error, 2 usage, 3 not found, 4 forbidden, 5 backup failed (or refused: a run of a Forbid CronJob is active), 6 timed out waiting, 130 interrupted (the backup goes on).";
@@ -111,6 +112,20 @@ enum Cmd {
     },
     /// What a backup ran, where it read and wrote, how it ended and why.
     Describe { name: String },
+    /// Write a shell completion script for kubectl-backup.
+    Completion(CompletionArgs),
+}
+
+/// What the positional arguments are, for the `__complete` protocol.
+fn positional(path: &[String], before: &[String]) -> Positional {
+    match path.first().map(String::as_str) {
+        Some("create" | "list") => Positional::Objects(Target::ACCEPTS),
+        Some("logs" | "describe") if before.is_empty() => {
+            Positional::Names(&[Kind::Job, Kind::VolumeSnapshot])
+        }
+        Some("completion") if before.is_empty() => Positional::Shells,
+        _ => Positional::Nothing,
+    }
 }
 
 #[derive(Args, Debug)]
@@ -345,6 +360,10 @@ async fn run_cli(cli: Cli) -> Result<ExitCode> {
             print(&render::describe_text(&d))?;
             Ok(ExitCode::Success)
         }
+        Cmd::Completion(a) => {
+            print(&complete::script(Cli::command(), a.shell, "kubectl-backup"))?;
+            Ok(ExitCode::Success)
+        }
         Cmd::Logs { name, follow } => {
             backup::validate_name(&name)?;
             let (source, default_ns) = settings.open().await?;
@@ -372,6 +391,11 @@ async fn run_cli(cli: Cli) -> Result<ExitCode> {
 }
 
 fn main() -> ProcessExit {
+    if let Some(words) = complete::requested() {
+        let found = complete::complete(Cli::command(), &words, positional);
+        let _ = found.write(&mut std::io::stdout().lock());
+        return ProcessExit::SUCCESS;
+    }
     let cli = Cli::parse();
     match stateful_flags::block_on(run_cli(cli)) {
         Ok(code) => code.into(),

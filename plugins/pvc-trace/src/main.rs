@@ -6,10 +6,11 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use pvc_trace::render::{self, Format};
 use pvc_trace::{KINDS, Severity, Target, TraceOptions};
 use stateful_core::Result;
+use stateful_flags::complete::{self, CompletionArgs, Positional};
 use stateful_flags::{AllNamespacesArg, FromFileArg, KubeArgs, SelectorArg, Settings};
 
 /// Trace pods, claims, volumes, StatefulSets and Deployments down to the storage that holds
@@ -22,6 +23,9 @@ use stateful_flags::{AllNamespacesArg, FromFileArg, KubeArgs, SelectorArg, Setti
     after_help = "Examples:\n  kubectl pvc-trace db-0                      # a pod's volumes, down to the disk\n  kubectl pvc-trace sts/db -n prod            # every expected claim of a StatefulSet\n  kubectl pvc-trace pv/pvc-0f3c…              # reverse: who claims and uses this volume\n  kubectl pvc-trace -A --problems             # only chains with problems, all namespaces\n  kubectl pvc-trace -A -o json --fail-on error  # for scripts: exit 5 on errors\n  kubectl pvc-trace --from-file dump.yaml     # no cluster: read `kubectl get -o yaml` output\n\nExit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 forbidden, 5 problems found (--fail-on), 6 timed out."
 )]
 struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+
     /// What to trace: pod/NAME (or NAME, or `pod NAME…` as kubectl takes), pvc/NAME, pv/NAME, sts/NAME, deploy/NAME, sc/NAME,
     /// node/NAME. None: every pod with data volumes and every claim in the namespace (-A: all
     /// namespaces, plus volumes with no live claim).
@@ -58,6 +62,21 @@ struct Cli {
     /// Exit with code 5 when a diagnostic of this severity or worse is found.
     #[arg(long, value_enum, value_name = "SEVERITY")]
     fail_on: Option<FailOn>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Write a shell completion script for kubectl-pvc_trace (for a pod named `completion`,
+    /// trace pod/completion).
+    Completion(CompletionArgs),
+}
+
+/// What the positional arguments are, for the `__complete` protocol.
+fn positional(path: &[String], _before: &[String]) -> Positional {
+    match path.first().map(String::as_str) {
+        Some("completion") => Positional::Shells,
+        _ => Positional::Objects(pvc_trace::target::ACCEPTS),
+    }
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy)]
@@ -126,7 +145,22 @@ async fn run(cli: Cli) -> Result<stateful_core::ExitCode> {
 }
 
 fn main() -> ExitCode {
+    if let Some(words) = complete::requested() {
+        let found = complete::complete(Cli::command(), &words, positional);
+        let _ = found.write(&mut std::io::stdout().lock());
+        return ExitCode::SUCCESS;
+    }
     let cli = Cli::parse();
+    if let Some(Cmd::Completion(a)) = cli.cmd {
+        let text = complete::script(Cli::command(), a.shell, "kubectl-pvc_trace");
+        return match stateful_core::output::write_text(&mut std::io::stdout().lock(), &text) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("kubectl pvc-trace: error: {e}");
+                e.exit_code().into()
+            }
+        };
+    }
     match stateful_flags::block_on(run(cli)) {
         Ok(code) => code.into(),
         Err(e) => {

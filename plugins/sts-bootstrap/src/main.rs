@@ -9,7 +9,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode as ProcessExit;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use stateful_core::exec::KubeExec;
 use stateful_core::kinds::Kind;
@@ -17,6 +17,7 @@ use stateful_core::names::validate_dns1123_subdomain;
 use stateful_core::output::{to_json, to_yaml, write_text};
 use stateful_core::snapshot::{GapReason, Source};
 use stateful_core::{Error, ExitCode, Result};
+use stateful_flags::complete::{self, CompletionArgs, Positional};
 use stateful_flags::{FromFileArg, KubeArgs, Settings, duration};
 use sts_bootstrap::executor::{self, ApplyInputs, Ctx};
 use sts_bootstrap::render::{self, render_plan};
@@ -83,6 +84,18 @@ enum Cmd {
     },
     /// The replica set as the database sees it: members, state, lag.
     Status(Target),
+    /// Write a shell completion script for kubectl-sts_bootstrap.
+    Completion(CompletionArgs),
+}
+
+/// What the positional arguments are, for the `__complete` protocol.
+fn positional(path: &[String], before: &[String]) -> Positional {
+    match path.first().map(String::as_str) {
+        _ if !before.is_empty() => Positional::Nothing,
+        Some("plan" | "apply" | "status") => Positional::Names(&[Kind::StatefulSet]),
+        Some("completion") => Positional::Shells,
+        _ => Positional::Nothing,
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -176,6 +189,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             dry_run,
         } => (target.clone(), *yes, *dry_run, false),
         Cmd::Status(t) => (t.clone(), false, false, true),
+        Cmd::Completion(a) => {
+            print(&complete::script(
+                Cli::command(),
+                a.shell,
+                "kubectl-sts_bootstrap",
+            ))?;
+            return Ok(ExitCode::Success);
+        }
     };
     let (wait, exec_timeout) = (target.timeout, target.exec_timeout);
     if let Some(s) = &target.replication_secret {
@@ -302,6 +323,11 @@ fn confirm(yes: bool, pending: usize, remove: bool) -> Result<()> {
 }
 
 fn main() -> ProcessExit {
+    if let Some(words) = complete::requested() {
+        let found = complete::complete(Cli::command(), &words, positional);
+        let _ = found.write(&mut std::io::stdout().lock());
+        return ProcessExit::SUCCESS;
+    }
     let cli = Cli::parse();
     stateful_core::client::install_crypto_provider();
     match stateful_flags::block_on(run(cli)) {

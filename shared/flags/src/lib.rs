@@ -11,6 +11,8 @@
 //! Values are parsed by clap value parsers (durations, selectors), so a bad value is a usage
 //! error naming the flag before anything runs. Nothing here prints or exits.
 
+pub mod complete;
+
 use std::time::Duration;
 
 use clap::Args;
