@@ -119,11 +119,10 @@ enum Cmd {
 /// What the positional arguments are, for the `__complete` protocol.
 fn positional(path: &[String], before: &[String]) -> Positional {
     match path.first().map(String::as_str) {
+        _ if !before.is_empty() => Positional::Nothing,
         Some("create" | "list") => Positional::Objects(Target::ACCEPTS),
-        Some("logs" | "describe") if before.is_empty() => {
-            Positional::Names(&[Kind::Job, Kind::VolumeSnapshot])
-        }
-        Some("completion") if before.is_empty() => Positional::Shells,
+        Some("logs" | "describe") => Positional::Names(&[Kind::Job, Kind::VolumeSnapshot]),
+        Some("completion") => Positional::Shells,
         _ => Positional::Nothing,
     }
 }
