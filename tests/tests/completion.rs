@@ -2,7 +2,7 @@
 //! through the plugins' `__complete` mode and through kubectl itself (kubectl ≥ 1.26 runs the
 //! `kubectl_complete-<plugin>` shim it finds on PATH: `kubectl __complete pvc-trace pod/`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Result;
@@ -27,7 +27,7 @@ fn shim_path(ns: &TestNs) -> String {
         .into_owned()
 }
 
-async fn kubectl_complete(ns: &TestNs, kubeconfig: &PathBuf, args: &[&str]) -> Result<CmdOutput> {
+async fn kubectl_complete(ns: &TestNs, kubeconfig: &Path, args: &[&str]) -> Result<CmdOutput> {
     let path = shim_path(ns);
     let mut full = vec!["__complete"];
     full.extend_from_slice(args);
@@ -57,7 +57,7 @@ fn values(out: &str) -> (Vec<String>, String) {
 async fn plugin_complete(
     ns: &TestNs,
     bin: &str,
-    kubeconfig: &PathBuf,
+    kubeconfig: &Path,
     args: &[&str],
 ) -> Result<CmdOutput> {
     let out = tokio::process::Command::new(plugin_dir().join(bin))
