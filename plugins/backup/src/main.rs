@@ -396,6 +396,7 @@ fn main() -> ProcessExit {
         return ProcessExit::SUCCESS;
     }
     let cli = Cli::parse();
+    stateful_flags::init_logging(cli.kube.verbosity, std::io::stderr);
     match stateful_flags::block_on(run_cli(cli)) {
         Ok(code) => code.into(),
         Err(e) => {

@@ -151,6 +151,7 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let cli = Cli::parse();
+    stateful_flags::init_logging(cli.kube.verbosity, std::io::stderr);
     if let Some(Cmd::Completion(a)) = cli.cmd {
         let text = complete::script(Cli::command(), a.shell, "kubectl-pvc_trace");
         return match stateful_core::output::write_text(&mut std::io::stdout().lock(), &text) {

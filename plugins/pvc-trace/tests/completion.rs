@@ -220,3 +220,35 @@ fn the_shim_runs_the_plugin_next_to_it() {
     assert_eq!(String::from_utf8(out.stdout).unwrap(), ":4\n");
     assert!(out.stderr.is_empty());
 }
+
+#[test]
+fn verbose_logs_requests_and_failures_without_the_token() {
+    // A refused connection: the request line and its failure, on stderr; never the token.
+    let out = bin()
+        .args([
+            "-v",
+            "6",
+            "--server",
+            "https://127.0.0.1:1",
+            "--token",
+            "s3cr3t-tok",
+            "-n",
+            "a",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("method=GET url=https://127.0.0.1:1/api/v1/namespaces/a/pods?"),
+        "{err}"
+    );
+    assert!(err.contains("failed after"), "{err}");
+    assert!(!err.contains("s3cr3t-tok"), "{err}");
+    // Below 6: no request logs.
+    let out = bin()
+        .args(["-v", "5", "--server", "https://127.0.0.1:1", "-n", "a"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8(out.stderr).unwrap().contains("request{"));
+    bin().args(["-v", "x"]).assert().code(2);
+}

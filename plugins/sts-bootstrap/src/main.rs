@@ -329,6 +329,7 @@ fn main() -> ProcessExit {
         return ProcessExit::SUCCESS;
     }
     let cli = Cli::parse();
+    stateful_flags::init_logging(cli.kube.verbosity, std::io::stderr);
     stateful_core::client::install_crypto_provider();
     match stateful_flags::block_on(run(cli)) {
         Ok(code) => code.into(),
