@@ -4,6 +4,7 @@
 // The binary is where output and the exit code happen.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use std::io::IsTerminal;
 use std::process::ExitCode as ProcessExit;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +18,7 @@ use stateful_core::kinds::Kind;
 use stateful_core::snapshot::Source;
 use stateful_core::{Error, ExitCode, Result, output};
 use stateful_flags::complete::{self, CompletionArgs, Positional};
+use stateful_flags::progress::Spinner;
 use stateful_flags::{AllNamespacesArg, FromFileArg, KubeArgs, Settings, duration};
 
 const EXIT_HELP: &str = "Exit codes: 0 succeeded, 1 error, 2 usage, 3 not found, 4 forbidden, 5 backup failed (or refused: a run of a Forbid CronJob is active), 6 timed out waiting, 130 interrupted (the backup goes on).";
@@ -183,11 +185,15 @@ struct CreateArgs {
     output: CreateOutput,
 }
 
-/// Progress to stderr, as kubectl plugins report: state changes prefixed, log lines as they are.
-fn progress() -> OnProgress {
-    Arc::new(|p: Progress<'_>| match p {
-        Progress::Status(s) => eprintln!("kubectl-backup: {s}"),
-        Progress::Log(l) => eprintln!("{l}"),
+/// Progress to stderr, as kubectl plugins report: state changes prefixed, log lines as they
+/// are; on a TTY above a spinner whose message is the current state.
+fn progress(spin: Spinner) -> OnProgress {
+    Arc::new(move |p: Progress<'_>| match p {
+        Progress::Status(s) => {
+            spin.step(s);
+            spin.line(&format!("kubectl-backup: {s}"), &mut std::io::stderr());
+        }
+        Progress::Log(l) => spin.line(l, &mut std::io::stderr()),
     })
 }
 
@@ -268,16 +274,20 @@ async fn create(settings: &Settings, a: CreateArgs) -> Result<ExitCode> {
         print(&format!("{}\n", p.name))?;
         return Ok(ExitCode::Success);
     }
+    let spin = Spinner::start(
+        std::io::stderr().is_terminal(),
+        &format!("waiting for {kind} {}", p.name),
+    );
     let outcome = if p.method == Method::Snapshot {
         run::wait_snapshot(
             &conn.client,
             &ns,
             &p.name,
             timeout,
-            progress(),
+            progress(spin.clone()),
             interrupted(),
         )
-        .await?
+        .await
     } else {
         // Dump Jobs end by their own activeDeadlineSeconds; leave the controller time to say so.
         let grace = if p.method == Method::Dump {
@@ -290,11 +300,13 @@ async fn create(settings: &Settings, a: CreateArgs) -> Result<ExitCode> {
             &ns,
             &p.name,
             timeout + grace,
-            progress(),
+            progress(spin.clone()),
             interrupted(),
         )
-        .await?
+        .await
     };
+    spin.finish();
+    let outcome = outcome?;
     let follow = format!(
         "kubectl backup describe {} -n {ns}  (logs: kubectl backup logs {} -n {ns} -f)",
         p.name, p.name
@@ -381,7 +393,7 @@ async fn run_cli(cli: Cli) -> Result<ExitCode> {
                 &name,
                 follow,
                 &mut std::io::stdout().lock(),
-                progress(),
+                progress(Spinner::start(false, "")),
             )
             .await?;
             Ok(ExitCode::Success)

@@ -4,6 +4,7 @@
 // The binary is where output and the exit code happen.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
@@ -11,6 +12,7 @@ use pvc_trace::render::{self, Format};
 use pvc_trace::{KINDS, Severity, Target, TraceOptions};
 use stateful_core::Result;
 use stateful_flags::complete::{self, CompletionArgs, Positional};
+use stateful_flags::progress::Spinner;
 use stateful_flags::{AllNamespacesArg, FromFileArg, KubeArgs, SelectorArg, Settings};
 
 /// Trace pods, claims, volumes, StatefulSets and Deployments down to the storage that holds
@@ -106,7 +108,11 @@ async fn run(cli: Cli) -> Result<stateful_core::ExitCode> {
     let all_cluster_scoped = !targets.is_empty() && targets.iter().all(Target::cluster_scoped);
     let default_ns = if all_cluster_scoped { None } else { default_ns };
     let scope = settings.scope(default_ns);
-    let mut snap = source.load(&KINDS, &scope).await?;
+    let tty = settings.from_files.is_empty() && std::io::stderr().is_terminal();
+    let spin = Spinner::start(tty, "reading the cluster");
+    let snap = source.load(&KINDS, &scope).await;
+    spin.finish();
+    let mut snap = snap?;
     if cli.complete {
         snap.mark_complete();
     }

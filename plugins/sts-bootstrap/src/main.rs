@@ -18,6 +18,7 @@ use stateful_core::output::{to_json, to_yaml, write_text};
 use stateful_core::snapshot::{GapReason, Source};
 use stateful_core::{Error, ExitCode, Result};
 use stateful_flags::complete::{self, CompletionArgs, Positional};
+use stateful_flags::progress::Spinner;
 use stateful_flags::{FromFileArg, KubeArgs, Settings, duration};
 use sts_bootstrap::executor::{self, ApplyInputs, Ctx};
 use sts_bootstrap::render::{self, render_plan};
@@ -291,7 +292,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         replication_password: secret.map(|(pw, _)| pw),
         verify_token: format!("v-{}-{}", now.as_second(), std::process::id()),
     };
-    let report = executor::execute(&ctx, &plan, &inputs, |line| eprintln!("{line}")).await?;
+    let spin = Spinner::start(std::io::stderr().is_terminal(), "applying");
+    let report = executor::execute(&ctx, &plan, &inputs, |line| {
+        spin.step(line);
+        spin.line(line, &mut std::io::stderr());
+    })
+    .await;
+    spin.finish();
+    let report = report?;
     print_as(&report, out, render::apply_summary)?;
     Ok(ExitCode::Success)
 }

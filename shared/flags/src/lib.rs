@@ -12,6 +12,7 @@
 //! error naming the flag before anything runs. Nothing here prints or exits.
 
 pub mod complete;
+pub mod progress;
 
 use std::time::Duration;
 
