@@ -45,7 +45,7 @@ for pair in pvc-trace:pvc_trace backup:backup sts-bootstrap:sts_bootstrap; do
   shim=$KREW_ROOT/store/$plugin/$version/kubectl_complete-$u
   [ -x "$shim" ] || { echo "krew-check: $plugin: $shim missing" >&2; exit 1; }
   ln -s "$shim" "$KREW_ROOT/bin/"
-  out=$(PATH="$KREW_ROOT/bin:$PATH" kubectl __complete "$plugin" --kubeconfig /nonexistent -- 2>/dev/null || true)
+  out=$(PATH="$KREW_ROOT/bin:$PATH" kubectl __complete "$plugin" --kubeconfig /nonexistent --kube 2>/dev/null || true)
   printf '%s\n' "$out" | grep -q '^--kubeconfig' ||
     { echo "krew-check: $plugin: completion through the installed shim failed: $out" >&2; exit 1; }
   echo "krew-check: $plugin: manifest valid, installed from $(basename "$archive"), completion works" >&2
