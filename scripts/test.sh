@@ -4,6 +4,7 @@
 #   2. cargo fmt --check, cargo clippy --all-targets -D warnings, and no unused dependency
 #      (cargo-machete, installed from the crate registry into ~/.cache/kubectl-stateful/tools);
 #   3. unit, snapshot and CLI tests of every crate (no cluster);
+#   3b. the release archives and krew manifests, checked by krew itself (tests/scripts/krew-check.sh);
 #   4. e2e tests against the real local control plane (etcd + kube-apiserver + controllers +
 #      kwok), built from source into ~/.cache/kubectl-stateful on first use and reused after.
 # Usage: scripts/test.sh            (all)
@@ -34,6 +35,9 @@ fi
 
 step "unit, snapshot and CLI tests"
 cargo test --workspace --exclude kubectl-stateful-e2e
+
+step "release archives and krew manifests (krew's validator, krew install --archive)"
+tests/scripts/krew-check.sh
 
 if [ "$e2e" = 1 ]; then
   step "e2e tests on the local control plane"

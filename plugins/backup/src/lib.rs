@@ -113,21 +113,23 @@ pub struct Target {
 }
 
 impl Target {
+    /// The kinds a backup is taken of; `KIND/` is required.
+    pub const ACCEPTS: Accepts<'static> = Accepts {
+        kinds: &[
+            Kind::CronJob,
+            Kind::StatefulSet,
+            Kind::Deployment,
+            Kind::Pod,
+            Kind::PersistentVolumeClaim,
+        ],
+        bare: None,
+    };
+
     /// Parse `cronjob/NAME`, `sts/NAME`, `deploy/NAME`, `pod/NAME`, `pvc/NAME` (kubectl's long
     /// and short resource names, from the core's one table). The name is validated before
     /// anything is built.
     pub fn parse(s: &str) -> Result<Self> {
-        const ACCEPTS: Accepts<'static> = Accepts {
-            kinds: &[
-                Kind::CronJob,
-                Kind::StatefulSet,
-                Kind::Deployment,
-                Kind::Pod,
-                Kind::PersistentVolumeClaim,
-            ],
-            bare: None,
-        };
-        let ObjectArg { kind, name } = ObjectArg::parse(s, ACCEPTS)?;
+        let ObjectArg { kind, name } = ObjectArg::parse(s, Self::ACCEPTS)?;
         let kind = match kind {
             Kind::CronJob => TargetKind::CronJob,
             Kind::StatefulSet => TargetKind::StatefulSet,

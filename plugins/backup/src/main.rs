@@ -4,6 +4,7 @@
 // The binary is where output and the exit code happen.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use std::io::IsTerminal;
 use std::process::ExitCode as ProcessExit;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,11 +13,13 @@ use backup::dump::{Engine, SourcePref};
 use backup::plan::{self, CreateRequest};
 use backup::run::{self, OnProgress, Outcome, Progress};
 use backup::{Method, Target, list, render};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use stateful_core::kinds::Kind;
 use stateful_core::output::term::error_prefix;
 use stateful_core::snapshot::Source;
 use stateful_core::{Error, ExitCode, Result, output};
+use stateful_flags::complete::{self, CompletionArgs, Positional};
+use stateful_flags::progress::Spinner;
 use stateful_flags::{
     AllNamespacesArg, ColorArg, FromFileArg, KubeArgs, OutputFormat, Settings, SortByArg, Terminal,
     duration, output_format,
@@ -130,6 +133,19 @@ enum Cmd {
     },
     /// What a backup ran, where it read and wrote, how it ended and why.
     Describe { name: String },
+    /// Write a shell completion script for kubectl-backup.
+    Completion(CompletionArgs),
+}
+
+/// What the positional arguments are, for the `__complete` protocol.
+fn positional(path: &[String], before: &[String]) -> Positional {
+    match path.first().map(String::as_str) {
+        _ if !before.is_empty() => Positional::Nothing,
+        Some("create" | "list") => Positional::Objects(Target::ACCEPTS),
+        Some("logs" | "describe") => Positional::Names(&[Kind::Job, Kind::VolumeSnapshot]),
+        Some("completion") => Positional::Shells,
+        _ => Positional::Nothing,
+    }
 }
 
 #[derive(Args, Debug)]
@@ -188,11 +204,15 @@ struct CreateArgs {
     output: CreateOutput,
 }
 
-/// Progress to stderr, as kubectl plugins report: state changes prefixed, log lines as they are.
-fn progress() -> OnProgress {
-    Arc::new(|p: Progress<'_>| match p {
-        Progress::Status(s) => eprintln!("kubectl-backup: {s}"),
-        Progress::Log(l) => eprintln!("{l}"),
+/// Progress to stderr, as kubectl plugins report: state changes prefixed, log lines as they
+/// are; on a TTY above a spinner whose message is the current state.
+fn progress(spin: Spinner) -> OnProgress {
+    Arc::new(move |p: Progress<'_>| match p {
+        Progress::Status(s) => {
+            spin.step(s);
+            spin.line(&format!("kubectl-backup: {s}"), &mut std::io::stderr());
+        }
+        Progress::Log(l) => spin.line(l, &mut std::io::stderr()),
     })
 }
 
@@ -274,16 +294,20 @@ async fn create(settings: &Settings, a: CreateArgs) -> Result<ExitCode> {
         print(&format!("{}\n", p.name))?;
         return Ok(ExitCode::Success);
     }
+    let spin = Spinner::start(
+        std::io::stderr().is_terminal(),
+        &format!("waiting for {kind} {}", p.name),
+    );
     let outcome = if p.method == Method::Snapshot {
         run::wait_snapshot(
             &conn.client,
             &ns,
             &p.name,
             timeout,
-            progress(),
+            progress(spin.clone()),
             interrupted(),
         )
-        .await?
+        .await
     } else {
         // Dump Jobs end by their own activeDeadlineSeconds; leave the controller time to say so.
         let grace = if p.method == Method::Dump {
@@ -296,11 +320,13 @@ async fn create(settings: &Settings, a: CreateArgs) -> Result<ExitCode> {
             &ns,
             &p.name,
             timeout + grace,
-            progress(),
+            progress(spin.clone()),
             interrupted(),
         )
-        .await?
+        .await
     };
+    spin.finish();
+    let outcome = outcome?;
     let follow = format!(
         "kubectl backup describe {} -n {ns}  (logs: kubectl backup logs {} -n {ns} -f)",
         p.name, p.name
@@ -387,6 +413,10 @@ async fn run_cli(cli: Cli, term: Terminal) -> Result<ExitCode> {
             print(&render::describe_text(&d))?;
             Ok(ExitCode::Success)
         }
+        Cmd::Completion(a) => {
+            print(&complete::script(Cli::command(), a.shell, "kubectl-backup"))?;
+            Ok(ExitCode::Success)
+        }
         Cmd::Logs { name, follow } => {
             backup::validate_name(&name)?;
             let (source, default_ns) = settings.open().await?;
@@ -405,7 +435,7 @@ async fn run_cli(cli: Cli, term: Terminal) -> Result<ExitCode> {
                 &name,
                 follow,
                 &mut std::io::stdout().lock(),
-                progress(),
+                progress(Spinner::start(false, "")),
             )
             .await?;
             Ok(ExitCode::Success)
@@ -421,7 +451,13 @@ fn warn_all(warnings: &[String]) {
 }
 
 fn main() -> ProcessExit {
+    if let Some(words) = complete::requested() {
+        let found = complete::complete(Cli::command(), &words, positional);
+        let _ = found.write(&mut std::io::stdout().lock());
+        return ProcessExit::SUCCESS;
+    }
     let cli = Cli::parse();
+    stateful_flags::init_logging(cli.kube.verbosity, std::io::stderr);
     let term = cli.color.terminal();
     match stateful_flags::block_on(run_cli(cli, term)) {
         Ok(code) => code.into(),

@@ -4,13 +4,16 @@
 // The binary is where output and the exit code happen.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use pvc_trace::render::{self, Format, table::Look};
 use pvc_trace::{KINDS, Severity, Target, TraceOptions};
 use stateful_core::Result;
 use stateful_core::output::term::error_prefix;
+use stateful_flags::complete::{self, CompletionArgs, Positional};
+use stateful_flags::progress::Spinner;
 use stateful_flags::{
     AllNamespacesArg, ColorArg, FromFileArg, KubeArgs, OutputFormat, SelectorArg, Settings,
     SortByArg, output_format,
@@ -43,6 +46,9 @@ use stateful_flags::{
     )
 )]
 struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+
     /// What to trace: pod/NAME (or NAME, or `pod NAME…` as kubectl takes), pvc/NAME, pv/NAME, sts/NAME, deploy/NAME, sc/NAME,
     /// node/NAME. None: every pod with data volumes and every claim in the namespace (-A: all
     /// namespaces, plus volumes with no live claim).
@@ -89,6 +95,21 @@ struct Cli {
     fail_on: Option<FailOn>,
 }
 
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Write a shell completion script for kubectl-pvc_trace (for a pod named `completion`,
+    /// trace pod/completion).
+    Completion(CompletionArgs),
+}
+
+/// What the positional arguments are, for the `__complete` protocol.
+fn positional(path: &[String], _before: &[String]) -> Positional {
+    match path.first().map(String::as_str) {
+        Some("completion") => Positional::Shells,
+        _ => Positional::Objects(pvc_trace::target::ACCEPTS),
+    }
+}
+
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 enum Output {
     Table,
@@ -116,7 +137,11 @@ async fn run(cli: Cli, term: stateful_flags::Terminal) -> Result<stateful_core::
     let all_cluster_scoped = !targets.is_empty() && targets.iter().all(Target::cluster_scoped);
     let default_ns = if all_cluster_scoped { None } else { default_ns };
     let scope = settings.scope(default_ns);
-    let mut snap = source.load(&KINDS, &scope).await?;
+    let tty = settings.from_files.is_empty() && std::io::stderr().is_terminal();
+    let spin = Spinner::start(tty, "reading the cluster");
+    let snap = source.load(&KINDS, &scope).await;
+    spin.finish();
+    let mut snap = snap?;
     for w in &snap.warnings {
         eprintln!("kubectl pvc-trace: warning: {w}");
     }
@@ -169,8 +194,24 @@ async fn run(cli: Cli, term: stateful_flags::Terminal) -> Result<stateful_core::
 }
 
 fn main() -> ExitCode {
+    if let Some(words) = complete::requested() {
+        let found = complete::complete(Cli::command(), &words, positional);
+        let _ = found.write(&mut std::io::stdout().lock());
+        return ExitCode::SUCCESS;
+    }
     let cli = Cli::parse();
+    stateful_flags::init_logging(cli.kube.verbosity, std::io::stderr);
     let term = cli.color.terminal();
+    if let Some(Cmd::Completion(a)) = cli.cmd {
+        let text = complete::script(Cli::command(), a.shell, "kubectl-pvc_trace");
+        return match stateful_core::output::write_text(&mut std::io::stdout().lock(), &text) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("kubectl pvc-trace: {} {e}", error_prefix(term.color_err));
+                e.exit_code().into()
+            }
+        };
+    }
     match stateful_flags::block_on(run(cli, term)) {
         Ok(code) => code.into(),
         Err(e) => {

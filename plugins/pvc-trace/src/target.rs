@@ -17,7 +17,7 @@ pub enum Target {
 }
 
 /// The kinds pvc-trace traces from; a bare NAME is a pod.
-const ACCEPTS: Accepts<'static> = Accepts {
+pub const ACCEPTS: Accepts<'static> = Accepts {
     kinds: &[
         Kind::Pod,
         Kind::PersistentVolumeClaim,

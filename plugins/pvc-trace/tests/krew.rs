@@ -1,7 +1,8 @@
 //! The krew manifests follow krew's validate-krew-manifest rules (as read in krew's
 //! internal/index/validation): apiVersion/kind, name = file name, semver version with 'v',
 //! one-line shortDescription, platforms with uri, lowercase sha256, bin, os/arch-only
-//! selectors that do not overlap, and a LICENSE in the files. All three plugins.
+//! selectors that do not overlap, and a LICENSE in the files. All three plugins. krew's own
+//! validator and `krew install --archive` run in tests/scripts/krew-check.sh.
 #![allow(clippy::unwrap_used)]
 
 use serde_json::Value;
@@ -99,6 +100,23 @@ fn every_plugin_has_a_valid_manifest() {
                 "{file}: the binary in the archive"
             );
         }
-        assert_eq!(seen.len(), 4, "{file}: linux/darwin × amd64/arm64");
+        // Only what scripts/release.sh builds here: linux amd64 against glibc, named so.
+        assert_eq!(seen.len(), 1, "{file}: only linux/amd64 is built here");
+        assert!(seen.contains(&("linux", "amd64")), "{file}");
+        for p in plats {
+            let uri = p["uri"].as_str().unwrap();
+            assert!(
+                uri.ends_with(&format!(
+                    "kubectl-{file}-{version}-x86_64-unknown-linux-gnu.tar.gz"
+                )),
+                "{file}: the archive is named for the glibc build it is: {uri}"
+            );
+            let files = p["files"].as_array().unwrap();
+            let shim = format!("kubectl_complete-{}", file.replace('-', "_"));
+            assert!(
+                files.iter().any(|f| f["from"] == shim.as_str()),
+                "{file}: the completion shim is in the archive"
+            );
+        }
     }
 }

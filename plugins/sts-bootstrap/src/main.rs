@@ -9,7 +9,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode as ProcessExit;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use stateful_core::exec::KubeExec;
 use stateful_core::kinds::Kind;
@@ -18,6 +18,8 @@ use stateful_core::output::term::error_prefix;
 use stateful_core::output::{to_json, to_yaml, write_text};
 use stateful_core::snapshot::{GapReason, Source};
 use stateful_core::{Error, ExitCode, Result};
+use stateful_flags::complete::{self, CompletionArgs, Positional};
+use stateful_flags::progress::Spinner;
 use stateful_flags::{
     ColorArg, FromFileArg, KubeArgs, OutputFormat, Settings, SortByArg, Terminal, duration,
     output_format,
@@ -113,6 +115,18 @@ enum Cmd {
         #[command(flatten)]
         sort: SortByArg,
     },
+    /// Write a shell completion script for kubectl-sts_bootstrap.
+    Completion(CompletionArgs),
+}
+
+/// What the positional arguments are, for the `__complete` protocol.
+fn positional(path: &[String], before: &[String]) -> Positional {
+    match path.first().map(String::as_str) {
+        _ if !before.is_empty() => Positional::Nothing,
+        Some("plan" | "apply" | "status") => Positional::Names(&[Kind::StatefulSet]),
+        Some("completion") => Positional::Shells,
+        _ => Positional::Nothing,
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -270,6 +284,14 @@ async fn run(cli: Cli, term: Terminal) -> Result<ExitCode> {
             };
             (target.clone(), false, false, true)
         }
+        Cmd::Completion(a) => {
+            print(&complete::script(
+                Cli::command(),
+                a.shell,
+                "kubectl-sts_bootstrap",
+            ))?;
+            return Ok(ExitCode::Success);
+        }
     };
     if !is_status
         && matches!(
@@ -386,7 +408,14 @@ async fn run(cli: Cli, term: Terminal) -> Result<ExitCode> {
         replication_password: secret.map(|(pw, _)| pw),
         verify_token: format!("v-{}-{}", now.as_second(), std::process::id()),
     };
-    let report = executor::execute(&ctx, &plan, &inputs, |line| eprintln!("{line}")).await?;
+    let spin = Spinner::start(std::io::stderr().is_terminal(), "applying");
+    let report = executor::execute(&ctx, &plan, &inputs, |line| {
+        spin.step(line);
+        spin.line(line, &mut std::io::stderr());
+    })
+    .await;
+    spin.finish();
+    let report = report?;
     print_as(&report, out, render::apply_summary)?;
     Ok(ExitCode::Success)
 }
@@ -418,7 +447,13 @@ fn confirm(yes: bool, pending: usize, remove: bool) -> Result<()> {
 }
 
 fn main() -> ProcessExit {
+    if let Some(words) = complete::requested() {
+        let found = complete::complete(Cli::command(), &words, positional);
+        let _ = found.write(&mut std::io::stdout().lock());
+        return ProcessExit::SUCCESS;
+    }
     let cli = Cli::parse();
+    stateful_flags::init_logging(cli.kube.verbosity, std::io::stderr);
     let term = cli.color.terminal();
     stateful_core::client::install_crypto_provider();
     match stateful_flags::block_on(run(cli, term)) {

@@ -447,8 +447,7 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Connection> {
     let config = config_from_options(opts).await?;
     let namespace = config.default_namespace.clone();
     let server = config.cluster_url.to_string();
-    let client = kube::Client::try_from(config)
-        .map_err(|e| Error::Config(format!("cannot build a client: {e}")))?;
+    let client = crate::http_log::client(config)?;
     Ok(Connection {
         client,
         namespace,

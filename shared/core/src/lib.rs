@@ -12,6 +12,7 @@
 pub mod client;
 pub mod error;
 pub mod exec;
+pub mod http_log;
 pub mod kinds;
 pub mod labels;
 pub mod names;

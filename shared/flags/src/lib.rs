@@ -15,6 +15,9 @@
 //! Values are parsed by clap value parsers (durations, selectors), so a bad value is a usage
 //! error naming the flag before anything runs. Nothing here prints or exits.
 
+pub mod complete;
+pub mod progress;
+
 use std::io::IsTerminal;
 use std::time::Duration;
 
@@ -103,6 +106,11 @@ pub struct KubeArgs {
     /// UID to impersonate for the operation.
     #[arg(long = "as-uid", global = true, help_heading = CONNECTION, value_name = "UID", requires = "impersonate")]
     pub impersonate_uid: Option<String>,
+
+    /// Log level as kubectl's: 6 logs each request (method, URL, status, duration) on stderr, 8
+    /// also response bodies (cut at 1 KiB; never of Secrets). Headers are never logged.
+    #[arg(short = 'v', long = "v", global = true, help_heading = CONNECTION, value_name = "LEVEL", default_value_t = 0)]
+    pub verbosity: u8,
 }
 
 impl KubeArgs {
@@ -358,6 +366,31 @@ impl Settings {
             pod_selector: self.selector.clone(),
         }
     }
+}
+
+/// Turn on the request logs of `-v LEVEL` (below 6: none), written through `writer` (the
+/// binary passes stderr). Only the suite's request events are shown: see
+/// `stateful_core::http_log`.
+pub fn init_logging<W>(level: u8, writer: W)
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::prelude::*;
+    let max = match level {
+        0..=5 => return,
+        6 | 7 => LevelFilter::INFO,
+        _ => LevelFilter::DEBUG,
+    };
+    let filter = Targets::new().with_target(stateful_core::http_log::TARGET, max);
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_target(false);
+    // Err: a subscriber is set already (tests); keep it.
+    let _ = tracing_subscriber::registry()
+        .with(fmt.with_filter(filter))
+        .try_init();
 }
 
 /// Run a plugin's async main on a small runtime (two workers) and give back its result; the
