@@ -114,8 +114,7 @@ impl<F: Flavor> Object<F> {
             return Ok(None);
         };
         strip_noise(&mut v);
-        // Old dumps hold storage.k8s.io/v1beta1 StorageClasses and VolumeAttachments, whose
-        // schema is the v1 one: read them as v1.
+        // Old dumps' storage.k8s.io/v1beta1 StorageClasses and VolumeAttachments: read as v1.
         if read_as_api(kind, &api_s) != api_s
             && let Some(m) = v.as_object_mut()
         {
@@ -173,7 +172,7 @@ pub(super) fn strip_meta(meta: &mut ObjectMeta) {
 
 /// The apiVersion an object is read as: old dumps hold `storage.k8s.io/v1beta1`
 /// StorageClasses and VolumeAttachments, whose schema is the v1 one, so they are read as v1.
-pub(crate) fn read_as_api<'a>(kind: Kind, api: &'a str) -> &'a str {
+pub(crate) fn read_as_api(kind: Kind, api: &str) -> &str {
     if api == "storage.k8s.io/v1beta1"
         && matches!(kind, Kind::StorageClass | Kind::VolumeAttachment)
     {
