@@ -21,8 +21,8 @@ use stateful_core::{Error, ExitCode, Result, output};
 use stateful_flags::complete::{self, CompletionArgs, Positional};
 use stateful_flags::progress::Spinner;
 use stateful_flags::{
-    AllNamespacesArg, ColorArg, FromFileArg, KubeArgs, OutputFormat, Settings, SortByArg, Terminal,
-    duration, output_format,
+    AllNamespacesArg, ColorArg, FromFileArg, KubeArgs, OutputFormat, OutputFormats, Settings,
+    SortByArg, Terminal, duration,
 };
 
 const EXIT_HELP: &str = "Exit codes: 0 succeeded, 1 error, 2 usage, 3 not found, 4 forbidden, 5 backup failed (or refused: a run of a Forbid CronJob is active), 6 timed out waiting, 130 interrupted (the backup goes on).";
@@ -116,7 +116,7 @@ enum Cmd {
         /// Output format: table, json, name, jsonpath=TEMPLATE (over the BackupList JSON),
         /// jsonpath-file=FILE, custom-columns=SPEC (over each item's JSON, e.g.
         /// NAME:.name,STATUS:.status), custom-columns-file=FILE.
-        #[arg(short = 'o', long, value_name = "FORMAT", default_value = "table", value_parser = output_format::<ListOutput>)]
+        #[arg(short = 'o', long, value_name = "FORMAT", default_value = "table", value_parser = OutputFormats::<ListOutput>::new(), hide_possible_values = true)]
         output: OutputFormat<ListOutput>,
         /// Table and custom-columns output: do not print the header line.
         #[arg(long)]

@@ -125,11 +125,16 @@ fn subcommands_kinds_and_directive() {
 fn flags_and_their_values() {
     let out = complete(&["--no"]);
     assert_eq!(values(&out), ["--no-headers"]);
-    assert!(out.contains("--no-headers\tTable and wide output"), "{out}");
+    assert!(
+        out.contains("--no-headers\tTable, wide and custom-columns output"),
+        "{out}"
+    );
     assert_eq!(
         values(&complete(&["-o", ""])),
-        ["table", "wide", "json", "yaml", "tree"]
+        ["table", "wide", "json", "yaml", "tree", "name"]
     );
+    // kubectl's printers that need a value are accepted, not offered.
+    assert_eq!(values(&complete(&["-o", "j"])), ["json"]);
     assert_eq!(values(&complete(&["--fail-on=w"])), ["--fail-on=warning"]);
     // A flag's value is not a target: kinds again after it.
     assert_eq!(values(&complete(&["-o", "json", "pv"])), ["pvc/", "pv/"]);
@@ -208,7 +213,7 @@ fn the_shim_runs_the_plugin_next_to_it() {
         .unwrap();
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
-        "table\nwide\njson\nyaml\ntree\n:4\n"
+        "table\nwide\njson\nyaml\ntree\nname\n:4\n"
     );
     // Without the plugin anywhere: no candidates, no message.
     std::fs::remove_file(dir.path().join("kubectl-pvc_trace")).unwrap();

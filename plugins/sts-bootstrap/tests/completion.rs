@@ -74,7 +74,7 @@ fn subcommands_flags_and_values() {
     assert_eq!(values(&complete(&["apply", "--y"])), ["--yes"]);
     assert_eq!(
         values(&complete(&["plan", "--engine", ""])),
-        ["mongodb", "postgres", "redis"]
+        ["mongodb", "postgres", "redis", "mysql"]
     );
     assert_eq!(values(&complete(&["status", "-o", "j"])), ["json"]);
     // No cluster: no StatefulSet names, quietly.

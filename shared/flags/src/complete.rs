@@ -326,7 +326,11 @@ fn values(arg: &Arg, conn: &ConnectOptions, prefix: &str) -> Completions {
         _ => {
             let possible = arg.get_possible_values();
             if possible.is_empty() {
-                let file = arg
+                // A path (by its hint, or a FILE value): the shell's own file completion.
+                let file = matches!(
+                    arg.get_value_hint(),
+                    clap::ValueHint::AnyPath | clap::ValueHint::FilePath | clap::ValueHint::DirPath
+                ) || arg
                     .get_value_names()
                     .is_some_and(|v| v.iter().any(|n| n.as_str() == "FILE"));
                 if file {

@@ -164,7 +164,7 @@ pub struct FromFileArg {
     /// `-` for stdin), a directory (every *.yaml, *.yml, *.json beneath it) or a
     /// troubleshoot.sh support bundle (.tar.gz or unpacked). Objects found in several are
     /// counted once. Without -n, every namespace in the dump is in scope.
-    #[arg(long = "from-file", global = true, value_name = "FILE|DIR")]
+    #[arg(long = "from-file", global = true, value_name = "FILE|DIR", value_hint = clap::ValueHint::AnyPath)]
     pub from_file: Vec<String>,
 
     /// Refuse a dump, directory, bundle (uncompressed) or kubeconfig larger than this
@@ -251,6 +251,65 @@ pub enum OutputFormat<T> {
     JsonPath(Template),
     /// `-o custom-columns=SPEC` or `custom-columns-file=FILE`.
     CustomColumns(CustomColumns),
+}
+
+/// The value parser of every `-o`: [`output_format`], which also gives clap the values to
+/// offer (completion): the command's own formats and `name`, visible; kubectl's `jsonpath=`,
+/// `jsonpath-file=`, `custom-columns=` and `custom-columns-file=`, hidden (they need a value).
+/// Use it as `value_parser = OutputFormats::<Own>::new()` with `hide_possible_values = true`
+/// (the flag's help lists the formats).
+#[derive(Debug)]
+pub struct OutputFormats<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<T> OutputFormats<T> {
+    pub fn new() -> Self {
+        OutputFormats(std::marker::PhantomData)
+    }
+}
+
+impl<T> Default for OutputFormats<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Clone for OutputFormats<T> {
+    fn clone(&self) -> Self {
+        Self::new()
+    }
+}
+
+impl<T: ValueEnum + Clone + Send + Sync + 'static> clap::builder::TypedValueParser
+    for OutputFormats<T>
+{
+    type Value = OutputFormat<T>;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> std::result::Result<Self::Value, clap::Error> {
+        // The function parser's own errors, word for word.
+        (output_format::<T>).parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        use clap::builder::PossibleValue;
+        let own = T::value_variants()
+            .iter()
+            .filter_map(ValueEnum::to_possible_value);
+        let kubectl = [
+            PossibleValue::new("name"),
+            PossibleValue::new("jsonpath=").hide(true),
+            PossibleValue::new("jsonpath-file=").hide(true),
+            PossibleValue::new("custom-columns=").hide(true),
+            PossibleValue::new("custom-columns-file=").hide(true),
+        ];
+        Some(Box::new(own.chain(kubectl)))
+    }
 }
 
 /// clap value parser of `-o`: the command's own formats (a `ValueEnum`), then kubectl's
