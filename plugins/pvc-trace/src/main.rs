@@ -15,8 +15,8 @@ use stateful_core::output::term::error_prefix;
 use stateful_flags::complete::{self, CompletionArgs, Positional};
 use stateful_flags::progress::Spinner;
 use stateful_flags::{
-    AllNamespacesArg, ColorArg, FromFileArg, KubeArgs, OutputFormat, SelectorArg, Settings,
-    SortByArg, output_format,
+    AllNamespacesArg, ColorArg, FromFileArg, KubeArgs, OutputFormat, OutputFormats, SelectorArg,
+    Settings, SortByArg,
 };
 
 /// Trace pods, claims, volumes, StatefulSets and Deployments down to the storage that holds
@@ -68,7 +68,7 @@ struct Cli {
     /// jsonpath-file=FILE, custom-columns=SPEC, custom-columns-file=FILE (default: tree for
     /// one target, table otherwise). Custom columns and --sort-by read each row as JSON whose
     /// keys are the wide table's columns in lower case: {.pod}, {.pv}, {.backend}…
-    #[arg(short = 'o', long, value_name = "FORMAT", value_parser = output_format::<Output>)]
+    #[arg(short = 'o', long, value_name = "FORMAT", value_parser = OutputFormats::<Output>::new(), hide_possible_values = true)]
     output: Option<OutputFormat<Output>>,
 
     /// Table, wide and custom-columns output: do not print the header line.
@@ -165,6 +165,10 @@ async fn run(cli: Cli, term: stateful_flags::Terminal) -> Result<stateful_core::
         width: term.width,
         color: term.color_out,
         sort_by: cli.sort.sort_by.clone(),
+        now: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .and_then(|d| i64::try_from(d.as_secs()).ok()),
     };
     let report = render::write(
         &mut std::io::stdout().lock(),

@@ -165,6 +165,9 @@ pub struct ClaimNode {
     pub storage_class: Option<String>,
     pub volume_mode: Option<String>,
     pub selected_node: Option<String>,
+    /// metadata.creationTimestamp (RFC 3339), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
     pub used_by: Vec<ObjectRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub volume: Option<Box<PvNode>>,
@@ -188,6 +191,9 @@ pub struct PvNode {
     pub claim_ref: Option<ObjectRef>,
     pub storage_class: Option<String>,
     pub provisioned_by: Option<String>,
+    /// metadata.creationTimestamp (RFC 3339), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backend: Option<Backend>,
     pub attachments: Vec<AttachmentNode>,

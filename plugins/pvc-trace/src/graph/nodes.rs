@@ -158,6 +158,7 @@ impl<'a> Builder<'a> {
                 storage_class: None,
                 volume_mode: None,
                 selected_node: None,
+                created: None,
                 used_by,
                 volume: None,
                 class: None,
@@ -204,6 +205,11 @@ impl<'a> Builder<'a> {
                 .annotations
                 .as_ref()
                 .and_then(|a| a.get("volume.kubernetes.io/selected-node").cloned()),
+            created: c
+                .metadata
+                .creation_timestamp
+                .as_ref()
+                .map(|t| t.0.to_string()),
             used_by,
             volume,
             class,
@@ -232,6 +238,7 @@ impl<'a> Builder<'a> {
                 claim_ref: None,
                 storage_class: None,
                 provisioned_by: None,
+                created: None,
                 backend: None,
                 // Attachments are analysed on their own: shown and diagnosed without the PV.
                 attachments: self.attachments_of(name),
@@ -301,6 +308,11 @@ impl<'a> Builder<'a> {
                 .annotations
                 .as_ref()
                 .and_then(|a| a.get("pv.kubernetes.io/provisioned-by").cloned()),
+            created: pv
+                .metadata
+                .creation_timestamp
+                .as_ref()
+                .map(|t| t.0.to_string()),
             backend: Some(decode_pv(pv)),
             attachments,
         }

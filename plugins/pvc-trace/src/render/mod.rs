@@ -76,7 +76,7 @@ pub fn write(
         match format {
             Format::Table | Format::Wide => table::write_report(out, notice, &report, &look)?,
             Format::CustomColumns(cc) => {
-                let mut rows: Vec<serde_json::Value> = table::all_cells(&report)
+                let mut rows: Vec<serde_json::Value> = table::all_cells(&report, look.now)
                     .iter()
                     .map(|c| table::row_json(c))
                     .collect();
@@ -84,6 +84,9 @@ pub fn write(
                     rows::sort_by(&mut rows, |v| v, path);
                 }
                 cc.write(out, &rows, look.no_headers)?;
+            }
+            Format::Tree if look.color => {
+                write_text(out, &tree::paint_tree(&render_tree(&report)))?
             }
             _ => write_text(out, &render(&report, format)?)?,
         }
@@ -116,7 +119,7 @@ pub fn render(report: &Report, format: &Format) -> Result<String> {
             Ok(t.render_escaped(&v))
         }
         Format::CustomColumns(cc) => {
-            let rows: Vec<serde_json::Value> = table::all_cells(report)
+            let rows: Vec<serde_json::Value> = table::all_cells(report, None)
                 .iter()
                 .map(|c| table::row_json(c))
                 .collect();

@@ -9,7 +9,7 @@ use crate::sink::Sink;
 use stateful_core::error::Result;
 use stateful_core::output::jsonpath::Path;
 use stateful_core::output::rows::{self, Layout};
-use stateful_core::output::term::{Shrink, Tone, paint};
+use stateful_core::output::term::{Shrink, Tone, age_since, paint};
 use stateful_core::output::{dash, written};
 
 use super::{escape_terminal, problems_by_object, short_modes};
@@ -24,7 +24,8 @@ pub struct TableSink<'w> {
 
 /// How a table looks: `-o wide`'s columns; `--no-headers`; the terminal's width (`None`: not
 /// a terminal; ignored by `-o wide`, which shows everything); colour; `--sort-by` (a JSONPath
-/// over each row's JSON: its cells by lower-case column name, e.g. `{.pv}`, `{.status}`).
+/// over each row's JSON: its cells by lower-case column name, e.g. `{.pv}`, `{.status}`);
+/// `now` (seconds since the epoch) for the AGE column, `-` without it (analysis reads no clock).
 #[derive(Debug, Clone, Default)]
 pub struct Look {
     pub wide: bool,
@@ -32,6 +33,7 @@ pub struct Look {
     pub width: Option<usize>,
     pub color: bool,
     pub sort_by: Option<Path>,
+    pub now: Option<i64>,
 }
 
 impl<'w> TableSink<'w> {
@@ -58,7 +60,7 @@ impl Sink for TableSink<'_> {
         // Settle each row's problems now: only its cells are kept.
         for r in rs {
             let problems = problem_codes(&r.objects, |o| diagnosed.of(o).collect());
-            self.rows.push(row_cells(r, problems));
+            self.rows.push(row_cells(r, problems, self.look.now));
         }
         Ok(())
     }
@@ -84,6 +86,8 @@ struct Row {
     pv: String,
     reclaim: String,
     class: String,
+    /// The claim's creationTimestamp, else the volume's (RFC 3339), or `-`.
+    created: String,
     backend: String,
     objects: Vec<ObjectRef>,
 }
@@ -104,6 +108,7 @@ impl Row {
             pv: "-".into(),
             reclaim: "-".into(),
             class: "-".into(),
+            created: "-".into(),
             backend: "-".into(),
             objects: vec![],
         }
@@ -120,6 +125,7 @@ impl Row {
         };
         self.access = short_modes(&c.access_modes);
         self.class = dash(c.storage_class.as_deref());
+        self.created = dash(c.created.as_deref());
         self.objects.push(ObjectRef::new(
             "PersistentVolumeClaim",
             Some(&c.namespace),
@@ -150,6 +156,9 @@ impl Row {
         }
         if self.size == "-" {
             self.size = dash(pv.capacity.as_deref());
+        }
+        if self.created == "-" {
+            self.created = dash(pv.created.as_deref());
         }
         self.backend = pv
             .backend
@@ -413,11 +422,19 @@ pub(super) fn write_report(
     report: &Report,
     look: &Look,
 ) -> Result<()> {
-    write_table(out, notice, all_cells(report), report, look, TABLE_BATCH)
+    write_table(
+        out,
+        notice,
+        all_cells(report, look.now),
+        report,
+        look,
+        TABLE_BATCH,
+    )
 }
 
-/// Every row's cells (all of [`COLUMNS`]), problems settled from the whole report.
-pub(super) fn all_cells(report: &Report) -> Vec<Vec<String>> {
+/// Every row's cells (all of [`COLUMNS`]), problems settled from the whole report, ages at
+/// `now`.
+pub(super) fn all_cells(report: &Report, now: Option<i64>) -> Vec<Vec<String>> {
     let by_obj = problems_by_object(report);
     rows_of(report)
         .into_iter()
@@ -425,7 +442,7 @@ pub(super) fn all_cells(report: &Report) -> Vec<Vec<String>> {
             let problems = problem_codes(&r.objects, |o| {
                 by_obj.get(o).map(|v| v.to_vec()).unwrap_or_default()
             });
-            row_cells(r, problems)
+            row_cells(r, problems, now)
         })
         .collect()
 }
@@ -434,8 +451,9 @@ pub(super) fn all_cells(report: &Report) -> Vec<Vec<String>> {
 /// the column widths of the whole table, so its formatted text never exists all at once.
 const TABLE_BATCH: usize = 1000;
 
-/// Every column a row has, in table order; `-o wide` shows them all.
-pub const COLUMNS: [&str; 15] = [
+/// Every column a row has, in table order; `-o wide` shows them all but `created` (the AGE's
+/// timestamp, for `--sort-by .created` and custom columns).
+pub const COLUMNS: [&str; 17] = [
     "namespace",
     "pod",
     "node",
@@ -449,8 +467,10 @@ pub const COLUMNS: [&str; 15] = [
     "pv",
     "reclaim",
     "class",
+    "age",
     "backend",
     "problems",
+    "created",
 ];
 
 /// The columns only `-o wide` shows.
@@ -481,16 +501,21 @@ pub(super) fn row_json(cells: &[String]) -> serde_json::Value {
 }
 
 /// The columns shown: `-o wide` all, else all but [`WIDE_ONLY`]; NAMESPACE only across
-/// namespaces (kubectl hides it under `-n`).
+/// namespaces (kubectl hides it under `-n`); `created` never (AGE shows it).
 fn shown_columns(wide: bool, namespace: bool) -> Vec<usize> {
     (0..COLUMNS.len())
+        .filter(|&i| COLUMNS[i] != "created")
         .filter(|&i| wide || !WIDE_ONLY.contains(&COLUMNS[i]))
         .filter(|&i| namespace || COLUMNS[i] != "namespace")
         .collect()
 }
 
-/// A row's cells, in the order of [`COLUMNS`].
-fn row_cells(r: Row, problems: String) -> Vec<String> {
+/// A row's cells, in the order of [`COLUMNS`]; its age seen at `now`.
+fn row_cells(r: Row, problems: String, now: Option<i64>) -> Vec<String> {
+    let age = match now {
+        Some(now) => age_since(Some(r.created.as_str()), now),
+        None => "-".into(),
+    };
     let cells = [
         r.namespace,
         r.pod,
@@ -505,8 +530,10 @@ fn row_cells(r: Row, problems: String) -> Vec<String> {
         r.pv,
         r.reclaim,
         r.class,
+        age,
         r.backend,
         problems,
+        r.created,
     ];
     // Object data never reaches the terminal raw.
     cells
@@ -534,7 +561,15 @@ fn write_table(
         rows::sort_by(&mut keyed, |(j, _)| j, path);
         rows = keyed.into_iter().map(|(_, r)| r).collect();
     }
-    let shown = shown_columns(look.wide, report.namespace.is_none());
+    // NAMESPACE across namespaces, or when rows of another namespace than the one asked for
+    // are shown (a snapshot that was not scoped).
+    let other_ns = |r: &Vec<String>| {
+        report
+            .namespace
+            .as_deref()
+            .is_none_or(|ns| r[0] != ns && r[0] != "-")
+    };
+    let shown = shown_columns(look.wide, rows.iter().any(other_ns));
     let headers: Vec<&str> = shown.iter().map(|&i| COLUMNS[i]).collect();
     let at = |name: &str| headers.iter().position(|h| *h == name);
     let shrink: Vec<Shrink> = SHRINK_ORDER
@@ -622,7 +657,7 @@ mod tests {
         .unwrap();
         let report = trace(&snap, &TraceOptions::default()).unwrap();
         for wide in [false, true] {
-            let rows = all_cells(&report).len();
+            let rows = all_cells(&report, None).len();
             assert!(rows > 10, "{rows}");
             for no_headers in [false, true] {
                 let look = Look {
@@ -634,7 +669,7 @@ mod tests {
                 write_table(
                     &mut whole,
                     &mut Vec::new(),
-                    all_cells(&report),
+                    all_cells(&report, None),
                     &report,
                     &look,
                     usize::MAX,
@@ -647,7 +682,7 @@ mod tests {
                     write_table(
                         &mut batched,
                         &mut Vec::new(),
-                        all_cells(&report),
+                        all_cells(&report, None),
                         &report,
                         &look,
                         batch,
@@ -661,6 +696,84 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// AGE: the claim's creationTimestamp seen at `now` (the volume's on a row without a
+    /// claim, `-` on a pod's emptyDir); `created` in the row's JSON, never a shown column.
+    #[test]
+    fn age_is_the_claims_then_the_volumes() {
+        let mut snap = Snapshot::default();
+        stateful_core::snapshot::parse_dump_into(
+            &mut snap,
+            std::path::Path::new("demo-cluster.yaml"),
+            include_str!("../../../../examples/demo-cluster.yaml"),
+        )
+        .unwrap();
+        let report = trace(&snap, &TraceOptions::default()).unwrap();
+        // 2026-12-03T09:14:03Z: 13 days after the demo's objects were created.
+        let now = Some(1_796_289_243);
+        let at = |name: &str| COLUMNS.iter().position(|c| *c == name).unwrap();
+        let cells = all_cells(&report, now);
+        let row = |claim: &str| cells.iter().find(|r| r[at("claim")] == claim).unwrap();
+        let claim = row("data-postgres-0");
+        assert_eq!(claim[at("age")], "13d", "{claim:?}");
+        assert!(claim[at("created")].starts_with("2026-11-"), "{claim:?}");
+        let emptydir = cells.iter().find(|r| r[at("volume")] == "dshm").unwrap();
+        assert_eq!(emptydir[at("age")], "-");
+        // A volume with no live claim is aged by itself.
+        let unclaimed = cells
+            .iter()
+            .find(|r| r[at("pod")] == "-" && r[at("claim")] != "-" && r[at("claim")].contains('('));
+        if let Some(r) = unclaimed {
+            assert_ne!(r[at("age")], "-", "{r:?}");
+        }
+        assert!(all_cells(&report, None).iter().all(|r| r[at("age")] == "-"));
+        let mut out = Vec::new();
+        let look = Look {
+            now,
+            ..Look::default()
+        };
+        write_report(&mut out, &mut Vec::new(), &report, &look).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let header = text.lines().next().unwrap();
+        assert!(header.contains(" AGE "), "{header}");
+        assert!(!header.contains("CREATED"), "{header}");
+    }
+
+    /// Under `-n`, NAMESPACE is hidden unless rows of another namespace are shown.
+    #[test]
+    fn namespace_column_when_rows_span_namespaces() {
+        let mut snap = Snapshot::default();
+        stateful_core::snapshot::parse_dump_into(
+            &mut snap,
+            std::path::Path::new("demo-cluster.yaml"),
+            include_str!("../../../../examples/demo-cluster.yaml"),
+        )
+        .unwrap();
+        let mut report = trace(&snap, &TraceOptions::default()).unwrap();
+        report.namespace = Some("shop".into());
+        let header = |rows: Vec<Vec<String>>| {
+            let mut out = Vec::new();
+            write_table(
+                &mut out,
+                &mut Vec::new(),
+                rows,
+                &report,
+                &Look::default(),
+                10,
+            )
+            .unwrap();
+            String::from_utf8(out)
+                .unwrap()
+                .lines()
+                .next()
+                .unwrap()
+                .to_string()
+        };
+        let all = all_cells(&report, None);
+        assert!(header(all.clone()).starts_with("NAMESPACE"));
+        let shop: Vec<Vec<String>> = all.into_iter().filter(|r| r[0] == "shop").collect();
+        assert!(header(shop).starts_with("POD"));
     }
 
     /// No rows: nothing on stdout, kubectl's "No resources found" habit on the notice stream.

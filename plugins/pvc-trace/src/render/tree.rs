@@ -7,6 +7,8 @@ use std::collections::{HashMap, HashSet};
 use crate::graph::root_objects;
 use crate::model::*;
 
+use stateful_core::output::term::{Tone, paint, tone_of};
+
 use super::{escape_terminal, problems_by_object, short_modes};
 
 /// The text drawn so far, and the report's diagnostics by object.
@@ -536,4 +538,124 @@ fn attachment_text(a: &AttachmentNode, towards: &str) -> String {
         }
     }
     s
+}
+
+/// The tree's text coloured for a terminal: each problem's mark, severity and code by its
+/// severity, and each `[Phase]` tag by its tone (Bound green, Pending yellow, Lost red…).
+/// Applied to the escaped text, so object data never brings its own escape sequences; the
+/// text without its colour codes is the uncoloured tree.
+pub fn paint_tree(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_start_matches([' ', '│']);
+        let (lead, body) = line.split_at(line.len() - body.len());
+        out.push_str(lead);
+        out.push_str(&paint_problem(body).unwrap_or_else(|| paint_tags(body)));
+    }
+    out
+}
+
+/// A problem line (`✗ error Code: message`, or `warning Code: message` under "Also:"), its
+/// head coloured by severity.
+fn paint_problem(body: &str) -> Option<String> {
+    let heads = [
+        ("✗ error ", Tone::Bad),
+        ("! warning ", Tone::Warn),
+        ("i info ", Tone::Dim),
+        ("error ", Tone::Bad),
+        ("warning ", Tone::Warn),
+        ("info ", Tone::Dim),
+    ];
+    let (head, tone) = heads.iter().find(|(h, _)| body.starts_with(h))?;
+    let rest = &body[head.len()..];
+    let code_end = rest.find(": ")?;
+    let code = &rest[..code_end];
+    if code.is_empty() || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    Some(format!(
+        "{}{}",
+        paint(&format!("{head}{code}"), *tone, true),
+        &rest[code_end..]
+    ))
+}
+
+/// Every `[Word…]` tag whose first word has a tone, coloured inside its brackets.
+fn paint_tags(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..=open]);
+        rest = &rest[open + 1..];
+        let Some(close) = rest.find(']') else { break };
+        let mut tag = &rest[..close];
+        // `[a [Bound]`: the tag is what follows the last `[`.
+        if let Some(inner) = tag.rfind('[') {
+            out.push_str(&tag[..=inner]);
+            tag = &tag[inner + 1..];
+        }
+        match tone_of(tag) {
+            Some(tone) => out.push_str(&paint(tag, tone, true)),
+            None => out.push_str(tag),
+        }
+        rest = &rest[close..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strip(s: &str) -> String {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(i) = rest.find('\x1b') {
+            out.push_str(&rest[..i]);
+            rest = &rest[i..];
+            rest = &rest[rest.find('m').map_or(rest.len(), |m| m + 1)..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    #[test]
+    fn painted_tree_is_the_tree_in_colour() {
+        let text = "pod/db-0 -n shop [Running]\n\
+                    └── pvc/data-db-0 [Bound] size 10Gi\n    \
+                        ✗ error VolumeFailed: pv/x is Failed [Lost]\n    \
+                        └── pv/pvc-1 [Released]\n        \
+                            ! warning VolumeReleased: retained\n\n\
+                    Also:\n  warning ForbiddenList: cannot list [Pending\n\
+                    odd [not a phase] [Bound [x]\n";
+        let painted = paint_tree(text);
+        assert_eq!(strip(&painted), text);
+        assert!(painted.contains("[\x1b[32mBound\x1b[0m]"), "{painted}");
+        assert!(painted.contains("[\x1b[33mReleased\x1b[0m]"), "{painted}");
+        assert!(
+            painted.contains("\x1b[31m✗ error VolumeFailed\x1b[0m: pv/x"),
+            "{painted}"
+        );
+        assert!(
+            painted.contains("\x1b[33m! warning VolumeReleased\x1b[0m: retained"),
+            "{painted}"
+        );
+        assert!(
+            painted.contains("  \x1b[33mwarning ForbiddenList\x1b[0m: cannot"),
+            "{painted}"
+        );
+        // A problem's message is not scanned for tags; unknown words stay plain.
+        assert!(painted.contains("[Lost]\n"), "{painted}");
+        assert!(painted.contains("[not a phase]"), "{painted}");
+        assert!(painted.contains("[\x1b[32mRunning\x1b[0m]"), "{painted}");
+    }
+
+    #[test]
+    fn object_escapes_stay_escaped() {
+        // The tree is escaped before it is painted: a name holding ESC arrives as `\x1b`.
+        let text = escape_terminal("pvc/a\x1b[31mb [Bound]\n", false).into_owned();
+        let painted = paint_tree(&text);
+        assert_eq!(painted.matches('\x1b').count(), 2, "{painted:?}");
+    }
 }

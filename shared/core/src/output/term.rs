@@ -173,8 +173,10 @@ pub fn tone_of(word: &str) -> Option<Tone> {
         | "Unknown" => Some(Tone::Bad),
         "warning" | "Warning" | "Pending" | "Released" | "Cut" | "warn" | "Terminating"
         | "recovering" | "STARTUP" | "RECOVERING" => Some(Tone::Warn),
-        "Bound" | "Available" | "Succeeded" | "Ready" | "streaming" | "PRIMARY" | "SECONDARY"
-        | "primary" | "replica" | "master" | "slave" | "connected" | "ok" => Some(Tone::Good),
+        "Bound" | "Available" | "Succeeded" | "Running" | "Ready" | "streaming" | "PRIMARY"
+        | "SECONDARY" | "primary" | "replica" | "master" | "slave" | "connected" | "ok" => {
+            Some(Tone::Good)
+        }
         "info" => Some(Tone::Dim),
         _ => None,
     }

@@ -145,6 +145,7 @@ pub struct Meta {
     pub annotations: Option<SmallMap<String>>,
     #[serde(deserialize_with = "vec")]
     pub owner_references: Option<Vec<OwnerReference>>,
+    pub creation_timestamp: Option<Time>,
     pub deletion_timestamp: Option<Time>,
 }
 
