@@ -21,11 +21,11 @@ use stateful_core::{Error, ExitCode, Result};
 use stateful_flags::complete::{self, CompletionArgs, Positional};
 use stateful_flags::progress::Spinner;
 use stateful_flags::{
-    ColorArg, FromFileArg, KubeArgs, OutputFormat, Settings, SortByArg, Terminal, duration,
-    output_format,
+    ColorArg, FromFileArg, KubeArgs, OutputFormat, OutputFormats, Settings, SortByArg, Terminal,
+    duration,
 };
 use sts_bootstrap::executor::{self, ApplyInputs, Ctx};
-use sts_bootstrap::render::{self, render_plan};
+use sts_bootstrap::render::{self, render_plan_in};
 use sts_bootstrap::{Engine, Options, Plan, StepStatus, Topology, engine, preflight, secret};
 
 const AFTER_HELP: &str = "Examples:
@@ -173,7 +173,7 @@ struct Target {
     /// Output format: table, json, yaml, jsonpath=TEMPLATE, jsonpath-file=FILE; for status
     /// also name (pod/NAME per row), custom-columns=SPEC and custom-columns-file=FILE (over
     /// each row's JSON, e.g. POD:.pod,ROLE:.role).
-    #[arg(short = 'o', long, value_name = "FORMAT", default_value = "table", value_parser = output_format::<Output>)]
+    #[arg(short = 'o', long, value_name = "FORMAT", default_value = "table", value_parser = OutputFormats::<Output>::new(), hide_possible_values = true)]
     output: OutputFormat<Output>,
 }
 
@@ -347,7 +347,7 @@ async fn run(cli: Cli, term: Terminal) -> Result<ExitCode> {
             let mut plan = Plan::new(&topo, "file");
             plan.checks.push(preflight::service_check(&topo));
             let plan = engine::plan_from(&topo, None, plan);
-            print_as(&plan, out, render_plan)?;
+            print_as(&plan, out, |p| render_plan_in(p, term.color_out))?;
             return Ok(plan_exit(&plan));
         }
     };
@@ -373,10 +373,12 @@ async fn run(cli: Cli, term: Terminal) -> Result<ExitCode> {
         });
     }
 
-    let plan =
-        preflight::live_plan(&conn.client, &exec, &topo, exec_timeout, wait, !dry_run).await?;
+    let spin = Spinner::start(std::io::stderr().is_terminal(), "checking the members");
+    let plan = preflight::live_plan(&conn.client, &exec, &topo, exec_timeout, wait, !dry_run).await;
+    spin.finish();
+    let plan = plan?;
     if dry_run || plan.refused.is_some() || plan.blocked().is_some() {
-        print_as(&plan, out, render_plan)?;
+        print_as(&plan, out, |p| render_plan_in(p, term.color_out))?;
         return Ok(plan_exit(&plan));
     }
     let pending = plan
@@ -385,7 +387,7 @@ async fn run(cli: Cli, term: Terminal) -> Result<ExitCode> {
         .filter(|s| s.status == StepStatus::Pending)
         .count();
     if pending > 0 {
-        eprint!("{}", render_plan(&plan));
+        eprint!("{}", render_plan_in(&plan, term.color_err));
         confirm(yes, pending, topo.remove_missing)?;
     }
     let secret = secret::replication_secret(

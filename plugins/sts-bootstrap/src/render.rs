@@ -5,7 +5,7 @@ use serde_json::Value;
 use stateful_core::output::dash;
 use stateful_core::output::jsonpath::Path;
 use stateful_core::output::rows::{self, Layout};
-use stateful_core::output::term::{Shrink, error_prefix, escape_control};
+use stateful_core::output::term::{Shrink, Tone, error_prefix, escape_control, paint};
 
 use crate::engine::StatusReport;
 use crate::executor::ApplyReport;
@@ -221,8 +221,53 @@ pub fn apply_summary(report: &ApplyReport) -> String {
     }
 }
 
-/// Render a plan for people.
+/// Render a plan for people, in colour when `color` (a terminal): check and step marks by
+/// their outcome, `REFUSED` in red. Object and database text is escaped first.
+pub fn render_plan_in(plan: &Plan, color: bool) -> String {
+    let text = render_plan(plan);
+    if !color {
+        return text;
+    }
+    let marks = [
+        ("[ok  ]", Tone::Good),
+        ("[done]", Tone::Good),
+        ("[warn]", Tone::Warn),
+        ("[todo]", Tone::Warn),
+        ("[skip]", Tone::Dim),
+        ("[FAIL]", Tone::Bad),
+        ("[BLOCKED]", Tone::Bad),
+    ];
+    let mut out = String::with_capacity(text.len() + 64);
+    for line in text.split_inclusive('\n') {
+        if let Some(rest) = line.strip_prefix("REFUSED:") {
+            out.push_str(&paint("REFUSED:", Tone::Bad, true));
+            out.push_str(rest);
+            continue;
+        }
+        let found = line.find('[').and_then(|at| {
+            marks
+                .iter()
+                .find(|(m, _)| line[at..].starts_with(m))
+                .map(|(m, tone)| (at, *m, *tone))
+        });
+        match found {
+            Some((at, m, tone)) => {
+                out.push_str(&line[..at]);
+                out.push_str(&paint(m, tone, true));
+                out.push_str(&line[at + m.len()..]);
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
+}
+
+/// Render a plan for people (object and database text escaped for a terminal).
 pub fn render_plan(plan: &Plan) -> String {
+    escape_control(&plan_text(plan), false).into_owned()
+}
+
+fn plan_text(plan: &Plan) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     let _ = writeln!(
