@@ -1,12 +1,15 @@
 //! `-o dot`: the picture as a Graphviz digraph (`dot -Tsvg`), zones and Kubernetes nodes as
 //! clusters. Every string is a double-quoted DOT string (ids too): `\` and `"` are escaped,
-//! labels are plain text (no HTML-like or record labels, so `<`, `>`, `{`, `|` mean nothing).
+//! and `&` is written `&amp;` (Graphviz reads `&name;` and `&#N;` in strings as entities, and
+//! would copy `&#1;` into its SVG, which no XML reader accepts); labels are plain text (no
+//! HTML-like or record labels, so `<`, `>`, `{`, `|` mean nothing).
 
 use super::{Link, Node, Picture, Places, Presence, Shape, UNKNOWN_GREY, colours, picture};
 use crate::model::Report;
 
-/// A DOT double-quoted string: `"…"` with `\` and `"` escaped and line breaks as `\n` (object
-/// text has none left; this keeps the string one line whatever it is given).
+/// A DOT double-quoted string: `"…"` with `\` and `"` escaped, `&` as `&amp;`, and line
+/// breaks as `\n` (object text has none left; this keeps the string one line whatever it is
+/// given).
 pub(crate) fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -14,6 +17,7 @@ pub(crate) fn quote(s: &str) -> String {
         match c {
             '\\' => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
+            '&' => out.push_str("&amp;"),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             c => out.push(c),
@@ -92,7 +96,7 @@ fn clusters(out: &mut String, pic: &Picture, places: &Places<'_>) {
             out.push_str(&format!(
                 "  subgraph {} {{\n    label={}; style=\"rounded,filled\"; fillcolor=\"#f4f6f7\"; color=\"#aab7b8\";\n",
                 quote(&format!("cluster_zone/{z}")),
-                quote(&format!("zone {z}"))
+                quote(&super::clean(&format!("zone {z}")))
             ));
         }
         for (host, nodes) in hosts {
@@ -101,7 +105,7 @@ fn clusters(out: &mut String, pic: &Picture, places: &Places<'_>) {
                     out.push_str(&format!(
                         "{indent}subgraph {} {{\n{indent}  label={}; style=\"rounded,filled\"; fillcolor=\"#fdfefe\"; color=\"#aab7b8\";\n",
                         quote(&format!("cluster_node/{}/{h}", zone.unwrap_or(""))),
-                        quote(&format!("node {h}"))
+                        quote(&super::clean(&format!("node {h}")))
                     ));
                     for n in nodes {
                         node_line(out, &format!("{indent}  "), n, pic.with_namespace);

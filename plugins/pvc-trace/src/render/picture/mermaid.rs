@@ -108,7 +108,7 @@ pub fn render_mermaid(report: &Report) -> String {
             out.push_str(&format!(
                 "  subgraph {}[{}]\n",
                 mermaid_id("zone", z, z),
-                label(&[format!("zone {z}")])
+                label(&[super::clean(&format!("zone {z}"))])
             ));
         }
         for (host, nodes) in hosts {
@@ -117,7 +117,7 @@ pub fn render_mermaid(report: &Report) -> String {
                     out.push_str(&format!(
                         "{indent}subgraph {}[{}]\n",
                         mermaid_id("node", h, &format!("{}/{h}", zone.unwrap_or(""))),
-                        label(&[format!("node {h}")])
+                        label(&[super::clean(&format!("node {h}"))])
                     ));
                     for n in nodes {
                         node_line(&mut out, &format!("{indent}  "), n, &pic);
