@@ -310,12 +310,7 @@ impl Builder {
 
     fn missing_claim(&mut self, namespace: &str, name: &str) -> String {
         self.namespaces.insert(namespace.to_string());
-        let mut n = self.node(
-            Shape::Claim,
-            "PersistentVolumeClaim",
-            Some(namespace),
-            name,
-        );
+        let mut n = self.node(Shape::Claim, "PersistentVolumeClaim", Some(namespace), name);
         n.presence = Presence::Missing;
         n.details.push("Missing".into());
         self.pic.add(n)
@@ -355,6 +350,7 @@ impl Builder {
                 None => b.kind.clone(),
             });
             bn.zone.clone_from(&b.zone);
+            bn.host = b.field("node").map(str::to_string);
             let bid = self.pic.add(bn);
             self.pic.edge(&id, &bid, Link::Uses, None);
         }
@@ -476,8 +472,10 @@ impl Builder {
             let mut n = self.node(Shape::Note, "Note", None, "problems");
             n.details.push("Problems about objects not drawn:".into());
             for d in also {
-                n.details
-                    .push(format!("{} {} {}: {}", d.severity, d.code, d.object, d.message));
+                n.details.push(format!(
+                    "{} {} {}: {}",
+                    d.severity, d.code, d.object, d.message
+                ));
                 n.problems
                     .push((d.severity, d.code.clone(), d.message.clone()));
             }
