@@ -128,7 +128,7 @@ fn flags_and_their_values() {
     assert!(out.contains("--no-headers\tTable and wide output"), "{out}");
     assert_eq!(
         values(&complete(&["-o", ""])),
-        ["table", "wide", "json", "yaml", "tree"]
+        ["table", "wide", "json", "yaml", "tree", "dot", "mermaid", "svg"]
     );
     assert_eq!(values(&complete(&["--fail-on=w"])), ["--fail-on=warning"]);
     // A flag's value is not a target: kinds again after it.
@@ -208,7 +208,7 @@ fn the_shim_runs_the_plugin_next_to_it() {
         .unwrap();
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
-        "table\nwide\njson\nyaml\ntree\n:4\n"
+        "table\nwide\njson\nyaml\ntree\ndot\nmermaid\nsvg\n:4\n"
     );
     // Without the plugin anywhere: no candidates, no message.
     std::fs::remove_file(dir.path().join("kubectl-pvc_trace")).unwrap();
