@@ -128,7 +128,9 @@ fn flags_and_their_values() {
     assert!(out.contains("--no-headers\tTable and wide output"), "{out}");
     assert_eq!(
         values(&complete(&["-o", ""])),
-        ["table", "wide", "json", "yaml", "tree", "dot", "mermaid", "svg"]
+        [
+            "table", "wide", "json", "yaml", "tree", "dot", "mermaid", "svg"
+        ]
     );
     assert_eq!(values(&complete(&["--fail-on=w"])), ["--fail-on=warning"]);
     // A flag's value is not a target: kinds again after it.
