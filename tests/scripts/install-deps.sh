@@ -5,7 +5,7 @@
 #   tests/scripts/install-deps.sh pkg ...    # the default set plus more packages
 set -euo pipefail
 pkgs=(openssl curl jq ca-certificates procps iproute2 util-linux patch hyperfine time tmux
-  postgresql postgresql-client mariadb-server mariadb-client redis-server zsh fish "$@")
+  postgresql postgresql-client mariadb-server mariadb-client redis-server zsh fish graphviz "$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")

@@ -64,7 +64,7 @@ struct Cli {
     #[command(flatten)]
     from: FromFileArg,
 
-    /// Output format: table, wide, json, yaml, tree, name, jsonpath=TEMPLATE,
+    /// Output format: table, wide, json, yaml, tree, dot, mermaid, svg, name, jsonpath=TEMPLATE,
     /// jsonpath-file=FILE, custom-columns=SPEC, custom-columns-file=FILE (default: tree for
     /// one target, table otherwise). Custom columns and --sort-by read each row as JSON whose
     /// keys are the wide table's columns in lower case: {.pod}, {.pv}, {.backend}…
@@ -117,6 +117,12 @@ enum Output {
     Json,
     Yaml,
     Tree,
+    /// A Graphviz digraph of the topology (`dot -Tsvg`).
+    Dot,
+    /// A Mermaid flowchart of the topology (renders in GitHub/GitLab markdown).
+    Mermaid,
+    /// An SVG picture of the topology (no Graphviz needed).
+    Svg,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy)]
@@ -155,6 +161,9 @@ async fn run(cli: Cli, term: stateful_flags::Terminal) -> Result<stateful_core::
         Some(OutputFormat::Own(Output::Json)) => Format::Json,
         Some(OutputFormat::Own(Output::Yaml)) => Format::Yaml,
         Some(OutputFormat::Own(Output::Tree)) => Format::Tree,
+        Some(OutputFormat::Own(Output::Dot)) => Format::Dot,
+        Some(OutputFormat::Own(Output::Mermaid)) => Format::Mermaid,
+        Some(OutputFormat::Own(Output::Svg)) => Format::Svg,
         Some(OutputFormat::Name) => Format::Name,
         Some(OutputFormat::JsonPath(t)) => Format::JsonPath(t),
         Some(OutputFormat::CustomColumns(c)) => Format::CustomColumns(c),

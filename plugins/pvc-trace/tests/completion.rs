@@ -131,7 +131,9 @@ fn flags_and_their_values() {
     );
     assert_eq!(
         values(&complete(&["-o", ""])),
-        ["table", "wide", "json", "yaml", "tree", "name"]
+        [
+            "table", "wide", "json", "yaml", "tree", "dot", "mermaid", "svg", "name"
+        ]
     );
     // kubectl's printers that need a value are accepted, not offered.
     assert_eq!(values(&complete(&["-o", "j"])), ["json"]);
@@ -213,7 +215,13 @@ fn the_shim_runs_the_plugin_next_to_it() {
         .unwrap();
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
-        "table\nwide\njson\nyaml\ntree\nname\n:4\n"
+        concat!(
+            "table\nwide\njson\nyaml\ntree\n",
+            "dot\tA Graphviz digraph of the topology (`dot -Tsvg`)\n",
+            "mermaid\tA Mermaid flowchart of the topology (renders in GitHub/GitLab markdown)\n",
+            "svg\tAn SVG picture of the topology (no Graphviz needed)\n",
+            "name\n:4\n"
+        )
     );
     // Without the plugin anywhere: no candidates, no message.
     std::fs::remove_file(dir.path().join("kubectl-pvc_trace")).unwrap();

@@ -15,6 +15,7 @@
 //! [`table::COLUMNS`]).
 
 pub mod json;
+pub mod picture;
 pub mod table;
 pub mod tree;
 pub mod yaml;
@@ -44,6 +45,12 @@ pub enum Format {
     JsonPath(Template),
     /// `-o custom-columns=…` over each row's JSON.
     CustomColumns(CustomColumns),
+    /// `-o dot`: a Graphviz digraph of the topology.
+    Dot,
+    /// `-o mermaid`: a Mermaid flowchart of the topology.
+    Mermaid,
+    /// `-o svg`: an SVG picture of the topology (laid out here).
+    Svg,
 }
 
 /// Trace and write in one pass. `-o json` streams root by root, `table` and `wide` keep only
@@ -112,6 +119,9 @@ pub fn render(report: &Report, format: &Format) -> Result<String> {
         Format::Table => Ok(table::render_table(report, false)),
         Format::Wide => Ok(table::render_table(report, true)),
         Format::Tree => Ok(render_tree(report)),
+        Format::Dot => Ok(picture::render_dot(report)),
+        Format::Mermaid => Ok(picture::render_mermaid(report)),
+        Format::Svg => Ok(picture::render_svg(report)),
         Format::Name => Ok(names(report)),
         Format::JsonPath(t) => {
             let v = serde_json::to_value(report)
