@@ -645,9 +645,8 @@ mod tests {
     use super::*;
     use crate::graph::{Snapshot, TraceOptions, trace};
 
-    /// Formatting the table in batches gives the text of one table, whatever the batch size.
-    #[test]
-    fn batched_tables_equal_one_table() {
+    /// The demo dump's whole trace.
+    fn demo_report() -> Report {
         let mut snap = Snapshot::default();
         stateful_core::snapshot::parse_dump_into(
             &mut snap,
@@ -655,7 +654,13 @@ mod tests {
             include_str!("../../../../examples/demo-cluster.yaml"),
         )
         .unwrap();
-        let report = trace(&snap, &TraceOptions::default()).unwrap();
+        trace(&snap, &TraceOptions::default()).unwrap()
+    }
+
+    /// Formatting the table in batches gives the text of one table, whatever the batch size.
+    #[test]
+    fn batched_tables_equal_one_table() {
+        let report = demo_report();
         for wide in [false, true] {
             let rows = all_cells(&report, None).len();
             assert!(rows > 10, "{rows}");
@@ -702,14 +707,7 @@ mod tests {
     /// claim, `-` on a pod's emptyDir); `created` in the row's JSON, never a shown column.
     #[test]
     fn age_is_the_claims_then_the_volumes() {
-        let mut snap = Snapshot::default();
-        stateful_core::snapshot::parse_dump_into(
-            &mut snap,
-            std::path::Path::new("demo-cluster.yaml"),
-            include_str!("../../../../examples/demo-cluster.yaml"),
-        )
-        .unwrap();
-        let report = trace(&snap, &TraceOptions::default()).unwrap();
+        let report = demo_report();
         // 2026-12-03T09:14:03Z: 13 days after the demo's objects were created.
         let now = Some(1_796_289_243);
         let at = |name: &str| COLUMNS.iter().position(|c| *c == name).unwrap();
@@ -743,14 +741,7 @@ mod tests {
     /// Under `-n`, NAMESPACE is hidden unless rows of another namespace are shown.
     #[test]
     fn namespace_column_when_rows_span_namespaces() {
-        let mut snap = Snapshot::default();
-        stateful_core::snapshot::parse_dump_into(
-            &mut snap,
-            std::path::Path::new("demo-cluster.yaml"),
-            include_str!("../../../../examples/demo-cluster.yaml"),
-        )
-        .unwrap();
-        let mut report = trace(&snap, &TraceOptions::default()).unwrap();
+        let mut report = demo_report();
         report.namespace = Some("shop".into());
         let header = |rows: Vec<Vec<String>>| {
             let mut out = Vec::new();
