@@ -423,3 +423,43 @@ fn the_binary_offers_the_picture_formats() {
     let (_, help, _) = run(&["--help"]);
     assert!(help.contains("dot, mermaid, svg"), "{help}");
 }
+
+/// A picture too large for layout-rs is refused with the ways to get it (exit 1, nothing on
+/// stdout), not laid out for minutes; the same objects draw as DOT at once.
+#[test]
+fn svg_refuses_a_picture_too_large_to_lay_out() {
+    let mut dump = String::new();
+    for i in 0..70 {
+        dump.push_str(&format!(
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}, namespace: big}}\n\
+             spec:\n  nodeName: n1\n  containers: [{{name: c, image: x}}]\n  volumes:\n  - name: data\n    persistentVolumeClaim: {{claimName: c{i}}}\n\
+             status: {{phase: Running}}\n\
+             ---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{name: c{i}, namespace: big}}\n\
+             spec: {{volumeName: v{i}, accessModes: [ReadWriteOnce], resources: {{requests: {{storage: 1Gi}}}}}}\n\
+             status: {{phase: Bound}}\n\
+             ---\napiVersion: v1\nkind: PersistentVolume\nmetadata: {{name: v{i}}}\n\
+             spec:\n  capacity: {{storage: 1Gi}}\n  accessModes: [ReadWriteOnce]\n  claimRef: {{namespace: big, name: c{i}}}\n  csi: {{driver: ebs.csi.aws.com, volumeHandle: vol-{i}}}\n\
+             status: {{phase: Bound}}\n"
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.yaml");
+    std::fs::write(&file, dump).unwrap();
+    let run = |format: &str| {
+        assert_cmd::Command::cargo_bin("kubectl-pvc_trace")
+            .unwrap()
+            .env_remove("KUBECONFIG")
+            .args(["--from-file", file.to_str().unwrap(), "-A", "-o", format])
+            .output()
+            .unwrap()
+    };
+    let out = run("svg");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(err.contains("-o svg lays out at most 250 objects"), "{err}");
+    assert!(err.contains("-o dot | dot -Tsvg"), "{err}");
+    let out = run("dot");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("vol-69"));
+}

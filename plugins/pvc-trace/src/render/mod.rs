@@ -121,7 +121,7 @@ pub fn render(report: &Report, format: &Format) -> Result<String> {
         Format::Tree => Ok(render_tree(report)),
         Format::Dot => Ok(picture::render_dot(report)),
         Format::Mermaid => Ok(picture::render_mermaid(report)),
-        Format::Svg => Ok(picture::render_svg(report)),
+        Format::Svg => picture::render_svg(report),
         Format::Name => Ok(names(report)),
         Format::JsonPath(t) => {
             let v = serde_json::to_value(report)
