@@ -13,10 +13,11 @@ pub mod graph;
 pub mod index;
 pub mod model;
 mod objects;
-pub mod quantity;
 pub mod render;
 pub mod sink;
 pub mod target;
+
+pub use stateful_core::quantity;
 
 pub use graph::{KINDS, TraceOptions, trace, trace_into};
 pub use model::*;

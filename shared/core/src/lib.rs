@@ -18,6 +18,7 @@ pub mod labels;
 pub mod names;
 pub mod objects;
 pub mod output;
+pub mod quantity;
 pub mod snapshot;
 pub mod workloads;
 

@@ -254,29 +254,43 @@ fn split_columns(spec: &str) -> Vec<&str> {
 }
 
 /// `--sort-by PATH`: a stable sort of `items` by the first value the path finds in each one's
-/// JSON; numbers by value, strings and the rest by text; items where it finds nothing first
-/// (kubectl's order).
+/// JSON, in kubectl's spirit: items where it finds nothing first, then numbers by value, then
+/// quantities by value (`2Gi` before `10Gi`, `500M` before `1Gi`), then any other text. One total
+/// order over mixed values, so a column holding several kinds sorts without surprise.
 pub fn sort_by<T>(items: &mut Vec<T>, json: impl Fn(&T) -> &Value, path: &Path) {
-    let mut keyed: Vec<(Option<Value>, usize)> = items
+    let mut keyed: Vec<(SortKey, usize)> = items
         .iter()
         .enumerate()
-        .map(|(i, t)| (path.find(json(t)).first().map(|v| (*v).clone()), i))
+        .map(|(i, t)| (SortKey::of(path.find(json(t)).first().copied()), i))
         .collect();
-    keyed.sort_by(|(a, ia), (b, ib)| compare(a.as_ref(), b.as_ref()).then(ia.cmp(ib)));
+    keyed.sort_by(|(a, ia), (b, ib)| a.cmp(b).then(ia.cmp(ib)));
     let mut slots: Vec<Option<T>> = items.drain(..).map(Some).collect();
     items.extend(keyed.into_iter().filter_map(|(_, i)| slots[i].take()));
 }
 
-fn compare(a: Option<&Value>, b: Option<&Value>) -> Ordering {
-    match (a, b) {
-        (None, None) => Ordering::Equal,
-        (None, _) => Ordering::Less,
-        (_, None) => Ordering::Greater,
-        (Some(Value::Number(x)), Some(Value::Number(y))) => x
-            .as_f64()
-            .partial_cmp(&y.as_f64())
-            .unwrap_or(Ordering::Equal),
-        (Some(x), Some(y)) => value_text(x).cmp(&value_text(y)),
+/// Where a value sorts: its class (nothing, number, quantity, text), then its value, then its
+/// text.
+#[derive(Debug)]
+struct SortKey(u8, f64, String);
+
+impl SortKey {
+    fn of(v: Option<&Value>) -> SortKey {
+        match v {
+            None => SortKey(0, 0.0, String::new()),
+            Some(Value::Number(n)) => SortKey(1, n.as_f64().unwrap_or(0.0), String::new()),
+            Some(Value::String(s)) => match crate::quantity::parse(s) {
+                Some(q) => SortKey(2, q, s.clone()),
+                None => SortKey(3, 0.0, s.clone()),
+            },
+            Some(v) => SortKey(3, 0.0, value_text(v)),
+        }
+    }
+
+    fn cmp(&self, o: &SortKey) -> Ordering {
+        self.0
+            .cmp(&o.0)
+            .then(self.1.total_cmp(&o.1))
+            .then_with(|| self.2.cmp(&o.2))
     }
 }
 
@@ -333,6 +347,61 @@ mod tests {
         sort_by(&mut v, |x| x, &Path::parse("{.n}").unwrap());
         let names: Vec<&str> = v.iter().map(|x| x["n"].as_str().unwrap()).collect();
         assert_eq!(names, ["a", "b", "c", "d"]);
+    }
+
+    #[test]
+    fn quantities_sort_by_value_and_mixed_values_in_one_order() {
+        let mut v: Vec<Value> = ["10Gi", "2Gi", "-", "500M", "1Ti", "req 5Gi", "1Gi"]
+            .iter()
+            .map(|s| json!({ "size": s }))
+            .collect();
+        v.push(json!({ "size": 3 }));
+        v.push(json!({}));
+        sort_by(&mut v, |x| x, &Path::parse(".size").unwrap());
+        let sizes: Vec<String> = v.iter().map(|x| x["size"].to_string()).collect();
+        assert_eq!(
+            sizes,
+            [
+                "null",
+                "3",
+                "\"500M\"",
+                "\"1Gi\"",
+                "\"2Gi\"",
+                "\"10Gi\"",
+                "\"1Ti\"",
+                "\"-\"",
+                "\"req 5Gi\""
+            ]
+        );
+        // Any mix of numbers, quantities, text and nothing sorts the same from any start
+        // (a total order: Rust's sort may panic on one that is not).
+        let pool = [
+            json!(10),
+            json!(9),
+            json!("5a"),
+            json!("2Gi"),
+            json!("10"),
+            json!(true),
+            json!(null),
+            json!("9"),
+        ];
+        let mut first: Option<Vec<Value>> = None;
+        for r in 0..pool.len() {
+            let mut items: Vec<Value> = pool
+                .iter()
+                .cycle()
+                .skip(r)
+                .take(pool.len())
+                .map(|x| json!({ "k": x }))
+                .collect();
+            items.reverse();
+            sort_by(&mut items, |x| x, &Path::parse(".k").unwrap());
+            let keys: Vec<Value> = items.iter().map(|x| x["k"].clone()).collect();
+            match &first {
+                None => first = Some(keys),
+                Some(f) => assert_eq!(&keys, f),
+            }
+        }
     }
 
     #[test]
