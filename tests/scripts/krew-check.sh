@@ -27,7 +27,9 @@ ln -s "$tools/bin/krew" "$work/path/kubectl-krew"
 kubectl=${KUBECTL:-$(ls "$HOME"/.cache/kubectl-stateful/k8s-*/bin/kubectl 2>/dev/null | head -1)}
 [ -x "$kubectl" ] || { echo "krew-check: no kubectl (tests/scripts/build-controlplane.sh builds it)" >&2; exit 1; }
 ln -s "$kubectl" "$work/path/kubectl"
-export PATH="$work/path:/usr/bin:/bin" KREW_ROOT="$work/krew"
+# krew links installed plugins into $KREW_ROOT/bin, which kubectl must find on PATH.
+export KREW_ROOT="$work/krew"
+export PATH="$KREW_ROOT/bin:$work/path:/usr/bin:/bin"
 version=$(sed -n 's/^  version: //p' "$work/manifests/pvc-trace.yaml")
 for pair in pvc-trace:pvc_trace backup:backup sts-bootstrap:sts_bootstrap; do
   plugin=${pair%%:*}; u=${pair#*:}
@@ -45,7 +47,7 @@ for pair in pvc-trace:pvc_trace backup:backup sts-bootstrap:sts_bootstrap; do
   shim=$KREW_ROOT/store/$plugin/$version/kubectl_complete-$u
   [ -x "$shim" ] || { echo "krew-check: $plugin: $shim missing" >&2; exit 1; }
   ln -s "$shim" "$KREW_ROOT/bin/"
-  out=$(PATH="$KREW_ROOT/bin:$PATH" kubectl __complete "$plugin" --kubeconfig /nonexistent --kube 2>/dev/null || true)
+  out=$(kubectl __complete "$plugin" --kubeconfig /nonexistent --kube 2>/dev/null || true)
   printf '%s\n' "$out" | grep -q '^--kubeconfig' ||
     { echo "krew-check: $plugin: completion through the installed shim failed: $out" >&2; exit 1; }
   echo "krew-check: $plugin: manifest valid, installed from $(basename "$archive"), completion works" >&2
