@@ -95,6 +95,23 @@ pub struct Topology {
 }
 
 impl Topology {
+    /// The ordinal of member `pod` (0 when it is not a member).
+    pub fn ordinal_of(&self, pod: &str) -> u32 {
+        self.members
+            .iter()
+            .find(|m| m.pod == pod)
+            .map(|m| m.ordinal)
+            .unwrap_or(0)
+    }
+
+    /// The server's password from `--password-secret` as a script's stdin, one line (None: the
+    /// scripts read it from the container's environment).
+    pub fn password_stdin(&self) -> Option<Vec<u8>> {
+        self.server_password
+            .as_ref()
+            .map(|p| format!("{}\n", p.0).into_bytes())
+    }
+
     /// Read the StatefulSet `name` in `namespace` from the snapshot.
     pub fn from_snapshot(
         snap: &Snapshot,

@@ -425,18 +425,15 @@ fn describe(p: &PodProbe) -> String {
 pub const BINARY_CHECK: &str = "command -v redis-cli || command -v valkey-cli";
 pub const BINARY_NAMES: &str = "redis-cli (or valkey-cli)";
 
-/// The server's password from `--password-secret`, as the stdin of a script (None: the
-/// scripts read it from the container's environment).
-fn pw_stdin(topo: &Topology) -> Option<Vec<u8>> {
-    topo.server_password
-        .as_ref()
-        .map(|p| format!("{}\n", p.0).into_bytes())
-}
-
 /// Probe one server.
 pub async fn probe<E: PodExec>(ctx: &Ctx<'_, E>, pod: &str, ordinal: u32) -> PodProbe {
     let (server, error) = ctx
-        .probe(pod, probe_argv(ctx.topo), pw_stdin(ctx.topo), parse_probe)
+        .probe(
+            pod,
+            probe_argv(ctx.topo),
+            ctx.topo.password_stdin(),
+            parse_probe,
+        )
         .await;
     PodProbe {
         pod: pod.into(),
@@ -455,14 +452,6 @@ pub async fn observe<E: PodExec>(ctx: &Ctx<'_, E>) -> Vec<PodProbe> {
     out
 }
 
-fn ordinal_of(topo: &Topology, pod: &str) -> u32 {
-    topo.members
-        .iter()
-        .find(|m| m.pod == pod)
-        .map(|m| m.ordinal)
-        .unwrap_or(0)
-}
-
 /// Step `replicaof/<pod>`: masterauth and REPLICAOF, then wait for the link to come up.
 pub(crate) async fn replicaof<E: PodExec>(
     ctx: &Ctx<'_, E>,
@@ -474,10 +463,10 @@ pub(crate) async fn replicaof<E: PodExec>(
         pod,
         "REPLICAOF",
         replicaof_argv(ctx.topo, host, port),
-        pw_stdin(ctx.topo),
+        ctx.topo.password_stdin(),
     )
     .await?;
-    let ordinal = ordinal_of(ctx.topo, pod);
+    let ordinal = ctx.topo.ordinal_of(pod);
     let s = poll(
         ctx,
         &format!("{pod}'s link to {host}:{port} to come up"),
@@ -501,7 +490,7 @@ pub(crate) async fn persist<E: PodExec>(ctx: &Ctx<'_, E>, pod: &str) -> Result<O
         pod,
         "CONFIG REWRITE",
         rewrite_argv(ctx.topo),
-        pw_stdin(ctx.topo),
+        ctx.topo.password_stdin(),
     )
     .await?;
     Ok(None)
@@ -524,7 +513,7 @@ pub(crate) async fn verify<E: PodExec>(
             &primary,
             "write the verification key",
             cmd_argv(ctx.topo, &["SET", &key, tok, "EX", "600"]),
-            pw_stdin(ctx.topo),
+            ctx.topo.password_stdin(),
         )
         .await?;
     if !out.stdout.trim().starts_with("OK") {
@@ -552,7 +541,7 @@ pub(crate) async fn verify<E: PodExec>(
                 ctx.run(
                     &m.pod,
                     cmd_argv(ctx.topo, &["GET", &key]),
-                    pw_stdin(ctx.topo),
+                    ctx.topo.password_stdin(),
                 )
                 .await
                 .ok()

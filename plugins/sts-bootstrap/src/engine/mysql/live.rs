@@ -23,7 +23,12 @@ pub const BINARY_NAMES: &str = "mariadb (or mysql) and mariadb-dump (or mysqldum
 /// Probe one server.
 pub async fn probe<E: PodExec>(ctx: &Ctx<'_, E>, pod: &str, ordinal: u32) -> PodProbe {
     let (server, error) = ctx
-        .probe(pod, probe_argv(ctx.topo), root_stdin(ctx.topo), parse_probe)
+        .probe(
+            pod,
+            probe_argv(ctx.topo),
+            ctx.topo.password_stdin(),
+            parse_probe,
+        )
         .await;
     PodProbe {
         pod: pod.into(),
@@ -42,14 +47,6 @@ pub async fn observe<E: PodExec>(ctx: &Ctx<'_, E>) -> Vec<PodProbe> {
     out
 }
 
-fn ordinal_of(topo: &Topology, pod: &str) -> u32 {
-    topo.members
-        .iter()
-        .find(|m| m.pod == pod)
-        .map(|m| m.ordinal)
-        .unwrap_or(0)
-}
-
 /// The dialect `pod` was observed speaking.
 fn dialect(observed: &Observed, pod: &str) -> Result<Dialect> {
     match observed {
@@ -63,14 +60,6 @@ fn dialect(observed: &Observed, pod: &str) -> Result<Dialect> {
     }
 }
 
-/// Stdin of a script that needs no replication password: the root password from
-/// `--password-secret`, if any.
-pub(super) fn root_stdin(topo: &Topology) -> Option<Vec<u8>> {
-    topo.server_password
-        .as_ref()
-        .map(|p| format!("{}\n", p.0).into_bytes())
-}
-
 /// Stdin of a script that needs the replication password: the root password's line first when
 /// it comes from `--password-secret`, then the replication password.
 pub(super) fn password_stdin(topo: &Topology, inputs: &ApplyInputs) -> Result<Vec<u8>> {
@@ -78,7 +67,7 @@ pub(super) fn password_stdin(topo: &Topology, inputs: &ApplyInputs) -> Result<Ve
         .replication_password
         .as_ref()
         .ok_or_else(|| Error::Failed("no replication password (Secret)".into()))?;
-    let mut out = root_stdin(topo).unwrap_or_default();
+    let mut out = topo.password_stdin().unwrap_or_default();
     out.extend(format!("{pw}\n").into_bytes());
     Ok(out)
 }
@@ -109,7 +98,7 @@ pub(crate) async fn grant_user<E: PodExec>(
         pod,
         "grant the replication user",
         sql_argv(ctx.topo, &grant_sql(user)),
-        root_stdin(ctx.topo),
+        ctx.topo.password_stdin(),
     )
     .await?;
     Ok(None)
@@ -138,7 +127,7 @@ pub(crate) async fn seed<E: PodExec>(
             out.brief()
         )));
     }
-    let s = probe(ctx, pod, ordinal_of(ctx.topo, pod)).await.server;
+    let s = probe(ctx, pod, ctx.topo.ordinal_of(pod)).await.server;
     Ok(Some(format!(
         "seeded: {} at GTID {}",
         s.as_ref()
@@ -167,7 +156,7 @@ pub(crate) async fn start_replication<E: PodExec>(
         Some(password_stdin(ctx.topo, inputs)?),
     )
     .await?;
-    let ordinal = ordinal_of(ctx.topo, pod);
+    let ordinal = ctx.topo.ordinal_of(pod);
     let mut last = String::new();
     let r = poll(
         ctx,
@@ -206,7 +195,7 @@ pub(crate) async fn set_read_only<E: PodExec>(
         pod,
         "read_only",
         sql_argv(ctx.topo, read_only_sql(d)),
-        root_stdin(ctx.topo),
+        ctx.topo.password_stdin(),
     )
     .await?;
     Ok(None)
@@ -230,7 +219,7 @@ pub(crate) async fn verify<E: PodExec>(
         &primary,
         "write the verification row",
         sql_argv(ctx.topo, &sql),
-        root_stdin(ctx.topo),
+        ctx.topo.password_stdin(),
     )
     .await?;
     let q = format!("SELECT COUNT(*) FROM sts_bootstrap.verify_rows WHERE token = '{tok}'");
@@ -245,7 +234,7 @@ pub(crate) async fn verify<E: PodExec>(
             ctx,
             &format!("the verification row to reach {}", m.pod),
             async || {
-                ctx.run(&m.pod, sql_argv(ctx.topo, &q), root_stdin(ctx.topo))
+                ctx.run(&m.pod, sql_argv(ctx.topo, &q), ctx.topo.password_stdin())
                     .await
                     .ok()
                     .filter(|o| o.success() && o.stdout.trim() == "1")

@@ -511,7 +511,7 @@ fn server_text_cannot_drive_a_terminal() {
 #[test]
 fn a_root_password_from_a_secret_goes_on_stdin_first() {
     let mut t = topo();
-    assert_eq!(live::root_stdin(&t), None);
+    assert_eq!(t.password_stdin(), None);
     assert!(!probe_argv(&t).join(" ").contains("read -r P"));
     t.server_password = Some(crate::topology::Redacted("PLANTED-root".into()));
     let h = "db-0.db.default.svc.cluster.local";

@@ -305,7 +305,7 @@ fn a_password_from_a_secret_goes_on_stdin_only() {
     let mut t = topo(None);
     let env_only = probe_argv(&t).join(" ");
     assert!(env_only.contains("REDIS_PASSWORD") && !env_only.contains("read -r A"));
-    assert_eq!(pw_stdin(&t), None);
+    assert_eq!(t.password_stdin(), None);
     t.server_password = Some(crate::topology::Redacted("PLANTED-requirepass".into()));
     for argv in [
         probe_argv(&t),
@@ -317,7 +317,7 @@ fn a_password_from_a_secret_goes_on_stdin_only() {
         assert!(s.contains("IFS= read -r A"), "{s}");
         assert!(!s.contains("PLANTED"), "{s}");
     }
-    assert_eq!(pw_stdin(&t), Some(b"PLANTED-requirepass\n".to_vec()));
+    assert_eq!(t.password_stdin(), Some(b"PLANTED-requirepass\n".to_vec()));
     assert!(!format!("{t:?}").contains("PLANTED"));
     assert!(!serde_json::to_string(&t).unwrap().contains("PLANTED"));
 }
