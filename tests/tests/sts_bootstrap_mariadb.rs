@@ -68,12 +68,21 @@ impl Fleet {
         })
     }
 
-    /// An empty data directory, as a fresh volume gives.
+    /// An empty data directory, as a fresh volume gives. mariadb-install-db failed once in CI
+    /// on a loaded machine (its output hidden): tried a second time, and its output kept in a
+    /// log beside the volume.
     fn install(volume: &std::path::Path) -> Result<()> {
-        sh(&format!(
-            "rm -rf {v}/data && mariadb-install-db --no-defaults --datadir={v}/data --user=mysql --auth-root-authentication-method=normal --skip-test-db >/dev/null 2>&1 && chown -R mysql {v}",
+        let cmd = format!(
+            "rm -rf {v}/data && mariadb-install-db --no-defaults --datadir={v}/data --user=mysql --auth-root-authentication-method=normal --skip-test-db >{v}/install.log 2>&1 && chown -R mysql {v}",
             v = volume.display()
-        ))?;
+        );
+        if sh(&cmd).is_err() {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            sh(&cmd).map_err(|e| {
+                let log = std::fs::read_to_string(volume.join("install.log")).unwrap_or_default();
+                e.context(log)
+            })?;
+        }
         Ok(())
     }
 
