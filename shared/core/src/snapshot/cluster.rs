@@ -11,17 +11,18 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 
 use super::object::*;
+use super::request::{Planned, Request};
 use super::*;
 
 /// Page size for LISTs (kubectl's default chunk size).
 pub const PAGE_SIZE: u32 = 500;
 
 /// Api for a namespaced kind: the namespace in scope, or all namespaces.
-fn api_ns<K>(client: &kube::Client, scope: &Scope) -> Api<K>
+fn api_ns<K>(client: &kube::Client, namespace: Option<&str>) -> Api<K>
 where
     K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>,
 {
-    match &scope.namespace {
+    match namespace {
         Some(ns) => Api::namespaced(client.clone(), ns),
         None => Api::all(client.clone()),
     }
@@ -36,22 +37,12 @@ where
 }
 
 /// LIST all pages of one kind.
-async fn list_pages<K>(
-    api: Api<K>,
-    kind: Kind,
-    scope: &Scope,
-) -> std::result::Result<Vec<K>, kube::Error>
+async fn list_pages<K>(api: Api<K>, lp: &ListParams) -> std::result::Result<Vec<K>, kube::Error>
 where
     K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + fmt::Debug,
     K: k8s_openapi::Metadata<Ty = ObjectMeta>,
 {
-    let mut lp = ListParams::default().limit(PAGE_SIZE);
-    if kind == Kind::Pod
-        && let Some(sel) = &scope.pod_selector
-        && !sel.text.is_empty()
-    {
-        lp = lp.labels(&sel.text);
-    }
+    let mut lp = lp.clone();
     let mut out = Vec::new();
     loop {
         let page = api.list(&lp).await?;
@@ -69,7 +60,8 @@ where
 async fn list_raw<K: serde::de::DeserializeOwned>(
     client: &kube::Client,
     kind: Kind,
-    scope: &Scope,
+    namespace: Option<&str>,
+    lp: &ListParams,
 ) -> std::result::Result<Vec<K>, kube::Error> {
     #[derive(Deserialize)]
     struct Page<K> {
@@ -78,17 +70,8 @@ async fn list_raw<K: serde::de::DeserializeOwned>(
         #[serde(default = "Vec::new")]
         items: Vec<K>,
     }
-    let path = match (&scope.namespace, kind.namespaced()) {
-        (Some(ns), true) => format!("/api/v1/namespaces/{ns}/{}", kind.resource()),
-        _ => format!("/api/v1/{}", kind.resource()),
-    };
-    let mut lp = ListParams::default().limit(PAGE_SIZE);
-    if kind == Kind::Pod
-        && let Some(sel) = &scope.pod_selector
-        && !sel.text.is_empty()
-    {
-        lp = lp.labels(&sel.text);
-    }
+    let path = kind.list_path(namespace);
+    let mut lp = lp.clone();
     let mut out = Vec::new();
     loop {
         let req = kube::core::Request::new(&path)
@@ -107,16 +90,17 @@ async fn list_raw<K: serde::de::DeserializeOwned>(
 async fn list_dynamic(
     client: &kube::Client,
     kind: Kind,
-    scope: &Scope,
+    namespace: Option<&str>,
+    lp: &ListParams,
 ) -> std::result::Result<Vec<Value>, kube::Error> {
     let Some(ar) = kind.dynamic_resource() else {
         return Ok(Vec::new());
     };
-    let api: Api<DynamicObject> = match (&scope.namespace, kind.namespaced()) {
+    let api: Api<DynamicObject> = match (namespace, kind.namespaced()) {
         (Some(ns), true) => Api::namespaced_with(client.clone(), ns, &ar),
         _ => Api::all_with(client.clone(), &ar),
     };
-    let mut lp = ListParams::default().limit(PAGE_SIZE);
+    let mut lp = lp.clone();
     let mut out = Vec::new();
     loop {
         let page = api.list(&lp).await?;
@@ -137,45 +121,46 @@ async fn list_dynamic(
     Ok(out)
 }
 
+/// The LIST parameters of a scope for one kind: a page size, and pods by the label selector.
+fn scope_params(kind: Kind, scope: &Scope) -> ListParams {
+    let lp = ListParams::default().limit(PAGE_SIZE);
+    match &scope.pod_selector {
+        Some(sel) if kind == Kind::Pod && !sel.text.is_empty() => lp.labels(&sel.text),
+        _ => lp,
+    }
+}
+
 async fn list_kind<F: Flavor>(
     client: &kube::Client,
     kind: Kind,
-    scope: &Scope,
+    namespace: Option<&str>,
+    lp: &ListParams,
 ) -> std::result::Result<Vec<Object<F>>, kube::Error> {
     fn wrap<T, F: Flavor>(v: Vec<T>, f: impl Fn(Box<T>) -> Object<F>) -> Vec<Object<F>> {
         v.into_iter().map(|o| f(Box::new(o))).collect()
     }
     let c = client;
-    let s = scope;
+    let (n, s) = (namespace, lp);
     Ok(match kind {
-        Kind::Pod => wrap(list_raw(c, kind, s).await?, Object::Pod),
-        Kind::PersistentVolumeClaim => wrap(list_raw(c, kind, s).await?, Object::Pvc),
-        Kind::PersistentVolume => wrap(list_raw(c, kind, s).await?, Object::Pv),
-        Kind::StorageClass => wrap(
-            list_pages(api_cluster(c), kind, s).await?,
-            Object::StorageClass,
-        ),
+        Kind::Pod => wrap(list_raw(c, kind, n, s).await?, Object::Pod),
+        Kind::PersistentVolumeClaim => wrap(list_raw(c, kind, n, s).await?, Object::Pvc),
+        Kind::PersistentVolume => wrap(list_raw(c, kind, n, s).await?, Object::Pv),
+        Kind::StorageClass => wrap(list_pages(api_cluster(c), s).await?, Object::StorageClass),
         Kind::VolumeAttachment => wrap(
-            list_pages(api_cluster(c), kind, s).await?,
+            list_pages(api_cluster(c), s).await?,
             Object::VolumeAttachment,
         ),
-        Kind::Node => wrap(list_pages(api_cluster(c), kind, s).await?, Object::Node),
-        Kind::StatefulSet => wrap(
-            list_pages(api_ns(c, s), kind, s).await?,
-            Object::StatefulSet,
-        ),
-        Kind::Deployment => wrap(list_pages(api_ns(c, s), kind, s).await?, Object::Deployment),
-        Kind::ReplicaSet => wrap(list_pages(api_ns(c, s), kind, s).await?, Object::ReplicaSet),
-        Kind::Job => wrap(list_pages(api_ns(c, s), kind, s).await?, Object::Job),
-        Kind::CronJob => wrap(list_pages(api_ns(c, s), kind, s).await?, Object::CronJob),
-        Kind::Event => wrap(list_pages(api_ns(c, s), kind, s).await?, Object::Event),
-        Kind::Service => wrap(list_pages(api_ns(c, s), kind, s).await?, Object::Service),
-        Kind::CSIDriver => wrap(
-            list_pages(api_cluster(c), kind, s).await?,
-            Object::CSIDriver,
-        ),
+        Kind::Node => wrap(list_pages(api_cluster(c), s).await?, Object::Node),
+        Kind::StatefulSet => wrap(list_pages(api_ns(c, n), s).await?, Object::StatefulSet),
+        Kind::Deployment => wrap(list_pages(api_ns(c, n), s).await?, Object::Deployment),
+        Kind::ReplicaSet => wrap(list_pages(api_ns(c, n), s).await?, Object::ReplicaSet),
+        Kind::Job => wrap(list_pages(api_ns(c, n), s).await?, Object::Job),
+        Kind::CronJob => wrap(list_pages(api_ns(c, n), s).await?, Object::CronJob),
+        Kind::Event => wrap(list_pages(api_ns(c, n), s).await?, Object::Event),
+        Kind::Service => wrap(list_pages(api_ns(c, n), s).await?, Object::Service),
+        Kind::CSIDriver => wrap(list_pages(api_cluster(c), s).await?, Object::CSIDriver),
         Kind::VolumeSnapshot | Kind::VolumeSnapshotClass | Kind::VolumeSnapshotContent => {
-            list_dynamic(client, kind, scope)
+            list_dynamic(client, kind, n, s)
                 .await?
                 .into_iter()
                 .map(|v| Object::Dynamic(kind, v))
@@ -194,10 +179,10 @@ pub async fn fetch<F: Flavor>(
     let mut uniq: Vec<Kind> = kinds.to_vec();
     uniq.sort();
     uniq.dedup();
-    let results = futures::future::join_all(
-        uniq.iter()
-            .map(|&k| async move { (k, list_kind(client, k, scope).await) }),
-    )
+    let results = futures::future::join_all(uniq.iter().map(|&k| async move {
+        let ns = scope.namespace.as_deref();
+        (k, list_kind(client, k, ns, &scope_params(k, scope)).await)
+    }))
     .await;
     let mut snap = Snapshot::default();
     for (kind, res) in results {
@@ -242,6 +227,129 @@ pub async fn fetch<F: Flavor>(
         }
     }
     Ok(snap)
+}
+
+/// GET one object.
+async fn get_one<F: Flavor>(
+    client: &kube::Client,
+    kind: Kind,
+    namespace: Option<&str>,
+    name: &str,
+) -> std::result::Result<Object<F>, kube::Error> {
+    let req = kube::core::Request::new(kind.list_path(namespace))
+        .get(name, &kube::api::GetParams::default())
+        .map_err(kube::Error::BuildRequest)?;
+    let v: Value = client.request(req).await?;
+    Ok(typed_object!(
+        kind,
+        serde_json::from_value(v).map_err(kube::Error::SerdeError)?,
+        Object::Dynamic(kind, v)
+    ))
+}
+
+/// Run one stage of a fetch plan: its requests concurrently, each answer recorded in `snap`
+/// ([`Snapshot::record`]): a GET's 404 says the object does not exist; 403 (and an unserved
+/// CRD) become gaps named by the request's verb; other errors fail as [`fetch`]'s do. Each
+/// request is logged at `-v 6` with why the plan makes it, and how many objects came back.
+pub async fn fetch_requests<F: Flavor>(
+    client: &kube::Client,
+    server: &str,
+    stage: &[Planned],
+    scope_ns: Option<&str>,
+    snap: &mut Snapshot<F>,
+) -> Result<()> {
+    let results = futures::future::join_all(stage.iter().map(|p| async move {
+        let t0 = std::time::Instant::now();
+        let res = match &p.req {
+            Request::Get {
+                kind,
+                namespace,
+                name,
+            } => get_one(client, *kind, namespace.as_deref(), name)
+                .await
+                .map(|o| vec![o]),
+            Request::List {
+                kind,
+                namespace,
+                labels,
+                fields,
+            } => {
+                let mut lp = ListParams::default().limit(PAGE_SIZE);
+                if let Some(l) = labels {
+                    lp = lp.labels(l);
+                }
+                if let Some(f) = fields {
+                    lp = lp.fields(&f.selector());
+                }
+                list_kind(client, *kind, namespace.as_deref(), &lp).await
+            }
+        };
+        (p, res, t0.elapsed())
+    }))
+    .await;
+    for (p, res, took) in results {
+        let kind = p.req.kind();
+        let ns = p.req.namespace().map(str::to_string);
+        let answer = match &res {
+            Ok(v) => format!("{} object(s)", v.len()),
+            Err(kube::Error::Api(s)) => format!("HTTP {}", s.code),
+            Err(_) => "failed".to_string(),
+        };
+        tracing::info!(
+            target: crate::http_log::TARGET,
+            "plan: {} {} -> {answer} in {} ms: {}",
+            p.req.verb().to_uppercase(),
+            p.req.path(),
+            took.as_millis(),
+            p.why
+        );
+        match res {
+            Ok(objs) => {
+                for o in objs {
+                    snap.push(o);
+                }
+                snap.record(&p.req, scope_ns);
+            }
+            Err(kube::Error::Api(status))
+                if status.code == 404
+                    && matches!(p.req, Request::Get { .. })
+                    && status.reason != NOT_A_STATUS =>
+            {
+                snap.record(&p.req, scope_ns);
+            }
+            Err(kube::Error::Api(status)) if is_gap(kind, &status) => {
+                snap.gaps.push(Gap {
+                    kind,
+                    verb: p.req.verb().into(),
+                    resource: kind.resource().into(),
+                    namespace: ns,
+                    reason: if status.code == 403 {
+                        GapReason::Forbidden
+                    } else {
+                        GapReason::NotServed
+                    },
+                    message: status.message.clone(),
+                });
+            }
+            Err(kube::Error::Api(status)) if matches!(status.code, 403 | 404) => {
+                return Err(not_an_api_answer(kind, ns.as_deref(), server, &status));
+            }
+            Err(e) => {
+                let name = match &p.req {
+                    Request::Get { name, .. } => Some(name.as_str()),
+                    Request::List { .. } => None,
+                };
+                let mut err =
+                    Error::from_kube(e, p.req.verb(), kind.resource(), ns.as_deref(), name);
+                if let Error::Api { context, .. } = &mut err {
+                    *context = format!("{context} (server {server}, GET {})", p.req.path());
+                }
+                return Err(err);
+            }
+        }
+    }
+    snap.dedup();
+    Ok(())
 }
 
 /// The reason kube-rs gives a non-2xx answer whose body is not a Kubernetes `Status`.

@@ -13,12 +13,14 @@ mod dump;
 pub mod lean;
 mod merge;
 mod object;
+mod request;
 mod sources;
 
 pub use crate::kinds::Kind;
-pub use cluster::{PAGE_SIZE, fetch};
+pub use cluster::{PAGE_SIZE, fetch, fetch_requests};
 pub use dump::{parse_dump_into, read_dumps};
 pub use object::Object;
+pub use request::{Fields, Planned, Request};
 pub use sources::{DEFAULT_MAX_INPUT, Dumps, read_inputs, read_text_bounded};
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -79,7 +81,7 @@ impl fmt::Display for Gap {
 /// The object types a snapshot holds for pods, claims and volumes: k8s-openapi's ([`Full`], for
 /// the plugins that read whole pod specs), or the trace's [`Lean`] ones (see [`crate::snapshot::lean`]).
 pub trait Flavor: fmt::Debug + Clone + Default + Send + Sync + 'static {
-    type Pod: Obj;
+    type Pod: Obj + request::Scheduled;
     type Pvc: Obj;
     type Pv: Obj;
 }
@@ -224,6 +226,14 @@ pub struct Snapshot<F: Flavor = Full> {
     /// an object not found is known to be absent. A cluster LIST is; a dump is not, unless the
     /// user says so ([`Snapshot::mark_complete`], pvc-trace's `--complete`).
     pub complete: BTreeSet<Kind>,
+    /// Objects looked up by name (a GET), found or not: `(kind, namespace or "", name)`. One
+    /// looked up and not here is known not to exist.
+    pub looked_up: BTreeSet<(Kind, String, String)>,
+    /// Kinds listed in full in one namespace, outside [`Snapshot::complete`]'s scope.
+    pub complete_in: BTreeSet<(Kind, String)>,
+    /// Read by a fetch plan (only what one question needs), not by LISTs of whole kinds: an
+    /// object not here that nothing looked up was not fetched.
+    pub planned: bool,
     /// Kinds that could not be seen, and why.
     pub gaps: Vec<Gap>,
     /// Objects skipped from a dump because the suite does not use their kind, by kind.
@@ -253,6 +263,9 @@ impl<F: Flavor> Default for Snapshot<F> {
             dynamic: BTreeMap::new(),
             known: BTreeSet::new(),
             complete: BTreeSet::new(),
+            looked_up: BTreeSet::new(),
+            complete_in: BTreeSet::new(),
+            planned: false,
             gaps: Vec::new(),
             skipped: BTreeMap::new(),
             warnings: Vec::new(),
@@ -271,6 +284,31 @@ impl<F: Flavor> Snapshot<F> {
         self.complete.contains(&kind)
     }
 
+    /// Is the object of `kind` named `name` (in `namespace`) known to be here or known not to
+    /// exist: its kind listed in full in scope, or in its namespace, or the object looked up?
+    pub fn covers(&self, kind: Kind, namespace: Option<&str>, name: &str) -> bool {
+        let ns = namespace.filter(|_| kind.namespaced()).unwrap_or("");
+        self.is_complete(kind)
+            || (kind.namespaced() && self.complete_in.contains(&(kind, ns.to_string())))
+            || self
+                .looked_up
+                .contains(&(kind, ns.to_string(), name.to_string()))
+    }
+
+    /// Why the object of `kind` named `name` may exist though it is not here (as
+    /// [`Snapshot::unknown_reason`]); None when [`Snapshot::covers`] it.
+    pub fn unknown_reason_of(
+        &self,
+        kind: Kind,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<String> {
+        if self.covers(kind, namespace, name) {
+            return None;
+        }
+        self.unknown_reason(kind)
+    }
+
     /// The user says the dump holds every object of each kind it holds: those lists become
     /// complete. Kinds with no object in the dump stay unknown.
     pub fn mark_complete(&mut self) {
@@ -286,6 +324,10 @@ impl<F: Flavor> Snapshot<F> {
         }
         Some(match self.gap(kind) {
             Some(g) => g.to_string(),
+            None if self.planned => format!(
+                "not fetched: {} (this question did not need them; --fetch all reads every object in scope)",
+                kind.resource()
+            ),
             None => format!("not in the dump: {}", kind.resource()),
         })
     }
@@ -353,6 +395,9 @@ impl<F: Flavor> Snapshot<F> {
         }
         self.known.extend(other.known);
         self.complete.extend(other.complete);
+        self.looked_up.extend(other.looked_up);
+        self.complete_in.extend(other.complete_in);
+        self.planned |= other.planned;
         self.gaps.extend(other.gaps);
         for (k, n) in other.skipped {
             *self.skipped.entry(k).or_default() += n;
