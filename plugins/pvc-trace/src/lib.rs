@@ -13,6 +13,7 @@ pub mod graph;
 pub mod index;
 pub mod model;
 mod objects;
+pub mod plan;
 pub mod render;
 pub mod sink;
 pub mod target;

@@ -93,6 +93,19 @@ struct Cli {
     /// Exit with code 5 when a diagnostic of this severity or worse is found.
     #[arg(long, value_enum, value_name = "SEVERITY")]
     fail_on: Option<FailOn>,
+
+    /// How to read a cluster: `plan` fetches only what the targets reach (a GET per named
+    /// object, LISTs only where the question is every object of a kind in a scope; -v 6 shows
+    /// each request and why); `all` LISTs every kind in scope. Questions about every object
+    /// (-A without targets, sc/NAME, -l) always LIST.
+    #[arg(long, value_enum, value_name = "HOW", default_value = "plan")]
+    fetch: Fetch,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum Fetch {
+    Plan,
+    All,
 }
 
 #[derive(Subcommand, Debug)]
@@ -145,7 +158,16 @@ async fn run(cli: Cli, term: stateful_flags::Terminal) -> Result<stateful_core::
     let scope = settings.scope(default_ns);
     let tty = settings.from_files.is_empty() && std::io::stderr().is_terminal();
     let spin = Spinner::start(tty, "reading the cluster");
-    let snap = source.load(&KINDS, &scope).await;
+    let snap = match &source {
+        stateful_core::snapshot::Source::Cluster(conn)
+            if cli.fetch == Fetch::Plan
+                && pvc_trace::plan::strategy(&targets, &scope)
+                    == pvc_trace::plan::Strategy::Plan =>
+        {
+            pvc_trace::plan::fetch(conn, &targets, &scope).await
+        }
+        _ => source.load(&KINDS, &scope).await,
+    };
     spin.finish();
     let mut snap = snap?;
     for w in &snap.warnings {

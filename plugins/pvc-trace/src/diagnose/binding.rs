@@ -265,7 +265,7 @@ impl<'a> Diagnoser<'_, 'a> {
         let r = claim_ref(meta_ns(&c.metadata), name);
         let Some(pv) = self.idx.pvs.get(vn).copied() else {
             // Known absent: `bound_volume` says VolumeMissing; unknown: NotInData.
-            if !self.snap.is_complete(Kind::PersistentVolume) {
+            if !self.snap.covers(Kind::PersistentVolume, None, vn) {
                 self.diag(
                     Severity::Info,
                     "ClaimPending",

@@ -75,7 +75,7 @@ impl<'a> Diagnoser<'_, 'a> {
             return;
         };
         match self.idx.pvs.get(vn).copied() {
-            None if self.snap.is_complete(Kind::PersistentVolume) && phase != "Lost" => self.diag(
+            None if self.snap.covers(Kind::PersistentVolume, None, vn) && phase != "Lost" => self.diag(
                 Severity::Error,
                 "VolumeMissing",
                 r.clone(),
@@ -332,7 +332,10 @@ impl<'a> Diagnoser<'_, 'a> {
         ord: i32,
         cname: &str,
     ) {
-        if !self.snap.is_complete(Kind::PersistentVolumeClaim) {
+        if !self
+            .snap
+            .covers(Kind::PersistentVolumeClaim, Some(ns), cname)
+        {
             self.not_in_data(Kind::PersistentVolumeClaim, Some(ns), cname);
             return;
         }

@@ -160,7 +160,7 @@ impl<'a> Diagnoser<'_, 'a> {
     /// An object the trace needs that is not in the snapshot, whose kind's list is incomplete
     /// (a dump, a forbidden LIST): unknown, never missing; says how to add it.
     pub(crate) fn not_in_data(&mut self, kind: Kind, ns: Option<&str>, name: &str) {
-        let Some(why) = self.snap.unknown_reason(kind) else {
+        let Some(why) = self.snap.unknown_reason_of(kind, ns, name) else {
             return;
         };
         let (short, kind_name) = match kind {

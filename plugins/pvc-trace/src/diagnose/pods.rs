@@ -26,20 +26,14 @@ impl Diagnoser<'_, '_> {
     fn missing_claims(&mut self, p: &Pod) {
         let name = meta_name(&p.metadata);
         let ns = meta_ns(&p.metadata);
-        if !self.snap.is_complete(Kind::PersistentVolumeClaim) {
-            for v in p.spec.iter().flat_map(|s| s.volumes.iter().flatten()) {
-                if let Some(cn) = volume_claim_name(p, v)
-                    && !self.idx.pvcs.contains_key(&(ns, cn.as_str()))
-                {
-                    self.not_in_data(Kind::PersistentVolumeClaim, Some(ns), &cn);
-                }
-            }
-            return;
-        }
         for v in p.spec.iter().flat_map(|s| s.volumes.iter().flatten()) {
             if let Some(cn) = volume_claim_name(p, v)
                 && !self.idx.pvcs.contains_key(&(ns, cn.as_str()))
             {
+                if !self.snap.covers(Kind::PersistentVolumeClaim, Some(ns), &cn) {
+                    self.not_in_data(Kind::PersistentVolumeClaim, Some(ns), &cn);
+                    continue;
+                }
                 let (sev, msg) = if v.ephemeral.is_some() {
                     (
                         Severity::Warning,

@@ -80,12 +80,18 @@ impl<'a> Diagnoser<'_, 'a> {
         if phase == "Bound"
             && let Some(cr_name) = cr_name
             && live.is_none()
-            && self.snap.is_complete(Kind::PersistentVolumeClaim)
         {
-            // Only conclusive when the claim's namespace was in view.
+            // A LIST of whole kinds is only conclusive when the claim's namespace was in
+            // view; a plan's lookup of the claim (or LIST of its namespace) always is.
             let in_view = self.snap.pvcs.iter().any(|c| meta_ns(&c.metadata) == cr_ns)
                 || self.snap.pods.iter().any(|p| meta_ns(&p.metadata) == cr_ns);
-            if in_view {
+            let conclusive = if self.snap.is_complete(Kind::PersistentVolumeClaim) {
+                in_view
+            } else {
+                self.snap
+                    .covers(Kind::PersistentVolumeClaim, Some(cr_ns), cr_name)
+            };
+            if conclusive {
                 self.diag(
                     Severity::Error,
                     "VolumeOrphaned",
@@ -97,7 +103,7 @@ impl<'a> Diagnoser<'_, 'a> {
         if let Some(sc) = spec
             .and_then(|s| s.storage_class_name.as_deref())
             .filter(|s| !s.is_empty())
-            && self.snap.is_complete(Kind::StorageClass)
+            && self.snap.covers(Kind::StorageClass, None, sc)
             && !self.idx.storage_classes.contains_key(sc)
         {
             self.diag(

@@ -304,8 +304,8 @@ impl<'a> Builder<'a> {
     /// `Unknown`, with the reason when the snapshot has a gap for `kind`.
     /// The phase of an object of `kind` that is not in the snapshot: `Missing` when the
     /// kind's list is complete, else `Unknown (why)`.
-    fn absent_phase(&self, kind: Kind) -> String {
-        match self.snap.unknown_reason(kind) {
+    fn absent_phase(&self, kind: Kind, ns: Option<&str>, name: &str) -> String {
+        match self.snap.unknown_reason_of(kind, ns, name) {
             Some(why) => format!("Unknown ({why})"),
             None => "Missing".into(),
         }

@@ -107,10 +107,16 @@ impl<'a> Builder<'a> {
             Some(sc) => class_node_of(sc),
             None => ClassNode {
                 name: name.to_string(),
-                exists: self.snap.is_complete(Kind::StorageClass).then_some(false),
-                unknown: self.snap.unknown_reason(Kind::StorageClass).inspect(|_| {
-                    self.diagnose().not_in_data(Kind::StorageClass, None, name);
-                }),
+                exists: self
+                    .snap
+                    .covers(Kind::StorageClass, None, name)
+                    .then_some(false),
+                unknown: self
+                    .snap
+                    .unknown_reason_of(Kind::StorageClass, None, name)
+                    .inspect(|_| {
+                        self.diagnose().not_in_data(Kind::StorageClass, None, name);
+                    }),
                 provisioner: None,
                 binding_mode: None,
                 reclaim_policy: None,
@@ -143,7 +149,7 @@ impl<'a> Builder<'a> {
             .map(|v| v.iter().map(|p| pod_ref(p)).collect())
             .unwrap_or_default();
         let Some(c) = self.idx.pvcs.get(&(ns, name)).copied() else {
-            let phase = self.absent_phase(Kind::PersistentVolumeClaim);
+            let phase = self.absent_phase(Kind::PersistentVolumeClaim, Some(ns), name);
             if phase != "Missing" {
                 self.diagnose()
                     .not_in_data(Kind::PersistentVolumeClaim, Some(ns), name);
@@ -223,7 +229,7 @@ impl<'a> Builder<'a> {
             None => PvNode {
                 name: name.to_string(),
                 phase: {
-                    let phase = self.absent_phase(Kind::PersistentVolume);
+                    let phase = self.absent_phase(Kind::PersistentVolume, None, name);
                     if phase != "Missing" {
                         self.diagnose()
                             .not_in_data(Kind::PersistentVolume, None, name);
@@ -333,7 +339,10 @@ impl<'a> Builder<'a> {
                     // as such (the volume's ClaimReplaced names it).
                     Some(c) if replaced_by(pv, c) => ("replaced".to_string(), None),
                     Some(_) => ("bound".to_string(), Some(self.claim_node(&ns, &name))),
-                    None if self.snap.is_complete(Kind::PersistentVolumeClaim) => {
+                    None if self
+                        .snap
+                        .covers(Kind::PersistentVolumeClaim, Some(&ns), &name) =>
+                    {
                         ("missing".to_string(), None)
                     }
                     None => {

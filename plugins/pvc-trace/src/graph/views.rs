@@ -284,7 +284,7 @@ impl<'a> Builder<'a> {
             unknown: if node.is_some() {
                 None
             } else {
-                self.snap.unknown_reason(Kind::Node)
+                self.snap.unknown_reason_of(Kind::Node, None, name)
             },
             pods,
             attachments,
