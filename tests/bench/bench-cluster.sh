@@ -9,13 +9,16 @@
 # audit log, which records every request of the admin user: nothing else runs as admin here).
 #
 #   tests/bench/bench-cluster.sh [--pods N] [--runs R] [--no-load] [--floor-only]
+# Then (issue 15) the single-target questions, each beside `kubectl get` of the same objects
+# and `kubectl describe` of them: pod, pvc, pv, node and one namespace, with their request counts
+# (summary-single.json). --single-only / --whole-only run one half.
 # Results: $BENCH_OUT (default <repo>/bench-out/cluster): hyperfine.json, summary.json,
 # requests-*.txt, time-*.txt. Without a release build of kubectl-pvc_trace it measures the floor
 # only (build it: cargo build --release -p kubectl-pvc-trace, or pass --build).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 repo=$(cd "$here/.." && pwd)
-pods=10000 runs=10 load=1 floor_only="" build=""
+pods=10000 runs=10 load=1 floor_only="" build="" single=1 whole=1
 while [ $# -gt 0 ]; do
   case $1 in
     --pods) pods=$2; shift ;;
@@ -23,7 +26,9 @@ while [ $# -gt 0 ]; do
     --no-load) load="" ;;
     --floor-only) floor_only=1 ;;
     --build) build=1 ;;
-    *) echo "usage: $0 [--pods N] [--runs R] [--no-load] [--floor-only] [--build]" >&2; exit 2 ;;
+    --single-only) whole="" ;;
+    --whole-only) single="" ;;
+    *) echo "usage: $0 [--pods N] [--runs R] [--no-load] [--floor-only] [--build] [--single-only|--whole-only]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -71,6 +76,37 @@ peak_rss_kb() { # name cmd
   /usr/bin/time -v -o "$out/time-$name.txt" "$@" >/dev/null
   awk -F': ' '/Maximum resident set size/ {print $2}' "$out/time-$name.txt"
 }
+
+
+# --- Single targets (issue 15) -------------------------------------------------------------
+if [ -n "$single" ] && [ -n "$have_trace" ]; then
+  ns=bench-00 pod=bench-00000 pv=bench-00000-pv node=kwok-node-0
+  rows=()
+  add() { rows+=("$1"); }
+  add "pod|kubectl pvc-trace pod/$pod -n $ns -o json|kubectl get -n $ns pod/$pod pvc/$pod pv/$pv -o json|kubectl describe -n $ns pod/$pod pvc/$pod pv/$pv"
+  add "pvc|kubectl pvc-trace pvc/$pod -n $ns -o json|kubectl get -n $ns pvc/$pod pv/$pv pod/$pod -o json|kubectl describe -n $ns pvc/$pod pv/$pv"
+  add "pv|kubectl pvc-trace pv/$pv -o json|kubectl get -n $ns pv/$pv pvc/$pod pod/$pod -o json|kubectl describe -n $ns pv/$pv pvc/$pod"
+  add "node|kubectl pvc-trace node/$node -o json|kubectl get pods -A --field-selector spec.nodeName=$node -o json|kubectl describe node $node"
+  add "namespace|kubectl pvc-trace -n $ns -o json|kubectl get -n $ns pods,pvc -o json|"
+  echo '[]' >"$out/summary-single.json"
+  for row in "${rows[@]}"; do
+    IFS='|' read -r shape trace get describe <<<"$row"
+    hf=(-n trace "$trace" -n get "$get")
+    [ -n "$describe" ] && hf+=(-n describe "$describe")
+    hyperfine -N --warmup 1 --runs "$runs" --export-json "$out/hyperfine-$shape.json" "${hf[@]}" >&2
+    # shellcheck disable=SC2086
+    treq=$(count_requests "trace-$shape" $trace)
+    # shellcheck disable=SC2086
+    trss=$(peak_rss_kb "trace-$shape" $trace)
+    jq --arg shape "$shape" --argjson req "$treq" --argjson rss "$trss" --slurpfile h "$out/hyperfine-$shape.json" '
+      . + [{shape: $shape, trace_requests: $req, trace_peak_rss_kb: $rss}
+           + ($h[0].results | map({(.command): {mean_s: .mean, min_s: .min}}) | add)
+           + {ratio_trace_over_get: (($h[0].results[0].mean) / ($h[0].results[1].mean))}]' \
+      "$out/summary-single.json" >"$out/summary-single.tmp" && mv "$out/summary-single.tmp" "$out/summary-single.json"
+  done
+  jq . "$out/summary-single.json"
+fi
+[ -z "$whole" ] && exit 0
 
 # A lower reference than the floor: the five collections as raw bytes, unpaginated, undecoded
 # (what any client must at least transfer).
