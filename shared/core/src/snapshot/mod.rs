@@ -14,12 +14,14 @@ pub mod lean;
 mod merge;
 mod object;
 mod sources;
+mod watch;
 
 pub use crate::kinds::Kind;
 pub use cluster::{PAGE_SIZE, fetch};
 pub use dump::{parse_dump_into, read_dumps};
 pub use object::Object;
 pub use sources::{DEFAULT_MAX_INPUT, Dumps, read_inputs, read_text_bounded};
+pub use watch::{Update, Watch};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
