@@ -9,9 +9,11 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use pvc_trace::render::{self, Format, table::Look};
+use pvc_trace::watch::follow::{self, Follow};
 use pvc_trace::{KINDS, Severity, Target, TraceOptions};
-use stateful_core::Result;
 use stateful_core::output::term::error_prefix;
+use stateful_core::snapshot::{Source, Watch};
+use stateful_core::{Error, Result};
 use stateful_flags::complete::{self, CompletionArgs, Positional};
 use stateful_flags::progress::Spinner;
 use stateful_flags::{
@@ -39,6 +41,9 @@ use stateful_flags::{
         "  # For scripts: exit 5 on errors; or just the claims' volumes\n",
         "  kubectl pvc-trace -A -o json --fail-on error\n",
         "  kubectl pvc-trace -o custom-columns=CLAIM:.claim,PV:.pv --sort-by .pv\n\n",
+        "  # Watch a Pending claim bind (one line per change, until Ctrl-C)\n",
+        "  kubectl pvc-trace pvc/data -w\n",
+        "  kubectl pvc-trace -n prod --watch-only -o json\n\n",
         "  # No cluster: read `kubectl get -o yaml` output\n",
         "  kubectl pvc-trace --from-file dump.yaml\n\n",
         "Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 forbidden,\n",
@@ -93,6 +98,17 @@ struct Cli {
     /// Exit with code 5 when a diagnostic of this severity or worse is found.
     #[arg(long, value_enum, value_name = "SEVERITY")]
     fail_on: Option<FailOn>,
+
+    /// After the trace, print one line per change as it happens (claim phase, binding,
+    /// attach/detach, resize conditions, capacity, pod phase and readiness, problems new and
+    /// gone), from watches on the kinds the trace reads, until Ctrl-C (exit 0). -o json: one
+    /// JSON event per line; table, wide, tree: one timestamped line per change.
+    #[arg(short = 'w', long, conflicts_with = "fail_on")]
+    watch: bool,
+
+    /// As --watch, without the initial trace: only the changes.
+    #[arg(long, conflicts_with = "fail_on")]
+    watch_only: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -144,9 +160,30 @@ async fn run(cli: Cli, term: stateful_flags::Terminal) -> Result<stateful_core::
     let default_ns = if all_cluster_scoped { None } else { default_ns };
     let scope = settings.scope(default_ns);
     let tty = settings.from_files.is_empty() && std::io::stderr().is_terminal();
-    let spin = Spinner::start(tty, "reading the cluster");
-    let snap = source.load(&KINDS, &scope).await;
-    spin.finish();
+    let watching = cli.watch || cli.watch_only;
+    let mut watch = None;
+    let snap = if watching {
+        let Source::Cluster(conn) = &source else {
+            return Err(Error::Usage(
+                "--watch follows a cluster as it changes; --from-file dumps do not change: \
+                 drop one of them"
+                    .into(),
+            ));
+        };
+        let mut w = Watch::start(&conn.client, &conn.server, &KINDS, &scope);
+        let spin = Spinner::start(tty, "reading the cluster");
+        let ready = follow::ready(&mut w, &mut notice).await;
+        spin.finish();
+        ready?;
+        let snap = w.snapshot();
+        watch = Some(w);
+        Ok(snap)
+    } else {
+        let spin = Spinner::start(tty, "reading the cluster");
+        let snap = source.load(&KINDS, &scope).await;
+        spin.finish();
+        snap
+    };
     let mut snap = snap?;
     for w in &snap.warnings {
         eprintln!("kubectl pvc-trace: warning: {w}");
@@ -179,16 +216,59 @@ async fn run(cli: Cli, term: stateful_flags::Terminal) -> Result<stateful_core::
             .ok()
             .and_then(|d| i64::try_from(d.as_secs()).ok()),
     };
+    let opts = TraceOptions {
+        targets,
+        namespace: scope.namespace.clone(),
+        source: source.name().into(),
+        selector: scope.pod_selector.clone(),
+    };
+    if let Some(mut w) = watch {
+        if !matches!(
+            format,
+            Format::Table | Format::Wide | Format::Tree | Format::Json
+        ) {
+            return Err(Error::Usage(
+                "--watch prints -o table, wide, tree (a line per change) or json (a JSON event \
+                 per line)"
+                    .into(),
+            ));
+        }
+        let follow = Follow {
+            opts: &opts,
+            json: matches!(format, Format::Json),
+            debounce: std::time::Duration::from_millis(50),
+            now: &now_rfc3339,
+        };
+        // A missing target fails here, before any output.
+        let start = follow.state(&snap)?;
+        if cli.watch && !cli.watch_only {
+            render::write(
+                &mut std::io::stdout().lock(),
+                &mut std::io::stderr(),
+                &snap,
+                &opts,
+                cli.problems.then_some(Severity::Warning),
+                &format,
+                &look,
+            )?;
+        }
+        drop(snap);
+        follow
+            .run(
+                &mut w,
+                start,
+                &mut std::io::stdout(),
+                &mut notice,
+                interrupted(),
+            )
+            .await?;
+        return Ok(stateful_core::ExitCode::Success);
+    }
     let report = render::write(
         &mut std::io::stdout().lock(),
         &mut std::io::stderr(),
         &snap,
-        &TraceOptions {
-            targets,
-            namespace: scope.namespace.clone(),
-            source: source.name().into(),
-            selector: scope.pod_selector.clone(),
-        },
+        &opts,
         cli.problems.then_some(Severity::Warning),
         &format,
         &look,
@@ -204,6 +284,28 @@ async fn run(cli: Cli, term: stateful_flags::Terminal) -> Result<stateful_core::
         return Ok(stateful_core::ExitCode::Problems);
     }
     Ok(stateful_core::ExitCode::Success)
+}
+
+/// What a watch tells the user on stderr (a kind that stays unknown, a retried watch), escaped.
+fn notice(s: &str) {
+    eprintln!(
+        "kubectl pvc-trace: warning: {}",
+        stateful_core::output::term::escape_control(s, true)
+    );
+}
+
+/// Ctrl-C (SIGINT): the end of a watch.
+async fn interrupted() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await
+    }
+}
+
+/// Now, as a watch line's time: RFC 3339 UTC to the millisecond.
+fn now_rfc3339() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
 }
 
 fn main() -> ExitCode {
