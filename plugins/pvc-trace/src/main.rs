@@ -154,21 +154,50 @@ async fn run(cli: Cli, term: stateful_flags::Terminal) -> Result<stateful_core::
         .with_selector(&cli.selector)
         .with_from_files(&cli.from);
     let targets = Target::parse_all(&cli.targets)?;
+    let format = match cli.output {
+        None if targets.len() == 1 => Format::Tree,
+        None | Some(OutputFormat::Own(Output::Table)) => Format::Table,
+        Some(OutputFormat::Own(Output::Wide)) => Format::Wide,
+        Some(OutputFormat::Own(Output::Json)) => Format::Json,
+        Some(OutputFormat::Own(Output::Yaml)) => Format::Yaml,
+        Some(OutputFormat::Own(Output::Tree)) => Format::Tree,
+        Some(OutputFormat::Own(Output::Dot)) => Format::Dot,
+        Some(OutputFormat::Own(Output::Mermaid)) => Format::Mermaid,
+        Some(OutputFormat::Own(Output::Svg)) => Format::Svg,
+        Some(OutputFormat::Name) => Format::Name,
+        Some(OutputFormat::JsonPath(t)) => Format::JsonPath(t),
+        Some(OutputFormat::CustomColumns(c)) => Format::CustomColumns(c),
+    };
+    let watching = cli.watch || cli.watch_only;
+    if watching && !settings.from_files.is_empty() {
+        return Err(Error::Usage(
+            "--watch follows a cluster as it changes; --from-file dumps do not change: drop one \
+             of them"
+                .into(),
+        ));
+    }
+    if watching
+        && !matches!(
+            format,
+            Format::Table | Format::Wide | Format::Tree | Format::Json
+        )
+    {
+        return Err(Error::Usage(
+            "--watch prints -o table, wide, tree (a line per change) or json (a JSON event per \
+             line)"
+                .into(),
+        ));
+    }
     let (source, default_ns) = settings.open().await?;
     // Cluster-scoped targets (pv, sc, node) look across namespaces unless -n is given.
     let all_cluster_scoped = !targets.is_empty() && targets.iter().all(Target::cluster_scoped);
     let default_ns = if all_cluster_scoped { None } else { default_ns };
     let scope = settings.scope(default_ns);
     let tty = settings.from_files.is_empty() && std::io::stderr().is_terminal();
-    let watching = cli.watch || cli.watch_only;
     let mut watch = None;
     let snap = if watching {
         let Source::Cluster(conn) = &source else {
-            return Err(Error::Usage(
-                "--watch follows a cluster as it changes; --from-file dumps do not change: \
-                 drop one of them"
-                    .into(),
-            ));
+            return Err(Error::Usage("--watch needs a cluster".into()));
         };
         let mut w = Watch::start(&conn.client, &conn.server, &KINDS, &scope);
         let spin = Spinner::start(tty, "reading the cluster");
@@ -191,20 +220,6 @@ async fn run(cli: Cli, term: stateful_flags::Terminal) -> Result<stateful_core::
     if cli.complete {
         snap.mark_complete();
     }
-    let format = match cli.output {
-        None if targets.len() == 1 => Format::Tree,
-        None | Some(OutputFormat::Own(Output::Table)) => Format::Table,
-        Some(OutputFormat::Own(Output::Wide)) => Format::Wide,
-        Some(OutputFormat::Own(Output::Json)) => Format::Json,
-        Some(OutputFormat::Own(Output::Yaml)) => Format::Yaml,
-        Some(OutputFormat::Own(Output::Tree)) => Format::Tree,
-        Some(OutputFormat::Own(Output::Dot)) => Format::Dot,
-        Some(OutputFormat::Own(Output::Mermaid)) => Format::Mermaid,
-        Some(OutputFormat::Own(Output::Svg)) => Format::Svg,
-        Some(OutputFormat::Name) => Format::Name,
-        Some(OutputFormat::JsonPath(t)) => Format::JsonPath(t),
-        Some(OutputFormat::CustomColumns(c)) => Format::CustomColumns(c),
-    };
     let look = Look {
         wide: false,
         no_headers: cli.no_headers,
@@ -223,16 +238,6 @@ async fn run(cli: Cli, term: stateful_flags::Terminal) -> Result<stateful_core::
         selector: scope.pod_selector.clone(),
     };
     if let Some(mut w) = watch {
-        if !matches!(
-            format,
-            Format::Table | Format::Wide | Format::Tree | Format::Json
-        ) {
-            return Err(Error::Usage(
-                "--watch prints -o table, wide, tree (a line per change) or json (a JSON event \
-                 per line)"
-                    .into(),
-            ));
-        }
         let follow = Follow {
             opts: &opts,
             json: matches!(format, Format::Json),

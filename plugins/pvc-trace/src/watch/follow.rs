@@ -47,7 +47,7 @@ impl Notices<'_> {
             Update::Changed(_) => return true,
             Update::Quiet | Update::Ended => {}
             Update::Gap(g) => {
-                self.say(format!("{}: {g}; it stays unknown", g.resource));
+                self.say(format!("{g}: it stays unknown"));
                 return true;
             }
             Update::Retrying(why) => self.say(format!("{why} (retrying)")),
