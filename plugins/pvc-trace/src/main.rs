@@ -243,6 +243,7 @@ async fn run(cli: Cli, term: stateful_flags::Terminal) -> Result<stateful_core::
             json: matches!(format, Format::Json),
             debounce: std::time::Duration::from_millis(50),
             now: &now_rfc3339,
+            problems: cli.problems.then_some(Severity::Warning),
         };
         // A missing target fails here, before any output.
         let start = follow.state(&snap)?;

@@ -12,8 +12,9 @@ use std::time::Duration;
 use stateful_core::error::{Error, Result};
 use stateful_core::snapshot::{Lean, Update, Watch};
 
-use super::{State, changes, human_line, json_line};
+use super::{State, changes, human_line, json_line, problems_at_least};
 use crate::graph::{Snapshot, TraceOptions, trace};
+use crate::model::Severity;
 
 /// How a watch follows and writes.
 pub struct Follow<'a> {
@@ -24,6 +25,8 @@ pub struct Follow<'a> {
     pub debounce: Duration,
     /// The time each line is stamped with (RFC 3339).
     pub now: &'a dyn Fn() -> String,
+    /// `--problems`: problem lines only for diagnostics of at least this severity.
+    pub problems: Option<Severity>,
 }
 
 /// What the user is told once per distinct sentence in a row (a retried watch says the same
@@ -133,7 +136,7 @@ impl Follow<'_> {
             };
             let time = (self.now)();
             let mut text = String::new();
-            for c in changes(&prev, &next) {
+            for c in problems_at_least(changes(&prev, &next), self.problems) {
                 text.push_str(&if self.json {
                     json_line(&time, &c)
                 } else {

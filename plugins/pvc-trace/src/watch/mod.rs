@@ -397,6 +397,14 @@ pub fn changes(prev: &State, next: &State) -> Vec<Change> {
     out
 }
 
+/// `--problems`: the changes without the problem lines below `min` (every change when None).
+pub fn problems_at_least(mut cs: Vec<Change>, min: Option<Severity>) -> Vec<Change> {
+    if let Some(min) = min {
+        cs.retain(|c| c.severity.is_none_or(|s| s >= min));
+    }
+    cs
+}
+
 fn problem(type_: ChangeType, d: &Diagnostic) -> Change {
     Change {
         severity: Some(d.severity),

@@ -569,3 +569,28 @@ fn lines_escape_object_text_and_json_lines_have_the_schema() {
         "{line}"
     );
 }
+
+#[test]
+fn problems_keeps_every_object_change_and_the_serious_problem_lines() {
+    let pending = format!(
+        "{CLASS}{}{}",
+        claim("Pending", None, ""),
+        volume("Available", false)
+    );
+    let all = changes(&state(&pending), &state(&bound()));
+    assert!(
+        all.iter().any(|c| c.severity == Some(Severity::Info)),
+        "{all:#?}"
+    );
+    assert_eq!(problems_at_least(all.clone(), None), all);
+    let kept = problems_at_least(all.clone(), Some(Severity::Warning));
+    assert!(
+        kept.iter()
+            .all(|c| c.severity.is_none_or(|s| s >= Severity::Warning))
+    );
+    assert_eq!(
+        kept.iter().filter(|c| c.severity.is_none()).count(),
+        all.iter().filter(|c| c.severity.is_none()).count(),
+        "object changes are all kept"
+    );
+}
