@@ -9,9 +9,11 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use pvc_trace::render::{self, Format, table::Look};
+use pvc_trace::watch::follow::{self, Follow};
 use pvc_trace::{KINDS, Severity, Target, TraceOptions};
-use stateful_core::Result;
 use stateful_core::output::term::error_prefix;
+use stateful_core::snapshot::{Source, Watch};
+use stateful_core::{Error, Result};
 use stateful_flags::complete::{self, CompletionArgs, Positional};
 use stateful_flags::progress::Spinner;
 use stateful_flags::{
@@ -39,6 +41,9 @@ use stateful_flags::{
         "  # For scripts: exit 5 on errors; or just the claims' volumes\n",
         "  kubectl pvc-trace -A -o json --fail-on error\n",
         "  kubectl pvc-trace -o custom-columns=CLAIM:.claim,PV:.pv --sort-by .pv\n\n",
+        "  # Watch a Pending claim bind (one line per change, until Ctrl-C)\n",
+        "  kubectl pvc-trace pvc/data -w\n",
+        "  kubectl pvc-trace -n prod --watch-only -o json\n\n",
         "  # No cluster: read `kubectl get -o yaml` output\n",
         "  kubectl pvc-trace --from-file dump.yaml\n\n",
         "Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 forbidden,\n",
@@ -100,6 +105,17 @@ struct Cli {
     /// (-A without targets, sc/NAME, -l) always LIST.
     #[arg(long, value_enum, value_name = "HOW", default_value = "plan")]
     fetch: Fetch,
+
+    /// After the trace, print one line per change as it happens (claim phase, binding,
+    /// attach/detach, resize conditions, capacity, pod phase and readiness, problems new and
+    /// gone), from watches on the kinds the trace reads, until Ctrl-C (exit 0). -o json: one
+    /// JSON event per line; table, wide, tree: one timestamped line per change.
+    #[arg(short = 'w', long, conflicts_with = "fail_on")]
+    watch: bool,
+
+    /// As --watch, without the initial trace: only the changes.
+    #[arg(long, conflicts_with = "fail_on")]
+    watch_only: bool,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,31 +167,6 @@ async fn run(cli: Cli, term: stateful_flags::Terminal) -> Result<stateful_core::
         .with_selector(&cli.selector)
         .with_from_files(&cli.from);
     let targets = Target::parse_all(&cli.targets)?;
-    let (source, default_ns) = settings.open().await?;
-    // Cluster-scoped targets (pv, sc, node) look across namespaces unless -n is given.
-    let all_cluster_scoped = !targets.is_empty() && targets.iter().all(Target::cluster_scoped);
-    let default_ns = if all_cluster_scoped { None } else { default_ns };
-    let scope = settings.scope(default_ns);
-    let tty = settings.from_files.is_empty() && std::io::stderr().is_terminal();
-    let spin = Spinner::start(tty, "reading the cluster");
-    let snap = match &source {
-        stateful_core::snapshot::Source::Cluster(conn)
-            if cli.fetch == Fetch::Plan
-                && pvc_trace::plan::strategy(&targets, &scope)
-                    == pvc_trace::plan::Strategy::Plan =>
-        {
-            pvc_trace::plan::fetch(conn, &targets, &scope).await
-        }
-        _ => source.load(&KINDS, &scope).await,
-    };
-    spin.finish();
-    let mut snap = snap?;
-    for w in &snap.warnings {
-        eprintln!("kubectl pvc-trace: warning: {w}");
-    }
-    if cli.complete {
-        snap.mark_complete();
-    }
     let format = match cli.output {
         None if targets.len() == 1 => Format::Tree,
         None | Some(OutputFormat::Own(Output::Table)) => Format::Table,
@@ -190,6 +181,67 @@ async fn run(cli: Cli, term: stateful_flags::Terminal) -> Result<stateful_core::
         Some(OutputFormat::JsonPath(t)) => Format::JsonPath(t),
         Some(OutputFormat::CustomColumns(c)) => Format::CustomColumns(c),
     };
+    let watching = cli.watch || cli.watch_only;
+    if watching && !settings.from_files.is_empty() {
+        return Err(Error::Usage(
+            "--watch follows a cluster as it changes; --from-file dumps do not change: drop one \
+             of them"
+                .into(),
+        ));
+    }
+    if watching
+        && !matches!(
+            format,
+            Format::Table | Format::Wide | Format::Tree | Format::Json
+        )
+    {
+        return Err(Error::Usage(
+            "--watch prints -o table, wide, tree (a line per change) or json (a JSON event per \
+             line)"
+                .into(),
+        ));
+    }
+    let (source, default_ns) = settings.open().await?;
+    // Cluster-scoped targets (pv, sc, node) look across namespaces unless -n is given.
+    let all_cluster_scoped = !targets.is_empty() && targets.iter().all(Target::cluster_scoped);
+    let default_ns = if all_cluster_scoped { None } else { default_ns };
+    let scope = settings.scope(default_ns);
+    let tty = settings.from_files.is_empty() && std::io::stderr().is_terminal();
+    let mut watch = None;
+    let snap = if watching {
+        let Source::Cluster(conn) = &source else {
+            return Err(Error::Usage("--watch needs a cluster".into()));
+        };
+        let mut w = Watch::start(&conn.client, &conn.server, &KINDS, &scope);
+        let spin = Spinner::start(tty, "reading the cluster");
+        let ready = follow::ready(&mut w, &mut notice).await;
+        spin.finish();
+        ready?;
+        let snap = w.snapshot();
+        watch = Some(w);
+        Ok(snap)
+    } else {
+        let spin = Spinner::start(tty, "reading the cluster");
+        let snap = match &source {
+            Source::Cluster(conn)
+                if cli.fetch == Fetch::Plan
+                    && pvc_trace::plan::strategy(&targets, &scope)
+                        == pvc_trace::plan::Strategy::Plan =>
+            {
+                pvc_trace::plan::fetch(conn, &targets, &scope).await
+            }
+            _ => source.load(&KINDS, &scope).await,
+        };
+        spin.finish();
+        snap
+    };
+    let mut snap = snap?;
+    for w in &snap.warnings {
+        eprintln!("kubectl pvc-trace: warning: {w}");
+    }
+    if cli.complete {
+        snap.mark_complete();
+    }
     let look = Look {
         wide: false,
         no_headers: cli.no_headers,
@@ -201,16 +253,50 @@ async fn run(cli: Cli, term: stateful_flags::Terminal) -> Result<stateful_core::
             .ok()
             .and_then(|d| i64::try_from(d.as_secs()).ok()),
     };
+    let opts = TraceOptions {
+        targets,
+        namespace: scope.namespace.clone(),
+        source: source.name().into(),
+        selector: scope.pod_selector.clone(),
+    };
+    if let Some(mut w) = watch {
+        let follow = Follow {
+            opts: &opts,
+            json: matches!(format, Format::Json),
+            debounce: std::time::Duration::from_millis(50),
+            now: &now_rfc3339,
+            problems: cli.problems.then_some(Severity::Warning),
+        };
+        // A missing target fails here, before any output.
+        let start = follow.state(&snap)?;
+        if cli.watch && !cli.watch_only {
+            render::write(
+                &mut std::io::stdout().lock(),
+                &mut std::io::stderr(),
+                &snap,
+                &opts,
+                cli.problems.then_some(Severity::Warning),
+                &format,
+                &look,
+            )?;
+        }
+        drop(snap);
+        follow
+            .run(
+                &mut w,
+                start,
+                &mut std::io::stdout(),
+                &mut notice,
+                interrupted(),
+            )
+            .await?;
+        return Ok(stateful_core::ExitCode::Success);
+    }
     let report = render::write(
         &mut std::io::stdout().lock(),
         &mut std::io::stderr(),
         &snap,
-        &TraceOptions {
-            targets,
-            namespace: scope.namespace.clone(),
-            source: source.name().into(),
-            selector: scope.pod_selector.clone(),
-        },
+        &opts,
         cli.problems.then_some(Severity::Warning),
         &format,
         &look,
@@ -226,6 +312,28 @@ async fn run(cli: Cli, term: stateful_flags::Terminal) -> Result<stateful_core::
         return Ok(stateful_core::ExitCode::Problems);
     }
     Ok(stateful_core::ExitCode::Success)
+}
+
+/// What a watch tells the user on stderr (a kind that stays unknown, a retried watch), escaped.
+fn notice(s: &str) {
+    eprintln!(
+        "kubectl pvc-trace: warning: {}",
+        stateful_core::output::term::escape_control(s, true)
+    );
+}
+
+/// Ctrl-C (SIGINT): the end of a watch.
+async fn interrupted() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await
+    }
+}
+
+/// Now, as a watch line's time: RFC 3339 UTC to the millisecond.
+fn now_rfc3339() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
 }
 
 fn main() -> ExitCode {

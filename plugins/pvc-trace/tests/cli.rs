@@ -156,6 +156,41 @@ fn usage_errors_exit_2() {
 }
 
 #[test]
+fn watch_needs_a_cluster_and_a_line_format_said_before_any_request() {
+    for flag in ["-w", "--watch", "--watch-only"] {
+        bin()
+            .args(["--from-file", DEMO, flag])
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains(
+                "--watch follows a cluster as it changes; --from-file dumps do not change",
+            ));
+    }
+    // No server listens there: refused before any request (else exit 1, connection refused).
+    for out in ["svg", "dot", "mermaid", "yaml", "name", "jsonpath={.kind}"] {
+        bin()
+            .args(["-w", "-o", out, "--server", "https://127.0.0.1:9"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                "--watch prints -o table, wide, tree",
+            ));
+    }
+    // A watch ends with 0 on Ctrl-C: --fail-on has no end to judge.
+    bin()
+        .args([
+            "-w",
+            "--fail-on",
+            "error",
+            "--server",
+            "https://127.0.0.1:9",
+        ])
+        .assert()
+        .code(2);
+}
+
+#[test]
 fn malformed_file_names_file_and_line_and_exits_1() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("broken.yaml");

@@ -359,7 +359,7 @@ const NOT_A_STATUS: &str = "Failed to parse error data";
 /// snapshot) rather than a sign that the server is not a Kubernetes API server: a 403 that is
 /// a `Status`, or a 404 on a CRD kind (an unserved group answers a plain "404 page not found").
 /// A 404 on a built-in kind is never a gap: every API server serves pods, claims, nodes….
-fn is_gap(kind: Kind, status: &kube::core::Status) -> bool {
+pub(super) fn is_gap(kind: Kind, status: &kube::core::Status) -> bool {
     match status.code {
         403 => status.reason != NOT_A_STATUS,
         404 => !kind.builtin(),
@@ -370,7 +370,7 @@ fn is_gap(kind: Kind, status: &kube::core::Status) -> bool {
 /// The error for a 403/404 that is not a gap: names the server and the path, and starts the
 /// body when it is not a `Status` (an HTML page from a proxy, say), so the user sees what
 /// answered.
-fn not_an_api_answer(
+pub(super) fn not_an_api_answer(
     kind: Kind,
     namespace: Option<&str>,
     server: &str,

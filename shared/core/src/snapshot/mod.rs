@@ -15,6 +15,7 @@ mod merge;
 mod object;
 mod request;
 mod sources;
+mod watch;
 
 pub use crate::kinds::Kind;
 pub use cluster::{PAGE_SIZE, fetch, fetch_requests};
@@ -22,6 +23,7 @@ pub use dump::{parse_dump_into, read_dumps};
 pub use object::Object;
 pub use request::{Fields, Planned, Request};
 pub use sources::{DEFAULT_MAX_INPUT, Dumps, read_inputs, read_text_bounded};
+pub use watch::{Update, Watch};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
