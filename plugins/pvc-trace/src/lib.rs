@@ -16,6 +16,7 @@ mod objects;
 pub mod render;
 pub mod sink;
 pub mod target;
+pub mod usage;
 
 pub use stateful_core::quantity;
 

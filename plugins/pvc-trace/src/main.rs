@@ -9,9 +9,12 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use pvc_trace::render::{self, Format, table::Look};
+use pvc_trace::usage::{self, Thresholds, UsageInput, UsageSource};
 use pvc_trace::{KINDS, Severity, Target, TraceOptions};
 use stateful_core::Result;
+use stateful_core::kubelet;
 use stateful_core::output::term::error_prefix;
+use stateful_core::snapshot::Source;
 use stateful_flags::complete::{self, CompletionArgs, Positional};
 use stateful_flags::progress::Spinner;
 use stateful_flags::{
@@ -93,6 +96,27 @@ struct Cli {
     /// Exit with code 5 when a diagnostic of this severity or worse is found.
     #[arg(long, value_enum, value_name = "SEVERITY")]
     fail_on: Option<FailOn>,
+
+    /// How full each mounted claim is: USED, FREE, USE% and IUSE% (inodes), read from the
+    /// kubelet of each node that runs a traced pod, through the API server (get nodes/proxy;
+    /// one request per node, within --request-timeout, 10s when not given). Implied by
+    /// -o wide against a cluster. Dumps have no usage (unknown cells).
+    #[arg(long)]
+    usage: bool,
+
+    /// The percentage of a claim's bytes (VolumeNearlyFull) or inodes (InodesNearlyFull) used
+    /// at which it is a warning.
+    #[arg(long, value_name = "PERCENT", default_value = "85", value_parser = percent)]
+    usage_warn: u64,
+
+    /// The percentage at which it is an error.
+    #[arg(long, value_name = "PERCENT", default_value = "95", value_parser = percent)]
+    usage_error: u64,
+}
+
+/// `--usage-warn`/`--usage-error`: `85` or `85%`.
+fn percent(s: &str) -> std::result::Result<u64, String> {
+    pvc_trace::usage::parse_percent(s)
 }
 
 #[derive(Subcommand, Debug)]
@@ -138,6 +162,8 @@ async fn run(cli: Cli, term: stateful_flags::Terminal) -> Result<stateful_core::
         .with_selector(&cli.selector)
         .with_from_files(&cli.from);
     let targets = Target::parse_all(&cli.targets)?;
+    let thresholds =
+        Thresholds::new(cli.usage_warn, cli.usage_error).map_err(stateful_core::Error::Usage)?;
     let (source, default_ns) = settings.open().await?;
     // Cluster-scoped targets (pv, sc, node) look across namespaces unless -n is given.
     let all_cluster_scoped = !targets.is_empty() && targets.iter().all(Target::cluster_scoped);
@@ -168,8 +194,9 @@ async fn run(cli: Cli, term: stateful_flags::Terminal) -> Result<stateful_core::
         Some(OutputFormat::JsonPath(t)) => Format::JsonPath(t),
         Some(OutputFormat::CustomColumns(c)) => Format::CustomColumns(c),
     };
-    let look = Look {
+    let mut look = Look {
         wide: false,
+        usage: false,
         no_headers: cli.no_headers,
         width: term.width,
         color: term.color_out,
@@ -179,16 +206,29 @@ async fn run(cli: Cli, term: stateful_flags::Terminal) -> Result<stateful_core::
             .ok()
             .and_then(|d| i64::try_from(d.as_secs()).ok()),
     };
+    let mut opts = TraceOptions {
+        targets,
+        namespace: scope.namespace.clone(),
+        source: source.name().into(),
+        selector: scope.pod_selector.clone(),
+        usage: None,
+    };
+    // -o wide implies --usage against a cluster; a dump has none to show unless asked.
+    let wide = matches!(format, Format::Wide);
+    let cluster = matches!(source, Source::Cluster(_));
+    if cli.usage || (wide && cluster) {
+        let timeout = settings
+            .connect
+            .request_timeout
+            .unwrap_or(kubelet::DEFAULT_SUMMARY_TIMEOUT);
+        opts.usage = Some(read_usage(&source, &snap, &opts, thresholds, timeout, tty).await?);
+    }
+    look.usage = opts.usage.is_some();
     let report = render::write(
         &mut std::io::stdout().lock(),
         &mut std::io::stderr(),
         &snap,
-        &TraceOptions {
-            targets,
-            namespace: scope.namespace.clone(),
-            source: source.name().into(),
-            selector: scope.pod_selector.clone(),
-        },
+        &opts,
         cli.problems.then_some(Severity::Warning),
         &format,
         &look,
@@ -204,6 +244,50 @@ async fn run(cli: Cli, term: stateful_flags::Terminal) -> Result<stateful_core::
         return Ok(stateful_core::ExitCode::Problems);
     }
     Ok(stateful_core::ExitCode::Success)
+}
+
+/// `--usage`: from a dump, unknown; from a cluster, a first trace finds the nodes where running
+/// pods mount the traced claims, and each node's kubelet summary is read once, concurrently.
+async fn read_usage(
+    source: &Source,
+    snap: &pvc_trace::graph::Snapshot,
+    opts: &TraceOptions,
+    thresholds: Thresholds,
+    timeout: std::time::Duration,
+    tty: bool,
+) -> Result<UsageInput> {
+    let Source::Cluster(conn) = source else {
+        return Ok(UsageInput {
+            thresholds,
+            source: UsageSource::Dump,
+        });
+    };
+    let first = pvc_trace::trace(
+        snap,
+        &TraceOptions {
+            usage: Some(UsageInput {
+                thresholds,
+                source: UsageSource::Nodes(Default::default()),
+            }),
+            ..opts.clone()
+        },
+    )?;
+    let nodes: Vec<String> = usage::nodes_to_ask(&first).into_iter().collect();
+    drop(first);
+    let spin = Spinner::start(
+        tty && !nodes.is_empty(),
+        "reading the kubelets' volume stats",
+    );
+    let answers = kubelet::stats_summaries(conn, &nodes, timeout).await;
+    spin.finish();
+    let parsed = answers
+        .into_iter()
+        .map(|(node, a)| (node, a.and_then(|body| usage::parse_summary(&body))))
+        .collect();
+    Ok(UsageInput {
+        thresholds,
+        source: UsageSource::Nodes(parsed),
+    })
 }
 
 fn main() -> ExitCode {

@@ -142,6 +142,7 @@ impl<'a> Builder<'a> {
             .get(&(ns, name.to_string()))
             .map(|v| v.iter().map(|p| pod_ref(p)).collect())
             .unwrap_or_default();
+        let usage = self.claim_usage(&r, ns, name);
         let Some(c) = self.idx.pvcs.get(&(ns, name)).copied() else {
             let phase = self.absent_phase(Kind::PersistentVolumeClaim);
             if phase != "Missing" {
@@ -162,6 +163,7 @@ impl<'a> Builder<'a> {
                 used_by,
                 volume: None,
                 class: None,
+                usage,
             };
         };
         let spec = c.spec.as_ref();
@@ -213,7 +215,27 @@ impl<'a> Builder<'a> {
             used_by,
             volume,
             class,
+            usage,
         }
+    }
+
+    /// `--usage`: how full the claim is, from the summaries of the nodes where running pods
+    /// mount it (diagnosed: `VolumeNearlyFull`, `InodesNearlyFull`, `UsageUnknown`).
+    fn claim_usage(&mut self, r: &ObjectRef, ns: &str, name: &str) -> Option<Box<VolumeUsage>> {
+        let input = self.usage?;
+        let mounted_on: Vec<String> = self
+            .idx
+            .pods_by_claim
+            .get(&(ns, name.to_string()))
+            .into_iter()
+            .flatten()
+            .filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"))
+            .filter_map(|p| p.spec.as_ref().and_then(|s| s.node_name.clone()))
+            .filter(|n| !n.is_empty())
+            .collect();
+        let u = crate::usage::claim_usage(input, ns, name, mounted_on);
+        self.diagnose().usage(r, &u, input);
+        Some(Box::new(u))
     }
 
     /// A volume by name (`Missing` or `Unknown` when not in the snapshot).
