@@ -22,7 +22,9 @@ pub const DEFAULT_SUMMARY_TIMEOUT: Duration = Duration::from_secs(10);
 pub type Answer = std::result::Result<Vec<u8>, String>;
 
 /// The stats summary of each node (deduplicated, in name order), `CONCURRENT_NODES` at a time,
-/// each within `timeout`.
+/// each within `timeout`. One request per node: the client used here does not retry (kube's
+/// default client retries a 503, which is what the node proxy answers for an unreachable
+/// kubelet, until its backoff gives up).
 pub async fn stats_summaries(
     conn: &Connection,
     nodes: &[String],
@@ -31,9 +33,22 @@ pub async fn stats_summaries(
     let mut names: Vec<&String> = nodes.iter().collect();
     names.sort();
     names.dedup();
+    let mut config = (*conn.config).clone();
+    config.default_retry = false;
+    let client = match crate::http_log::client(config) {
+        Ok(c) => c,
+        Err(e) => {
+            let why = format!("no client: {e}");
+            return names
+                .into_iter()
+                .map(|n| (n.clone(), Err(why.clone())))
+                .collect();
+        }
+    };
+    let client = &client;
     futures::stream::iter(names)
         .map(|node| async move {
-            let answer = stats_summary(&conn.client, node, timeout).await;
+            let answer = stats_summary(client, node, timeout).await;
             (node.clone(), answer)
         })
         .buffer_unordered(CONCURRENT_NODES)
