@@ -256,10 +256,12 @@ async fn read_usage(
     timeout: std::time::Duration,
     tty: bool,
 ) -> Result<UsageInput> {
+    let pods_selected = opts.selector.is_some();
     let Source::Cluster(conn) = source else {
         return Ok(UsageInput {
             thresholds,
             source: UsageSource::Dump,
+            pods_selected,
         });
     };
     let first = pvc_trace::trace(
@@ -268,6 +270,7 @@ async fn read_usage(
             usage: Some(UsageInput {
                 thresholds,
                 source: UsageSource::Nodes(Default::default()),
+                pods_selected,
             }),
             ..opts.clone()
         },
@@ -287,6 +290,7 @@ async fn read_usage(
     Ok(UsageInput {
         thresholds,
         source: UsageSource::Nodes(parsed),
+        pods_selected,
     })
 }
 

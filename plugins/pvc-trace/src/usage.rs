@@ -143,6 +143,9 @@ pub enum UsageSource {
 pub struct UsageInput {
     pub thresholds: Thresholds,
     pub source: UsageSource,
+    /// `-l` was given: only the selected pods were read, so a claim no pod read mounts may
+    /// still be mounted (unknown, not "not mounted").
+    pub pods_selected: bool,
 }
 
 /// Why usage read from a dump is unknown, and how to get it.
@@ -150,12 +153,14 @@ pub const NOT_IN_DUMP: &str = "not in a dump: run --usage against the cluster";
 
 /// The usage of claim `namespace/name`, mounted by running pods on `mounted_on`: the first
 /// node (by name) whose kubelet reports it; else why not (the first node's failure, or not
-/// reported); `NotMounted` when no running pod mounts it.
+/// reported); `NotMounted` when no running pod mounts it, unless the pods are not all known
+/// (`pods_unknown`: why, e.g. `forbidden: list pods`): then unknown.
 pub fn claim_usage(
     input: &UsageInput,
     namespace: &str,
     name: &str,
     mut mounted_on: Vec<String>,
+    pods_unknown: Option<String>,
 ) -> VolumeUsage {
     mounted_on.sort();
     mounted_on.dedup();
@@ -181,6 +186,10 @@ pub fn claim_usage(
         UsageSource::Nodes(n) => n,
     };
     if u.mounted_on.is_empty() {
+        if let Some(why) = pods_unknown {
+            u.reason = Some(format!("which pods mount it is unknown ({why})"));
+            return u;
+        }
         u.state = UsageState::NotMounted;
         u.reason = Some("not mounted by a running pod".into());
         return u;

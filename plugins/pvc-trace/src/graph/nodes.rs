@@ -233,7 +233,12 @@ impl<'a> Builder<'a> {
             .filter_map(|p| p.spec.as_ref().and_then(|s| s.node_name.clone()))
             .filter(|n| !n.is_empty())
             .collect();
-        let u = crate::usage::claim_usage(input, ns, name, mounted_on);
+        let pods_unknown = self.snap.unknown_reason(Kind::Pod).or_else(|| {
+            input
+                .pods_selected
+                .then(|| "-l: only the selected pods were read".to_string())
+        });
+        let u = crate::usage::claim_usage(input, ns, name, mounted_on, pods_unknown);
         self.diagnose().usage(r, &u, input);
         Some(Box::new(u))
     }

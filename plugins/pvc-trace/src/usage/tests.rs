@@ -47,6 +47,7 @@ fn nodes(entries: Vec<(&str, Result<NodeStats, String>)>) -> UsageInput {
                 .map(|(n, r)| (n.to_string(), r))
                 .collect(),
         ),
+        pods_selected: false,
     }
 }
 
@@ -105,7 +106,7 @@ fn known(used: u64, cap: u64, inodes_used: u64, inodes: u64) -> VolumeUsage {
         inodes
     )]));
     let input = nodes(vec![("n1", parse_summary(&body))]);
-    claim_usage(&input, "shop", "c", vec!["n1".into()])
+    claim_usage(&input, "shop", "c", vec!["n1".into()], None)
 }
 
 fn codes(u: &VolumeUsage) -> Vec<(Severity, &'static str)> {
@@ -171,29 +172,43 @@ fn unknown_usage_says_why_and_raises_nothing() {
     let dump = UsageInput {
         thresholds: Thresholds::default(),
         source: UsageSource::Dump,
+        pods_selected: false,
     };
-    let u = claim_usage(&dump, "shop", "c", vec!["n1".into()]);
+    let u = claim_usage(&dump, "shop", "c", vec!["n1".into()], None);
     assert_eq!(u.state, UsageState::Unknown);
     assert_eq!(u.reason.as_deref(), Some(NOT_IN_DUMP));
     assert!(codes(&u).is_empty());
 
     let forbidden = nodes(vec![("n1", Err("forbidden: get nodes/proxy".into()))]);
-    let u = claim_usage(&forbidden, "shop", "c", vec!["n1".into()]);
+    let u = claim_usage(&forbidden, "shop", "c", vec!["n1".into()], None);
     assert_eq!(u.state, UsageState::Unknown);
     assert_eq!(u.reason.as_deref(), Some("forbidden: get nodes/proxy"));
     assert_eq!(u.used_bytes, None);
     assert!(codes(&u).is_empty());
 
     let silent = nodes(vec![("n1", parse_summary(b"{\"node\": {}}"))]);
-    let u = claim_usage(&silent, "shop", "c", vec!["n1".into()]);
+    let u = claim_usage(&silent, "shop", "c", vec!["n1".into()], None);
     assert_eq!(
         u.reason.as_deref(),
         Some("not reported by the kubelet on n1")
     );
 
-    let u = claim_usage(&silent, "shop", "c", vec![]);
+    let u = claim_usage(&silent, "shop", "c", vec![], None);
     assert_eq!(u.state, UsageState::NotMounted);
     assert_eq!(u.reason.as_deref(), Some("not mounted by a running pod"));
+    // Pods that could not all be read: no pod seen mounting it is not "not mounted".
+    let u = claim_usage(
+        &silent,
+        "shop",
+        "c",
+        vec![],
+        Some("forbidden: list pods".into()),
+    );
+    assert_eq!(u.state, UsageState::Unknown);
+    assert_eq!(
+        u.reason.as_deref(),
+        Some("which pods mount it is unknown (forbidden: list pods)")
+    );
 
     // The first trace has asked no node yet.
     let u = claim_usage(
@@ -201,6 +216,7 @@ fn unknown_usage_says_why_and_raises_nothing() {
         "shop",
         "c",
         vec!["n2".into(), "n1".into(), "n2".into()],
+        None,
     );
     assert_eq!(u.mounted_on, ["n1", "n2"]);
     assert_eq!(u.reason.as_deref(), Some("node n1 not asked"));
@@ -213,12 +229,12 @@ fn a_claim_on_two_nodes_takes_the_first_that_reports_it() {
         ("a", Err("timed out after 5s".into())),
         ("b", parse_summary(&body)),
     ]);
-    let u = claim_usage(&input, "shop", "c", vec!["b".into(), "a".into()]);
+    let u = claim_usage(&input, "shop", "c", vec!["b".into(), "a".into()], None);
     assert_eq!(u.state, UsageState::Known);
     assert_eq!(u.node.as_deref(), Some("b"));
     assert_eq!(u.used_percent, Some(75));
     // Another namespace's claim of that name is not this one.
-    let u = claim_usage(&input, "other", "c", vec!["b".into()]);
+    let u = claim_usage(&input, "other", "c", vec!["b".into()], None);
     assert_eq!(u.state, UsageState::Unknown);
 }
 
@@ -265,6 +281,8 @@ fn a_trace_with_summaries_fills_claims_and_diagnoses_them() {
         include_str!("../../../../examples/demo-cluster.yaml"),
     )
     .unwrap();
+    // A cluster's LISTs are complete: every pod is known.
+    snap.mark_complete();
     let opts = |usage: UsageInput| crate::graph::TraceOptions {
         namespace: Some("shop".into()),
         source: "cluster".into(),
