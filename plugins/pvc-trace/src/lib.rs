@@ -17,6 +17,7 @@ pub mod plan;
 pub mod render;
 pub mod sink;
 pub mod target;
+pub mod usage;
 pub mod watch;
 
 pub use stateful_core::quantity;

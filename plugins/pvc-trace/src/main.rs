@@ -9,8 +9,10 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use pvc_trace::render::{self, Format, table::Look};
+use pvc_trace::usage::{self, Thresholds, UsageInput, UsageSource};
 use pvc_trace::watch::follow::{self, Follow};
 use pvc_trace::{KINDS, Severity, Target, TraceOptions};
+use stateful_core::kubelet;
 use stateful_core::output::term::error_prefix;
 use stateful_core::snapshot::{Source, Watch};
 use stateful_core::{Error, Result};
@@ -106,6 +108,22 @@ struct Cli {
     #[arg(long, value_enum, value_name = "HOW", default_value = "plan")]
     fetch: Fetch,
 
+    /// How full each mounted claim is: USED, FREE, USE% and IUSE% (inodes), read from the
+    /// kubelet of each node that runs a traced pod, through the API server (get nodes/proxy;
+    /// one request per node, within --request-timeout, 10s when not given). Implied by
+    /// -o wide against a cluster. Dumps have no usage (unknown cells).
+    #[arg(long)]
+    usage: bool,
+
+    /// The percentage of a claim's bytes (VolumeNearlyFull) or inodes (InodesNearlyFull) used
+    /// at which it is a warning.
+    #[arg(long, value_name = "PERCENT", default_value = "85", value_parser = percent)]
+    usage_warn: u64,
+
+    /// The percentage at which it is an error.
+    #[arg(long, value_name = "PERCENT", default_value = "95", value_parser = percent)]
+    usage_error: u64,
+
     /// After the trace, print one line per change as it happens (claim phase, binding,
     /// attach/detach, resize conditions, capacity, pod phase and readiness, problems new and
     /// gone), from watches on the kinds the trace reads, until Ctrl-C (exit 0). -o json: one
@@ -116,6 +134,11 @@ struct Cli {
     /// As --watch, without the initial trace: only the changes.
     #[arg(long, conflicts_with = "fail_on")]
     watch_only: bool,
+}
+
+/// `--usage-warn`/`--usage-error`: `85` or `85%`.
+fn percent(s: &str) -> std::result::Result<u64, String> {
+    pvc_trace::usage::parse_percent(s)
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,6 +190,8 @@ async fn run(cli: Cli, term: stateful_flags::Terminal) -> Result<stateful_core::
         .with_selector(&cli.selector)
         .with_from_files(&cli.from);
     let targets = Target::parse_all(&cli.targets)?;
+    let thresholds =
+        Thresholds::new(cli.usage_warn, cli.usage_error).map_err(stateful_core::Error::Usage)?;
     let format = match cli.output {
         None if targets.len() == 1 => Format::Tree,
         None | Some(OutputFormat::Own(Output::Table)) => Format::Table,
@@ -242,8 +267,9 @@ async fn run(cli: Cli, term: stateful_flags::Terminal) -> Result<stateful_core::
     if cli.complete {
         snap.mark_complete();
     }
-    let look = Look {
+    let mut look = Look {
         wide: false,
+        usage: false,
         no_headers: cli.no_headers,
         width: term.width,
         color: term.color_out,
@@ -253,11 +279,12 @@ async fn run(cli: Cli, term: stateful_flags::Terminal) -> Result<stateful_core::
             .ok()
             .and_then(|d| i64::try_from(d.as_secs()).ok()),
     };
-    let opts = TraceOptions {
+    let mut opts = TraceOptions {
         targets,
         namespace: scope.namespace.clone(),
         source: source.name().into(),
         selector: scope.pod_selector.clone(),
+        usage: None,
     };
     if let Some(mut w) = watch {
         let follow = Follow {
@@ -292,6 +319,17 @@ async fn run(cli: Cli, term: stateful_flags::Terminal) -> Result<stateful_core::
             .await?;
         return Ok(stateful_core::ExitCode::Success);
     }
+    // -o wide implies --usage against a cluster; a dump has none to show unless asked.
+    let wide = matches!(format, Format::Wide);
+    let cluster = matches!(source, Source::Cluster(_));
+    if cli.usage || (wide && cluster) {
+        let timeout = settings
+            .connect
+            .request_timeout
+            .unwrap_or(kubelet::DEFAULT_SUMMARY_TIMEOUT);
+        opts.usage = Some(read_usage(&source, &snap, &opts, thresholds, timeout, tty).await?);
+    }
+    look.usage = opts.usage.is_some();
     let report = render::write(
         &mut std::io::stdout().lock(),
         &mut std::io::stderr(),
@@ -312,6 +350,54 @@ async fn run(cli: Cli, term: stateful_flags::Terminal) -> Result<stateful_core::
         return Ok(stateful_core::ExitCode::Problems);
     }
     Ok(stateful_core::ExitCode::Success)
+}
+
+/// `--usage`: from a dump, unknown; from a cluster, a first trace finds the nodes where running
+/// pods mount the traced claims, and each node's kubelet summary is read once, concurrently.
+async fn read_usage(
+    source: &Source,
+    snap: &pvc_trace::graph::Snapshot,
+    opts: &TraceOptions,
+    thresholds: Thresholds,
+    timeout: std::time::Duration,
+    tty: bool,
+) -> Result<UsageInput> {
+    let pods_selected = opts.selector.is_some();
+    let Source::Cluster(conn) = source else {
+        return Ok(UsageInput {
+            thresholds,
+            source: UsageSource::Dump,
+            pods_selected,
+        });
+    };
+    let first = pvc_trace::trace(
+        snap,
+        &TraceOptions {
+            usage: Some(UsageInput {
+                thresholds,
+                source: UsageSource::Nodes(Default::default()),
+                pods_selected,
+            }),
+            ..opts.clone()
+        },
+    )?;
+    let nodes: Vec<String> = usage::nodes_to_ask(&first).into_iter().collect();
+    drop(first);
+    let spin = Spinner::start(
+        tty && !nodes.is_empty(),
+        "reading the kubelets' volume stats",
+    );
+    let answers = kubelet::stats_summaries(conn, &nodes, timeout).await;
+    spin.finish();
+    let parsed = answers
+        .into_iter()
+        .map(|(node, a)| (node, a.and_then(|body| usage::parse_summary(&body))))
+        .collect();
+    Ok(UsageInput {
+        thresholds,
+        source: UsageSource::Nodes(parsed),
+        pods_selected,
+    })
 }
 
 /// What a watch tells the user on stderr (a kind that stays unknown, a retried watch), escaped.

@@ -174,6 +174,45 @@ pub struct ClaimNode {
     /// The class the claim asked for (or the default it got), resolved.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub class: Option<ClassNode>,
+    /// How full it is (`--usage`, `-o wide`): absent when usage was not asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Box<VolumeUsage>>,
+}
+
+/// Whether a claim's usage is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum UsageState {
+    /// A kubelet reported it.
+    Known,
+    /// It could not be read (`reason` says why and how to get it).
+    Unknown,
+    /// No running pod mounts the claim: no kubelet measures it.
+    NotMounted,
+}
+
+/// How full a mounted claim is, from the kubelet stats summary (`/stats/summary`) of a node
+/// that runs a pod mounting it. Bytes and inodes are the kubelet's; the percentages are
+/// `used × 100 / capacity` rounded down (what the thresholds compare).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeUsage {
+    pub state: UsageState,
+    /// The nodes where a running pod mounts the claim, in name order.
+    pub mounted_on: Vec<String>,
+    /// The node whose kubelet reported the numbers.
+    pub node: Option<String>,
+    pub capacity_bytes: Option<u64>,
+    pub used_bytes: Option<u64>,
+    pub available_bytes: Option<u64>,
+    pub used_percent: Option<u64>,
+    pub inodes: Option<u64>,
+    pub inodes_used: Option<u64>,
+    pub inodes_free: Option<u64>,
+    pub inodes_used_percent: Option<u64>,
+    /// Unknown or not mounted: why (`forbidden: get nodes/proxy`, `timed out after 5s`…).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -47,6 +47,7 @@ fn run(s: &Snapshot, targets: &[&str]) -> trace::Report {
             },
             source: "file".into(),
             selector: None,
+            usage: None,
         },
     )
     .expect("trace")
@@ -343,6 +344,7 @@ fn a_replaced_claim_never_shows_the_old_volume() {
             namespace: None,
             source: "file".into(),
             selector: None,
+            usage: None,
         },
     )
     .unwrap();
@@ -476,6 +478,7 @@ fn volume_attachments_are_analysed_without_their_volumes() {
             namespace: None,
             source: "file".into(),
             selector: None,
+            usage: None,
         },
     )
     .unwrap();

@@ -617,3 +617,47 @@ status: {phase: Pending}
         .stdout(predicate::str::contains("web-spare"))
         .stdout(predicate::str::contains("other-broken").not());
 }
+
+/// `--usage` on a dump: the trace as usual, unknown usage cells saying why, exit 0; `-o wide`
+/// of a dump shows no usage columns; bad thresholds are usage errors.
+#[test]
+fn usage_from_a_dump_is_unknown_not_an_error() {
+    bin()
+        .args(["--from-file", DEMO, "-n", "shop", "--usage"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("USE%"))
+        .stdout(predicate::str::contains(
+            "unknown (not in a dump: run --usage against the cluster)",
+        ))
+        .stdout(predicate::str::contains("VolumeNearlyFull").not());
+    let out = bin()
+        .args(["--from-file", DEMO, "-n", "shop", "--usage", "-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let usage = &json["roots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["volumes"].as_array().into_iter().flatten())
+        .find_map(|v| v["claim"]["usage"].as_object())
+        .unwrap()
+        .clone();
+    assert_eq!(usage["state"], "unknown");
+    assert_eq!(usage["usedPercent"], serde_json::Value::Null);
+    bin()
+        .args(["--from-file", DEMO, "-n", "shop", "-o", "wide"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("USE%").not());
+    for (warn, error) in [("96", "95"), ("0", "95"), ("85", "101"), ("8x", "95")] {
+        bin()
+            .args(["--from-file", DEMO, "--usage", "--usage-warn", warn])
+            .args(["--usage-error", error])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--usage-"));
+    }
+}

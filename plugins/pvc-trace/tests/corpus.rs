@@ -134,6 +134,7 @@ fn load(p: &Path) -> (Snapshot, TraceOptions) {
             namespace: ns,
             source: "file".into(),
             selector: None,
+            usage: None,
         },
     )
 }

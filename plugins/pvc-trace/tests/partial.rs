@@ -37,6 +37,7 @@ fn run(s: &Snapshot, targets: &[&str], ns: Option<&str>) -> trace::Report {
             namespace: ns.map(str::to_string),
             source: "file".into(),
             selector: None,
+            usage: None,
         },
     )
     .expect("trace")

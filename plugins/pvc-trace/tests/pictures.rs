@@ -26,6 +26,7 @@ fn report(s: &Snapshot, targets: &[&str], ns: Option<&str>) -> Report {
             namespace: ns.map(str::to_string),
             source: "file".into(),
             selector: None,
+            usage: None,
         },
     )
     .expect("trace")
@@ -157,6 +158,7 @@ fn nasty_report() -> Report {
             allow_expansion: false,
             is_default: false,
         }),
+        usage: None,
     };
     let pod = PodNode {
         name: format!("pod-{nasty}"),

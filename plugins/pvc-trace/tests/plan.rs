@@ -52,6 +52,7 @@ fn json(s: &Snapshot, targets: &[Target], scope: &Scope) -> Result<serde_json::V
         namespace: scope.namespace.clone(),
         source: "cluster".into(),
         selector: None,
+        usage: None,
     };
     trace::trace(s, &opts)
         .map(|r| serde_json::to_value(r).unwrap())

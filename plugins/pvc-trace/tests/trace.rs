@@ -31,6 +31,7 @@ fn run(s: &Snapshot, targets: &[&str], ns: Option<&str>) -> trace::Report {
             namespace: ns.map(str::to_string),
             source: "file".into(),
             selector: None,
+            usage: None,
         },
     )
     .expect("trace")
@@ -432,6 +433,7 @@ status: {phase: Bound}
             namespace: None,
             source: "file".into(),
             selector: None,
+            usage: None,
         },
     )
     .unwrap();
@@ -541,6 +543,7 @@ spec: {containers: [{name: c, image: x}], volumes: [{name: v, persistentVolumeCl
             namespace: Some("ns".into()),
             source: "cluster".into(),
             selector: None,
+            usage: None,
         },
     )
     .unwrap_err();
@@ -561,6 +564,7 @@ fn not_found_and_ambiguous_targets() {
             namespace: Some("shop".into()),
             source: "file".into(),
             selector: None,
+            usage: None,
         },
     )
     .unwrap_err();
@@ -672,6 +676,7 @@ fn streamed_output_equals_the_whole_report_rendered() {
             namespace: ns.clone(),
             source: "file".into(),
             selector: None,
+            usage: None,
         };
         for problems in [None, Some(Severity::Warning), Some(Severity::Error)] {
             for format in [Format::Json, Format::Table, Format::Wide] {
@@ -732,6 +737,7 @@ fn a_closed_pipe_stops_output_but_not_the_diagnosis() {
         namespace: None,
         source: "file".into(),
         selector: None,
+        usage: None,
     };
     let whole = trace::trace(&s, &opts).unwrap();
     assert!(

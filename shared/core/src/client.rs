@@ -97,6 +97,9 @@ pub struct Connection {
     pub namespace: String,
     /// Where the server is, for messages.
     pub server: String,
+    /// The configuration the client was built from (for a client with other settings, e.g.
+    /// without retries: `kubelet`).
+    pub config: Box<kube::Config>,
 }
 
 /// The kubeconfig files in effect: `--kubeconfig`, else $KUBECONFIG (several, ':'-separated),
@@ -447,11 +450,12 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Connection> {
     let config = config_from_options(opts).await?;
     let namespace = config.default_namespace.clone();
     let server = config.cluster_url.to_string();
-    let client = crate::http_log::client(config)?;
+    let client = crate::http_log::client(config.clone())?;
     Ok(Connection {
         client,
         namespace,
         server,
+        config: Box::new(config),
     })
 }
 

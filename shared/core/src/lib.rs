@@ -14,6 +14,7 @@ pub mod error;
 pub mod exec;
 pub mod http_log;
 pub mod kinds;
+pub mod kubelet;
 pub mod labels;
 pub mod names;
 pub mod objects;

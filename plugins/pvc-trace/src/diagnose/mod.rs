@@ -9,6 +9,7 @@
 //! - `attachments`: VolumeAttachment attach and detach errors;
 //! - `scheduling`: node affinity no node satisfies, pods on the wrong node, unschedulable pods;
 //! - `pods`: a pod's missing claims, scheduling, and mount failures;
+//! - `usage`: how full a mounted claim is (`--usage`), and the nodes whose usage is unknown;
 //! - this file: where findings are kept (`Findings`, one per object and code), the view of
 //!   them that renderers get while roots stream ([`Diagnosed`]), the diagnoser the subjects
 //!   are methods of (`Diagnoser`), events, and the diagnostics of gaps in the snapshot.
@@ -21,6 +22,7 @@ mod binding;
 mod claims;
 mod pods;
 mod scheduling;
+mod usage;
 mod volumes;
 
 use std::collections::{HashMap, HashSet};

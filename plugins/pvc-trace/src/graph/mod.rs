@@ -39,6 +39,8 @@ pub struct TraceOptions {
     /// `-l`: without targets, only pods it selects, the claims they use, claims it selects by
     /// their own labels, and (all namespaces) volumes it selects by theirs are traced.
     pub selector: Option<stateful_core::labels::Selector>,
+    /// `--usage`: each mounted claim's usage from the kubelets' summaries (None: not asked).
+    pub usage: Option<crate::usage::UsageInput>,
 }
 
 /// The kinds `trace` reads.
@@ -76,6 +78,7 @@ pub fn trace_into(
     sink: &mut dyn Sink,
 ) -> Result<Report> {
     let mut b = Builder::new(snap);
+    b.usage = opts.usage.as_ref();
     let mut shown: HashSet<ObjKey> = HashSet::new();
     let mut out = |b: &mut Builder, root: Root| -> Result<()> {
         let objs = root_objects(&root);
@@ -273,6 +276,7 @@ struct Builder<'a> {
     snap: &'a Snapshot,
     idx: Index<'a>,
     found: Findings,
+    usage: Option<&'a crate::usage::UsageInput>,
 }
 
 /// Where `everything` hands each root.
@@ -284,6 +288,7 @@ impl<'a> Builder<'a> {
             snap,
             idx: Index::new(snap),
             found: Findings::default(),
+            usage: None,
         }
     }
 

@@ -148,6 +148,7 @@ impl<'a> Builder<'a> {
             .get(&(ns, name.to_string()))
             .map(|v| v.iter().map(|p| pod_ref(p)).collect())
             .unwrap_or_default();
+        let usage = self.claim_usage(&r, ns, name);
         let Some(c) = self.idx.pvcs.get(&(ns, name)).copied() else {
             let phase = self.absent_phase(Kind::PersistentVolumeClaim, Some(ns), name);
             if phase != "Missing" {
@@ -168,6 +169,7 @@ impl<'a> Builder<'a> {
                 used_by,
                 volume: None,
                 class: None,
+                usage,
             };
         };
         let spec = c.spec.as_ref();
@@ -219,7 +221,36 @@ impl<'a> Builder<'a> {
             used_by,
             volume,
             class,
+            usage,
         }
+    }
+
+    /// `--usage`: how full the claim is, from the summaries of the nodes where running pods
+    /// mount it (diagnosed: `VolumeNearlyFull`, `InodesNearlyFull`, `UsageUnknown`).
+    fn claim_usage(&mut self, r: &ObjectRef, ns: &str, name: &str) -> Option<Box<VolumeUsage>> {
+        let input = self.usage?;
+        let mounted_on: Vec<String> = self
+            .idx
+            .pods_by_claim
+            .get(&(ns, name.to_string()))
+            .into_iter()
+            .flatten()
+            .filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"))
+            .filter_map(|p| p.spec.as_ref().and_then(|s| s.node_name.clone()))
+            .filter(|n| !n.is_empty())
+            .collect();
+        // Every pod of the claim's namespace read (a LIST in scope, or a plan's LIST of it)?
+        let pods_unknown = self
+            .snap
+            .unknown_reason_of(Kind::Pod, Some(ns), "")
+            .or_else(|| {
+                input
+                    .pods_selected
+                    .then(|| "-l: only the selected pods were read".to_string())
+            });
+        let u = crate::usage::claim_usage(input, ns, name, mounted_on, pods_unknown);
+        self.diagnose().usage(r, &u, input);
+        Some(Box::new(u))
     }
 
     /// A volume by name (`Missing` or `Unknown` when not in the snapshot).

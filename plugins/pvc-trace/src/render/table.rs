@@ -29,6 +29,8 @@ pub struct TableSink<'w> {
 #[derive(Debug, Clone, Default)]
 pub struct Look {
     pub wide: bool,
+    /// `--usage`: the USED, FREE, USE% and IUSE% columns.
+    pub usage: bool,
     pub no_headers: bool,
     pub width: Option<usize>,
     pub color: bool,
@@ -86,6 +88,11 @@ struct Row {
     pv: String,
     reclaim: String,
     class: String,
+    /// `--usage`: the claim's used and free bytes, used percent of bytes and of inodes.
+    used: String,
+    free: String,
+    use_pct: String,
+    iuse_pct: String,
     /// The claim's creationTimestamp, else the volume's (RFC 3339), or `-`.
     created: String,
     backend: String,
@@ -108,6 +115,10 @@ impl Row {
             pv: "-".into(),
             reclaim: "-".into(),
             class: "-".into(),
+            used: "-".into(),
+            free: "-".into(),
+            use_pct: "-".into(),
+            iuse_pct: "-".into(),
             created: "-".into(),
             backend: "-".into(),
             objects: vec![],
@@ -126,6 +137,9 @@ impl Row {
         self.access = short_modes(&c.access_modes);
         self.class = dash(c.storage_class.as_deref());
         self.created = dash(c.created.as_deref());
+        if let Some(u) = &c.usage {
+            self = self.with_usage(u);
+        }
         self.objects.push(ObjectRef::new(
             "PersistentVolumeClaim",
             Some(&c.namespace),
@@ -137,6 +151,31 @@ impl Row {
         }
         if let Some(pv) = &c.volume {
             self = self.with_pv(pv);
+        }
+        self
+    }
+
+    /// The usage cells: numbers when known; `unknown (why)` in USED and `unknown` in the
+    /// others when not; `not mounted` when no running pod mounts the claim.
+    fn with_usage(mut self, u: &VolumeUsage) -> Row {
+        let pct = |p: Option<u64>| p.map_or_else(|| "-".into(), |p| format!("{p}%"));
+        match u.state {
+            UsageState::Known => {
+                self.used = crate::usage::bytes(u.used_bytes);
+                self.free = crate::usage::bytes(u.available_bytes);
+                self.use_pct = pct(u.used_percent);
+                self.iuse_pct = pct(u.inodes_used_percent);
+            }
+            UsageState::Unknown => {
+                self.used = match &u.reason {
+                    Some(why) => format!("unknown ({why})"),
+                    None => "unknown".into(),
+                };
+                self.free = "unknown".into();
+                self.use_pct = "unknown".into();
+                self.iuse_pct = "unknown".into();
+            }
+            UsageState::NotMounted => self.used = "not mounted".into(),
         }
         self
     }
@@ -452,8 +491,9 @@ pub(super) fn all_cells(report: &Report, now: Option<i64>) -> Vec<Vec<String>> {
 const TABLE_BATCH: usize = 1000;
 
 /// Every column a row has, in table order; `-o wide` shows them all but `created` (the AGE's
-/// timestamp, for `--sort-by .created` and custom columns).
-pub const COLUMNS: [&str; 17] = [
+/// timestamp, for `--sort-by .created` and custom columns); the usage columns (`used`, `free`,
+/// `use`, `iuse`; headers USED, FREE, USE%, IUSE%) only with `--usage`.
+pub const COLUMNS: [&str; 21] = [
     "namespace",
     "pod",
     "node",
@@ -467,44 +507,72 @@ pub const COLUMNS: [&str; 17] = [
     "pv",
     "reclaim",
     "class",
+    "used",
+    "free",
+    "use",
+    "iuse",
     "age",
     "backend",
     "problems",
     "created",
 ];
 
+/// The columns `--usage` adds.
+const USAGE_ONLY: [&str; 4] = ["used", "free", "use", "iuse"];
+
+/// A column's header (upper-cased by the table writer): its name, but `USE%` and `IUSE%`.
+fn header(column: &'static str) -> &'static str {
+    match column {
+        "use" => "use%",
+        "iuse" => "iuse%",
+        c => c,
+    }
+}
+
 /// The columns only `-o wide` shows.
 const WIDE_ONLY: [&str; 5] = ["node", "zone", "mounts", "access", "reclaim"];
 
 /// On a terminal too narrow for the table, these columns are shortened (with `…`) in this
 /// order, each down to its minimum before the next: the backend first, then the problems
-/// (the footer lists them in full), the size, the class, the volume and the status. The names
+/// (the footer lists them in full), USED (its unknown reason), the size, the class, the volume and the status. The names
 /// a user copies (namespace, pod, claim, pv) are never shortened.
-pub const SHRINK_ORDER: [(&str, usize); 6] = [
+pub const SHRINK_ORDER: [(&str, usize); 7] = [
     ("backend", 16),
     ("problems", 14),
+    ("used", 9),
     ("size", 8),
     ("class", 8),
     ("volume", 8),
     ("status", 7),
 ];
 
-/// A row as JSON, for `--sort-by` and `-o custom-columns`: its cells by column name.
+/// A row as JSON, for `--sort-by` and `-o custom-columns`: its cells by column name; `use`
+/// and `iuse` as numbers when known (`96`, so that `--sort-by .use` sorts by value).
 pub(super) fn row_json(cells: &[String]) -> serde_json::Value {
     serde_json::Value::Object(
         COLUMNS
             .iter()
             .zip(cells)
-            .map(|(k, v)| (k.to_string(), serde_json::Value::from(v.as_str())))
+            .map(|(k, v)| {
+                let pct = matches!(*k, "use" | "iuse")
+                    .then(|| v.strip_suffix('%').and_then(|p| p.parse::<u64>().ok()))
+                    .flatten();
+                let value = match pct {
+                    Some(p) => serde_json::Value::from(p),
+                    None => serde_json::Value::from(v.as_str()),
+                };
+                (k.to_string(), value)
+            })
             .collect(),
     )
 }
 
 /// The columns shown: `-o wide` all, else all but [`WIDE_ONLY`]; NAMESPACE only across
 /// namespaces (kubectl hides it under `-n`); `created` never (AGE shows it).
-fn shown_columns(wide: bool, namespace: bool) -> Vec<usize> {
+fn shown_columns(wide: bool, namespace: bool, usage: bool) -> Vec<usize> {
     (0..COLUMNS.len())
         .filter(|&i| COLUMNS[i] != "created")
+        .filter(|&i| usage || !USAGE_ONLY.contains(&COLUMNS[i]))
         .filter(|&i| wide || !WIDE_ONLY.contains(&COLUMNS[i]))
         .filter(|&i| namespace || COLUMNS[i] != "namespace")
         .collect()
@@ -530,6 +598,10 @@ fn row_cells(r: Row, problems: String, now: Option<i64>) -> Vec<String> {
         r.pv,
         r.reclaim,
         r.class,
+        r.used,
+        r.free,
+        r.use_pct,
+        r.iuse_pct,
         age,
         r.backend,
         problems,
@@ -569,8 +641,8 @@ fn write_table(
             .as_deref()
             .is_none_or(|ns| r[0] != ns && r[0] != "-")
     };
-    let shown = shown_columns(look.wide, rows.iter().any(other_ns));
-    let headers: Vec<&str> = shown.iter().map(|&i| COLUMNS[i]).collect();
+    let shown = shown_columns(look.wide, rows.iter().any(other_ns), look.usage);
+    let headers: Vec<&str> = shown.iter().map(|&i| header(COLUMNS[i])).collect();
     let at = |name: &str| headers.iter().position(|h| *h == name);
     let shrink: Vec<Shrink> = SHRINK_ORDER
         .iter()

@@ -130,6 +130,10 @@ impl<'a> Tree<'a> {
             ));
         }
         let cp = self.line(prefix, last, &text);
+        if let Some(u) = &c.usage {
+            self.out
+                .push_str(&format!("{cp}usage: {}\n", usage_text(u)));
+        }
         self.problems(
             &cp,
             &ObjectRef::new("PersistentVolumeClaim", Some(&c.namespace), &c.name),
@@ -507,6 +511,37 @@ pub fn render_tree(report: &Report) -> String {
 }
 
 /// How an object that is not in the snapshot is shown: known absent, or unknown and why.
+/// A claim's usage on one line: `5.0Gi used of 10Gi (50%), 5.0Gi free; inodes 1% (12 of 1000)
+/// (kubelet on node-1)`, `unknown (forbidden: get nodes/proxy)`, or `not mounted by a running
+/// pod`.
+fn usage_text(u: &VolumeUsage) -> String {
+    use crate::usage::bytes;
+    let why = u
+        .reason
+        .as_deref()
+        .map(|r| escape_terminal(r, true).into_owned())
+        .unwrap_or_default();
+    match u.state {
+        UsageState::NotMounted => why,
+        UsageState::Unknown => format!("unknown ({why})"),
+        UsageState::Known => {
+            let pct = |p: Option<u64>| p.map_or_else(|| "?".into(), |p| format!("{p}%"));
+            let count = |n: Option<u64>| n.map_or_else(|| "?".into(), |n| n.to_string());
+            format!(
+                "{} used of {} ({}), {} free; inodes {} ({} of {}) (kubelet on {})",
+                bytes(u.used_bytes),
+                bytes(u.capacity_bytes),
+                pct(u.used_percent),
+                bytes(u.available_bytes),
+                pct(u.inodes_used_percent),
+                count(u.inodes_used),
+                count(u.inodes),
+                u.node.as_deref().unwrap_or("?"),
+            )
+        }
+    }
+}
+
 fn absent_tag(unknown: Option<&str>) -> String {
     match unknown {
         None => " [not found]".into(),

@@ -23,6 +23,7 @@ fn state_of(yaml: &str, targets: &[&str]) -> State {
             namespace: Some("ns".into()),
             source: "cluster".into(),
             selector: None,
+            usage: None,
         },
     )
     .expect("trace");
