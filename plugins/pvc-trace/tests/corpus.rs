@@ -113,6 +113,7 @@ fn load(p: &Path) -> (Snapshot, TraceOptions) {
     s.retain_scope(&Scope {
         namespace: ns.clone(),
         pod_selector: None,
+        ..Default::default()
     });
     for k in trace::KINDS {
         if !s.knows(k) {

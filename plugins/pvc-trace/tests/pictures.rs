@@ -50,6 +50,7 @@ fn pictures_of_the_demo_dump_are_stable() {
     s.retain_scope(&stateful_core::snapshot::Scope {
         namespace: Some("analytics".into()),
         pod_selector: None,
+        ..Default::default()
     });
     let r = report(&s, &[], Some("analytics"));
     insta::assert_snapshot!("mermaid_analytics", draw(&r, &Format::Mermaid));

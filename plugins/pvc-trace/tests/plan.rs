@@ -64,6 +64,7 @@ fn questions(c: &Snapshot) -> Vec<(Vec<Target>, Scope)> {
     let ns_scope = |ns: &str| Scope {
         namespace: Some(ns.to_string()),
         pod_selector: None,
+        ..Default::default()
     };
     let all = Scope::default();
     let mut q = Vec::new();
@@ -201,6 +202,7 @@ fn single_targets_stay_within_their_request_budgets() {
     let shop = Scope {
         namespace: Some("shop".into()),
         pod_selector: None,
+        ..Default::default()
     };
     let n = |t: Target, scope: &Scope| count(&plan::serve(&demo, &[t], scope).1);
     assert_eq!(n(Target::Pod("mongo-0".into()), &shop), 7);
@@ -222,6 +224,7 @@ fn whole_questions_are_not_planned() {
     let ns = Scope {
         namespace: Some("a".into()),
         pod_selector: None,
+        ..Default::default()
     };
     assert_eq!(plan::strategy(&[], &Scope::default()), Strategy::All, "-A");
     assert_eq!(

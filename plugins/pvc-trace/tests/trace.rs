@@ -669,6 +669,7 @@ fn streamed_output_equals_the_whole_report_rendered() {
             scoped.retain_scope(&stateful_core::snapshot::Scope {
                 namespace: Some(n.clone()),
                 pod_selector: None,
+                ..Default::default()
             });
         }
         let opts = TraceOptions {

@@ -58,6 +58,11 @@ pub struct KubeArgs {
     #[arg(short = 'n', long, global = true, help_heading = CONNECTION, value_name = "NAMESPACE", value_parser = namespace)]
     pub namespace: Option<String>,
 
+    /// Read large lists in chunks of this many objects (kubectl's --chunk-size; 0 = all at
+    /// once, in one response).
+    #[arg(long, global = true, help_heading = CONNECTION, value_name = "N", default_value_t = stateful_core::snapshot::PAGE_SIZE)]
+    pub chunk_size: u32,
+
     /// Time to wait for each server request before giving up (e.g. 1s, 2m, 3h; 0 = no limit).
     #[arg(long, global = true, help_heading = CONNECTION, value_name = "DURATION", default_value = "0", value_parser = duration)]
     pub request_timeout: Duration,
@@ -366,6 +371,8 @@ pub struct Settings {
     pub from_files: Vec<String>,
     /// The largest input read (dumps, bundles, kubeconfig).
     pub max_input: u64,
+    /// `--chunk-size`: objects per LIST page (0: unpaginated).
+    pub chunk_size: u32,
 }
 
 impl Settings {
@@ -374,6 +381,7 @@ impl Settings {
         Settings {
             connect: kube.connect_options(),
             max_input: stateful_core::snapshot::DEFAULT_MAX_INPUT,
+            chunk_size: kube.chunk_size,
             ..Settings::default()
         }
     }
@@ -423,6 +431,7 @@ impl Settings {
         Scope {
             namespace,
             pod_selector: self.selector.clone(),
+            page_size: self.chunk_size,
         }
     }
 }

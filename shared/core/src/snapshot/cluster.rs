@@ -123,7 +123,10 @@ async fn list_dynamic(
 
 /// The LIST parameters of a scope for one kind: a page size, and pods by the label selector.
 fn scope_params(kind: Kind, scope: &Scope) -> ListParams {
-    let lp = ListParams::default().limit(PAGE_SIZE);
+    let lp = match scope.page_size {
+        0 => ListParams::default(),
+        n => ListParams::default().limit(n),
+    };
     match &scope.pod_selector {
         Some(sel) if kind == Kind::Pod && !sel.text.is_empty() => lp.labels(&sel.text),
         _ => lp,

@@ -471,11 +471,23 @@ impl<F: Flavor> Snapshot<F> {
     }
 }
 
-/// What to fetch: the namespace (None = all) and the pod label selector.
-#[derive(Debug, Clone, Default)]
+/// What to fetch: the namespace (None = all), the pod label selector, the page size.
+#[derive(Debug, Clone)]
 pub struct Scope {
     pub namespace: Option<String>,
     pub pod_selector: Option<Selector>,
+    /// Objects per LIST page (`--chunk-size`); 0: one unpaginated response.
+    pub page_size: u32,
+}
+
+impl Default for Scope {
+    fn default() -> Self {
+        Scope {
+            namespace: None,
+            pod_selector: None,
+            page_size: PAGE_SIZE,
+        }
+    }
 }
 
 /// Where objects come from.

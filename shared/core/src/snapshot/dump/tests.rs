@@ -209,6 +209,7 @@ fn scope_filters_namespace_and_pod_labels() {
     s.retain_scope(&Scope {
         namespace: Some("prod".into()),
         pod_selector: Some(Selector::parse("app=web").unwrap()),
+        ..Default::default()
     });
     assert_eq!(s.pods.len(), 0);
     assert_eq!(s.pvcs.len(), 1);
@@ -216,6 +217,7 @@ fn scope_filters_namespace_and_pod_labels() {
     s.retain_scope(&Scope {
         namespace: Some("other".into()),
         pod_selector: None,
+        ..Default::default()
     });
     assert_eq!(s.pvcs.len(), 0);
 }
