@@ -112,27 +112,32 @@ fi
 # (what any client must at least transfer).
 raw_cmd="bash -c 'for p in /api/v1/pods /api/v1/persistentvolumeclaims /api/v1/persistentvolumes /apis/storage.k8s.io/v1/storageclasses /apis/storage.k8s.io/v1/volumeattachments; do kubectl get --raw \$p >/dev/null; done'"
 hf=(-n floor "$floor_cmd" -n raw-lists "$raw_cmd")
-[ -n "$have_trace" ] && hf+=(-n pvc-trace "$trace_cmd")
+# pvc-trace with kubectl's page size (500), bigger pages, and one unpaginated response per kind.
+[ -n "$have_trace" ] && hf+=(-n pvc-trace "$trace_cmd" -n pvc-trace-chunk-2000 "$trace_cmd --chunk-size 2000" -n pvc-trace-chunk-0 "$trace_cmd --chunk-size 0")
 hyperfine -N --warmup 2 --runs "$runs" --export-json "$out/hyperfine.json" "${hf[@]}" >&2
 
 # shellcheck disable=SC2086
 floor_req=$(count_requests floor $floor_cmd)
 # shellcheck disable=SC2086
 floor_rss=$(peak_rss_kb floor $floor_cmd)
-trace_req=null trace_rss=null trace_direct_rss=null
+trace_req=null trace_rss=null trace_direct_rss=null trace_chunk0_rss=null
 if [ -n "$have_trace" ]; then
   # shellcheck disable=SC2086
   trace_req=$(count_requests pvc-trace $trace_cmd)
   # shellcheck disable=SC2086
   trace_rss=$(peak_rss_kb pvc-trace $trace_cmd)
   trace_direct_rss=$(peak_rss_kb pvc-trace-direct "$trace_bin" -A -o json)
+  trace_chunk0_rss=$(peak_rss_kb pvc-trace-chunk-0 "$trace_bin" -A -o json --chunk-size 0)
 fi
 jq -n --slurpfile h "$out/hyperfine.json" --arg counts "$counts" \
   --argjson floor_req "$floor_req" --argjson floor_rss "$floor_rss" \
-  --argjson trace_req "$trace_req" --argjson trace_rss "$trace_rss" --argjson trace_direct_rss "$trace_direct_rss" '
+  --argjson trace_req "$trace_req" --argjson trace_rss "$trace_rss" --argjson trace_direct_rss "$trace_direct_rss" --argjson trace_chunk0_rss "$trace_chunk0_rss" '
   ($h[0].results | map({(.command): {mean_s: .mean, stddev_s: .stddev, min_s: .min, max_s: .max}}) | add) as $r
   | {objects: $counts, floor: ($r.floor + {api_requests: $floor_req, peak_rss_kb: $floor_rss}),
      raw_lists: $r["raw-lists"],
+     pvc_trace_chunk_2000: $r["pvc-trace-chunk-2000"], pvc_trace_chunk_0: ($r["pvc-trace-chunk-0"] + {peak_rss_kb_without_kubectl: $trace_chunk0_rss}),
+     ratio_trace_over_raw: (if $r["pvc-trace"] then ($r["pvc-trace"].mean_s / $r["raw-lists"].mean_s) else null end),
+     ratio_unpaginated_over_raw: (if $r["pvc-trace-chunk-0"] then ($r["pvc-trace-chunk-0"].mean_s / $r["raw-lists"].mean_s) else null end),
      pvc_trace: (if $r["pvc-trace"] then $r["pvc-trace"] + {api_requests: $trace_req,
        peak_rss_kb: $trace_rss, peak_rss_kb_without_kubectl: $trace_direct_rss} else null end),
      ratio_trace_over_floor: (if $r["pvc-trace"] then ($r["pvc-trace"].mean_s / $r.floor.mean_s) else null end)}' \

@@ -508,6 +508,24 @@ impl TestNs {
         self.dir.path()
     }
 
+    /// Wait until pod `name` of this namespace is Running (kwok runs pods on its nodes).
+    pub async fn wait_pod_running(
+        &self,
+        name: &str,
+        timeout: Duration,
+    ) -> Result<k8s_openapi::api::core::v1::Pod> {
+        let pods = self.api::<k8s_openapi::api::core::v1::Pod>();
+        wait_for(&format!("pod {name} Running"), timeout, || {
+            let pods = pods.clone();
+            async move {
+                Ok(pods.get_opt(name).await?.filter(|p| {
+                    p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")
+                }))
+            }
+        })
+        .await
+    }
+
     /// Server-side apply of one object (JSON), as admin; namespaced objects without a namespace
     /// land in this namespace. Returns the object as stored.
     pub async fn apply(&self, obj: serde_json::Value) -> Result<DynamicObject> {

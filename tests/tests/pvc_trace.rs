@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use e2e::{NODES, TestNs, wait_for};
-use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Pod};
+use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim};
 use serde_json::{Value, json};
 
 const T: Duration = Duration::from_secs(120);
@@ -116,19 +116,8 @@ async fn statefulset_claims_bound_by_the_pv_controller_trace_to_their_backends()
     for i in 0..3 {
         wait_claim_phase(&ns, &format!("data-db-{i}"), "Bound").await?;
     }
-    let pods = ns.api::<Pod>();
     for i in 0..3 {
-        let name = format!("db-{i}");
-        wait_for(&format!("{name} Running"), T, || {
-            let pods = pods.clone();
-            let name = name.clone();
-            async move {
-                Ok(pods.get_opt(&name).await?.filter(|p| {
-                    p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")
-                }))
-            }
-        })
-        .await?;
+        ns.wait_pod_running(&format!("db-{i}"), T).await?;
     }
 
     // kubectl finds the plugin.

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
-use e2e::{NODES, TestNs, cluster, wait_for};
+use e2e::{NODES, TestNs, cluster};
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use serde_json::{Value, json};
 
@@ -111,17 +111,7 @@ async fn each_target_shape_makes_few_requests_and_traces_as_the_whole_lists_do()
     .await?;
     let pods = ns.api::<Pod>();
     for i in 0..3 {
-        let name = format!("db-{i}");
-        wait_for(&format!("pod {name} Running"), T, || {
-            let pods = pods.clone();
-            let name = name.clone();
-            async move {
-                Ok(pods.get_opt(&name).await?.filter(|p| {
-                    p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")
-                }))
-            }
-        })
-        .await?;
+        ns.wait_pod_running(&format!("db-{i}"), T).await?;
     }
     let claim = ns.api::<PersistentVolumeClaim>().get("data-db-0").await?;
     let pv = claim

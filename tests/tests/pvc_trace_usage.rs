@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
 use e2e::{TestNs, wait_for};
-use k8s_openapi::api::core::v1::{Node, PersistentVolumeClaim, Pod};
+use k8s_openapi::api::core::v1::{Node, PersistentVolumeClaim};
 use kube::api::{Patch, PatchParams};
 use serde_json::{Value, json};
 
@@ -303,17 +303,7 @@ async fn claim_and_pod(ns: &TestNs, claim: &str, pod: Option<(&str, &str)>) -> R
 }
 
 async fn wait_running(ns: &TestNs, pod: &str) -> Result<()> {
-    let pods = ns.api::<Pod>();
-    wait_for(&format!("{pod} Running"), T, || {
-        let pods = pods.clone();
-        async move {
-            Ok(pods
-                .get_opt(pod)
-                .await?
-                .and_then(|p| (p.status?.phase.as_deref() == Some("Running")).then_some(())))
-        }
-    })
-    .await
+    ns.wait_pod_running(pod, T).await.map(drop)
 }
 
 async fn wait_bound(ns: &TestNs, claim: &str) -> Result<()> {

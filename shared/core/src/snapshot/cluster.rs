@@ -203,18 +203,7 @@ pub async fn fetch<F: Flavor>(
                 }
             }
             Err(kube::Error::Api(status)) if is_gap(kind, &status) => {
-                snap.gaps.push(Gap {
-                    kind,
-                    verb: "list".into(),
-                    resource: kind.resource().into(),
-                    namespace: ns,
-                    reason: if status.code == 403 {
-                        GapReason::Forbidden
-                    } else {
-                        GapReason::NotServed
-                    },
-                    message: status.message.clone(),
-                });
+                snap.gaps.push(Gap::of_status(kind, "list", ns, &status));
             }
             Err(kube::Error::Api(status)) if matches!(status.code, 403 | 404) => {
                 return Err(not_an_api_answer(kind, ns.as_deref(), server, &status));
@@ -321,18 +310,8 @@ pub async fn fetch_requests<F: Flavor>(
                 snap.record(&p.req, scope_ns);
             }
             Err(kube::Error::Api(status)) if is_gap(kind, &status) => {
-                snap.gaps.push(Gap {
-                    kind,
-                    verb: p.req.verb().into(),
-                    resource: kind.resource().into(),
-                    namespace: ns,
-                    reason: if status.code == 403 {
-                        GapReason::Forbidden
-                    } else {
-                        GapReason::NotServed
-                    },
-                    message: status.message.clone(),
-                });
+                snap.gaps
+                    .push(Gap::of_status(kind, p.req.verb(), ns, &status));
             }
             Err(kube::Error::Api(status)) if matches!(status.code, 403 | 404) => {
                 return Err(not_an_api_answer(kind, ns.as_deref(), server, &status));

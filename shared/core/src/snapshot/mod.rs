@@ -65,6 +65,29 @@ pub enum GapReason {
     NotInDump,
 }
 
+impl Gap {
+    /// What the server said about `verb` on a kind it refused (403) or does not serve (404).
+    pub fn of_status(
+        kind: Kind,
+        verb: &str,
+        namespace: Option<String>,
+        status: &kube::core::Status,
+    ) -> Gap {
+        Gap {
+            kind,
+            verb: verb.into(),
+            resource: kind.resource().into(),
+            namespace,
+            reason: if status.code == 403 {
+                GapReason::Forbidden
+            } else {
+                GapReason::NotServed
+            },
+            message: status.message.clone(),
+        }
+    }
+}
+
 impl fmt::Display for Gap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ns = self

@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::cluster::{is_gap, not_an_api_answer};
-use super::{Flavor, Gap, GapReason, Kind, Object, PAGE_SIZE, Scope, Snapshot};
+use super::{Flavor, Gap, Kind, Object, PAGE_SIZE, Scope, Snapshot};
 use crate::error::{Error, Result};
 use futures::StreamExt;
 use futures::stream::{BoxStream, SelectAll};
@@ -249,18 +249,7 @@ impl<F: Flavor> Watch<F> {
             None
         };
         if let Some(status) = gap_status(kind, &e) {
-            let gap = Gap {
-                kind,
-                verb: "watch".into(),
-                resource: kind.resource().into(),
-                namespace: ns,
-                reason: if status.code == 403 {
-                    GapReason::Forbidden
-                } else {
-                    GapReason::NotServed
-                },
-                message: status.message.clone(),
-            };
+            let gap = Gap::of_status(kind, "watch", ns, status);
             // What was known of the kind is no longer kept current: it becomes unknown.
             self.stores.remove(&kind);
             self.relisting.remove(&kind);
@@ -311,7 +300,7 @@ impl<F: Flavor> Watch<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::Lean;
+    use crate::snapshot::{GapReason, Lean};
     use serde_json::{Value, json};
 
     /// A Value as the dynamic object a watcher yields.
