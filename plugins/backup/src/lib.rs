@@ -13,6 +13,7 @@ pub mod list;
 pub mod plan;
 pub mod redact;
 pub mod render;
+pub mod restore;
 pub mod run;
 pub mod volsnap;
 
@@ -153,7 +154,14 @@ pub fn stamp(now: jiff::Timestamp) -> String {
 /// The default name `<target>-<kind>-<UTC yyyymmddhhmmss>`, shortened to a valid 63-character
 /// label value (Job names become the pods' `job-name` label).
 pub fn default_name(target: &str, method: Method, now: jiff::Timestamp) -> String {
-    let suffix = format!("-{}-{}", method.name_part(), stamp(now));
+    stamped_name(target, method.name_part(), now)
+}
+
+/// `<head>-<part>-<UTC yyyymmddhhmmss>`, the head shortened so the whole is a valid
+/// 63-character label value.
+pub fn stamped_name(head: &str, part: &str, now: jiff::Timestamp) -> String {
+    let target = head;
+    let suffix = format!("-{part}-{}", stamp(now));
     let max = 63 - suffix.len();
     let mut head: String = target.chars().take(max).collect();
     while head.ends_with(['-', '.']) {

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use backup::dump::{Engine, SourcePref};
 use backup::plan::{self, CreateRequest};
+use backup::restore::{self, RestoreKind, RestoreRequest, RestoreSource, RestoreTarget};
 use backup::run::{self, OnProgress, Outcome, Progress};
 use backup::{Method, Target, list, render};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
@@ -106,6 +107,22 @@ enum Cmd {
         "  kubectl backup create sts/todo-db --to pvc/b --dry-run -o yaml \\\n",
         "    --from-file dump.yaml\n"))]
     Create(Box<CreateArgs>),
+    /// Restore a backup: a dump into its running database, a VolumeSnapshot into a new claim
+    /// or in place of one StatefulSet pod's claim. Shows the plan and asks first.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  # A dump made by `kubectl backup create`, into the running database (its primary)\n",
+        "  kubectl backup restore todo-db-dump-20261123010203 --to sts/todo-db\n\n",
+        "  # A dump file on a claim\n",
+        "  kubectl backup restore pvc/backups --path todo-db-20261123010203.dump --to sts/todo-db\n\n",
+        "  # A VolumeSnapshot into a new claim\n",
+        "  kubectl backup restore volumesnapshot/data-todo-db-0-snap-1 --to pvc/data-restored\n\n",
+        "  # Swap ordinal 1's claim for the snapshot's (the old volume is kept, Retain)\n",
+        "  kubectl backup restore volumesnapshot/data-todo-db-1-snap-1 --replace sts/todo-db --ordinal 1\n\n",
+        "  # What it would create, without a cluster\n",
+        "  kubectl backup restore pvc/b --path x.dump --to sts/todo-db --dry-run -o yaml --from-file dump.yaml\n\n",
+        "Without a terminal, pass --yes (scripts); without --yes and a terminal it refuses (exit 2)."))]
+    Restore(Box<RestoreArgs>),
     /// Backups: Jobs with our labels, CronJob-owned Jobs, our VolumeSnapshots.
     List {
         /// Only the backups of this target (cronjob/NAME, sts/NAME, pvc/NAME…).
@@ -142,6 +159,7 @@ fn positional(path: &[String], before: &[String]) -> Positional {
     match path.first().map(String::as_str) {
         _ if !before.is_empty() => Positional::Nothing,
         Some("create" | "list") => Positional::Objects(Target::ACCEPTS),
+        Some("restore") => Positional::Names(&[Kind::Job, Kind::VolumeSnapshot]),
         Some("logs" | "describe") => Positional::Names(&[Kind::Job, Kind::VolumeSnapshot]),
         Some("completion") => Positional::Shells,
         _ => Positional::Nothing,
@@ -197,6 +215,70 @@ struct CreateArgs {
     wait: bool,
     /// Print the objects instead of creating them (client), or have the API server check
     /// them without creating them (server).
+    #[arg(long, num_args = 0..=1, default_missing_value = "client", value_parser = ["client", "server", "none"])]
+    dry_run: Option<String>,
+    /// Output format of the objects printed by --dry-run.
+    #[arg(short = 'o', long, value_enum, default_value = "yaml")]
+    output: CreateOutput,
+}
+
+#[derive(Args, Debug)]
+struct RestoreArgs {
+    /// A backup's NAME (as `kubectl backup list` shows it), volumesnapshot/NAME, or pvc/NAME
+    /// with --path FILE.
+    #[arg(value_name = "SOURCE")]
+    source: String,
+    /// With pvc/NAME: the dump file, relative to the claim's root.
+    #[arg(long, value_name = "FILE")]
+    path: Option<String>,
+    /// Where to restore: sts/NAME, deploy/NAME or pod/NAME (a dump into the running database's
+    /// primary), or pvc/NEW (a new claim: from a snapshot, or seeded with a Redis dump.rdb).
+    #[arg(long, value_name = "TARGET")]
+    to: Option<String>,
+    /// Swap the claim of one pod of this StatefulSet for the snapshot's (with --ordinal).
+    #[arg(long, value_name = "sts/NAME", requires = "ordinal")]
+    replace: Option<String>,
+    /// With --replace: the pod's ordinal.
+    #[arg(long, value_name = "N")]
+    ordinal: Option<u32>,
+    /// With --replace: the volumeClaimTemplate, when the StatefulSet has several.
+    #[arg(long, value_name = "NAME")]
+    template: Option<String>,
+    /// The restore Job's name (default `<target>-restore-<UTC yyyymmddhhmmss>`).
+    #[arg(long)]
+    name: Option<String>,
+    /// The database engine (default: the backup's, else detected from the workload's images).
+    #[arg(long, value_enum)]
+    engine: Option<EngineArg>,
+    /// The restore image (default: the workload's own, so client and server versions match).
+    #[arg(long)]
+    image: Option<String>,
+    /// The workload container to restore into (default: the first database container).
+    #[arg(short = 'c', long)]
+    container: Option<String>,
+    /// The database to restore into (default: the one the workload's env names).
+    #[arg(long, value_name = "NAME")]
+    database: Option<String>,
+    /// StorageClass of a new claim (default: the source claim's, or the snapshot driver's).
+    #[arg(long, value_name = "NAME")]
+    storage_class: Option<String>,
+    /// Size of a new claim (default: the snapshot's restoreSize or the template's request).
+    #[arg(long, value_name = "SIZE")]
+    size: Option<String>,
+    /// Take the target's lock even when another run holds it.
+    #[arg(long)]
+    force: bool,
+    /// Do not ask (for scripts); without a terminal a restore needs it.
+    #[arg(short = 'y', long)]
+    yes: bool,
+    /// Deadline: the Job's activeDeadlineSeconds and how long to wait.
+    #[arg(long, default_value = "1h", value_parser = duration)]
+    timeout: Duration,
+    /// Do not wait for a restore Job; print its name.
+    #[arg(long)]
+    no_wait: bool,
+    /// Print the plan and the objects instead of restoring (client), or have the API server
+    /// check the objects without creating them (server).
     #[arg(long, num_args = 0..=1, default_missing_value = "client", value_parser = ["client", "server", "none"])]
     dry_run: Option<String>,
     /// Output format of the objects printed by --dry-run.
@@ -352,10 +434,170 @@ async fn create(settings: &Settings, a: CreateArgs) -> Result<ExitCode> {
     }
 }
 
+async fn restore(settings: &Settings, a: RestoreArgs) -> Result<ExitCode> {
+    let req = RestoreRequest {
+        source: RestoreSource::parse(&a.source, a.path.as_deref())?,
+        target: RestoreTarget::parse(a.to.as_deref(), a.replace.as_deref(), a.ordinal)?,
+        name: a.name,
+        engine: a.engine.map(Engine::from),
+        image: a.image,
+        container: a.container,
+        database: a.database,
+        storage_class: a.storage_class,
+        size: a.size,
+        template: a.template,
+        timeout: a.timeout,
+    };
+    req.validate()?;
+    let dry_run = a.dry_run.as_deref().filter(|d| *d != "none");
+    if !settings.from_files.is_empty() && dry_run != Some("client") {
+        return Err(Error::Usage(
+            "--from-file works with --dry-run (client) only".into(),
+        ));
+    }
+    let (source, default_ns) = settings.open().await?;
+    let scope = settings.scope(default_ns);
+    let snap = source.load(&req.kinds(), &scope).await?;
+    warn_all(&snap.warnings);
+    let ns = scope.namespace.clone().unwrap_or_else(|| "default".into());
+    let p = restore::plan(&snap, &ns, &req, jiff::Timestamp::now())?;
+    for w in &p.warnings {
+        eprintln!("kubectl-backup: warning: {w}");
+    }
+    eprint!("{}", p.text());
+    let objects = backup::plan::Objects::from(&p.objects);
+    let json = a.output == CreateOutput::Json;
+    let conn = match (&source, dry_run) {
+        (_, Some("client")) | (Source::Dump(_), _) => {
+            print(&render::render_objects(&objects, json)?)?;
+            return Ok(ExitCode::Success);
+        }
+        (Source::Cluster(conn), _) => conn,
+    };
+    if dry_run == Some("server") {
+        run::create_dry_run(&conn.client, &ns, &objects).await?;
+        print(&render::render_objects(&objects, json)?)?;
+        return Ok(ExitCode::Success);
+    }
+    if let RestoreKind::SnapshotClaim { claim, .. } = &p.kind
+        && p.objects.pvc.is_none()
+    {
+        eprintln!("kubectl-backup: nothing to do: pvc/{claim} is already restored");
+        print(&format!("{claim}\n"))?;
+        return Ok(ExitCode::Success);
+    }
+    if !p.is_done() {
+        stateful_flags::prompt::confirm(a.yes, "Restore?", "look first with --dry-run")?;
+    }
+    let _ = a.force;
+    let spin = Spinner::start(std::io::stderr().is_terminal(), "restoring");
+    let follow = format!(
+        "kubectl backup describe {} -n {ns}  (logs: kubectl backup logs {} -n {ns} -f)",
+        p.name, p.name
+    );
+    let client = &conn.client;
+    let outcome = match &p.kind {
+        RestoreKind::DumpJob | RestoreKind::SeedClaim { .. } => {
+            eprintln!("kubectl-backup: creating {}", p.summary);
+            run::create(client, &ns, &objects).await?;
+            if a.no_wait {
+                spin.finish();
+                print(&format!("{}\n", p.name))?;
+                return Ok(ExitCode::Success);
+            }
+            run::wait_job(
+                client,
+                &ns,
+                &p.name,
+                req.timeout + Duration::from_secs(30),
+                progress(spin.clone()),
+                interrupted(),
+            )
+            .await
+        }
+        RestoreKind::SnapshotClaim {
+            claim,
+            wait_for_consumer,
+        } => {
+            run::create(client, &ns, &objects).await?;
+            if *wait_for_consumer || a.no_wait {
+                spin.finish();
+                eprintln!(
+                    "kubectl-backup: created pvc/{claim}; its class binds it when a pod uses it"
+                );
+                print(&format!("{claim}\n"))?;
+                return Ok(ExitCode::Success);
+            }
+            run::replace::wait_claim_bound(
+                client,
+                &ns,
+                claim,
+                req.timeout,
+                progress(spin.clone()),
+                interrupted(),
+            )
+            .await
+        }
+        RestoreKind::Replace(r) => {
+            run::replace::replace(
+                client,
+                &ns,
+                r,
+                req.timeout,
+                progress(spin.clone()),
+                interrupted(),
+            )
+            .await
+        }
+    };
+    spin.finish();
+    let outcome = outcome?;
+    let replace = match &p.kind {
+        RestoreKind::Replace(r) => Some(r),
+        _ => None,
+    };
+    match outcome {
+        Outcome::Succeeded(msg) => {
+            eprintln!("kubectl-backup: {msg}");
+            if let Some(hint) = restore::job::adopt_hint(&p) {
+                eprintln!("{hint}");
+            }
+            if let Some(r) = replace {
+                eprintln!("{}", r.return_hint(&ns));
+            }
+            print(&format!("{}\n", p.name))?;
+            Ok(ExitCode::Success)
+        }
+        Outcome::Failed(msg) => Err(Error::Failed(format!("{msg}\n  see: {follow}"))),
+        Outcome::TimedOut(msg) => Err(Error::TimedOut(match replace {
+            Some(_) => msg,
+            None => format!("{msg}; job {} may still be running: {follow}", p.name),
+        })),
+        Outcome::Interrupted => {
+            match replace {
+                Some(r) => eprintln!(
+                    "kubectl-backup: stopped; the swap of pvc/{} is left where it is: run the same command again to continue (it skips what is done){}",
+                    r.claim,
+                    r.old_volume
+                        .as_deref()
+                        .map(|v| format!("; the old volume pv/{v} is kept"))
+                        .unwrap_or_default()
+                ),
+                None => eprintln!(
+                    "kubectl-backup: stopped waiting; job {} goes on. Follow it: {follow}",
+                    p.name
+                ),
+            }
+            Ok(ExitCode::Interrupted)
+        }
+    }
+}
+
 async fn run_cli(cli: Cli, term: Terminal) -> Result<ExitCode> {
     let settings = Settings::resolve(&cli.kube).with_from_files(&cli.from);
     match cli.cmd {
         Cmd::Create(a) => create(&settings, *a).await,
+        Cmd::Restore(a) => restore(&settings, *a).await,
         Cmd::List {
             target,
             all,

@@ -152,7 +152,7 @@ impl CreateRequest {
 /// The kind whose LIST must have worked for the target to be found.
 /// `--image`: an image reference has no blank and no line break (a multi-line or empty value
 /// would end up in the Job as given).
-fn validate_image(img: &str) -> Result<()> {
+pub(crate) fn validate_image(img: &str) -> Result<()> {
     if img.trim().is_empty() {
         return Err(Error::Usage("--image must not be empty".into()));
     }
@@ -165,7 +165,7 @@ fn validate_image(img: &str) -> Result<()> {
     Ok(())
 }
 
-fn target_kind(t: TargetKind) -> Kind {
+pub(crate) fn target_kind(t: TargetKind) -> Kind {
     match t {
         TargetKind::CronJob => Kind::CronJob,
         TargetKind::StatefulSet => Kind::StatefulSet,

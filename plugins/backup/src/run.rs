@@ -13,6 +13,8 @@ use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use kube::api::{Api, DynamicObject, LogParams, PostParams};
 use kube::runtime::{WatchStreamExt, watcher};
 
+pub mod replace;
+
 use crate::list::pod_reason;
 use crate::plan::Objects;
 use crate::volsnap::SnapshotState;

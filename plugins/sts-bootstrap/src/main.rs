@@ -423,29 +423,12 @@ async fn run(cli: Cli, term: Terminal) -> Result<ExitCode> {
 }
 
 fn confirm(yes: bool, pending: usize, remove: bool) -> Result<()> {
-    if yes {
-        return Ok(());
-    }
-    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
-        return Err(Error::Usage(
-            "refusing to change anything without confirmation: stdin is not a terminal; pass --yes to apply, or use `plan` to look first".into(),
-        ));
-    }
     let prompt = if remove {
         format!("Apply {pending} step(s), including removing members whose pods are gone?")
     } else {
         format!("Apply {pending} step(s)?")
     };
-    let ok = dialoguer::Confirm::new()
-        .with_prompt(prompt)
-        .default(false)
-        .interact()
-        .map_err(|e| Error::Other(format!("prompt: {e}")))?;
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::Failed("cancelled: nothing was changed".into()))
-    }
+    stateful_flags::prompt::confirm(yes, &prompt, "use `plan` to look first")
 }
 
 fn main() -> ProcessExit {

@@ -17,6 +17,7 @@
 
 pub mod complete;
 pub mod progress;
+pub mod prompt;
 
 use std::io::IsTerminal;
 use std::time::Duration;

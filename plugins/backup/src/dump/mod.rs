@@ -89,6 +89,13 @@ pub trait DumpEngine {
     fn script(self) -> &'static str;
     /// Literal env vars the Job gets when it reads from a replica (MongoDB's read preference).
     fn replica_env(self) -> &'static [(&'static str, &'static str)];
+    /// The restore script (placeholder until the engines' scripts land).
+    fn restore_script(self) -> &'static str
+    where
+        Self: Sized,
+    {
+        "echo 'kubectl-backup: restore script missing' >&2; exit 1"
+    }
 }
 
 impl DumpEngine for Engine {
@@ -201,10 +208,10 @@ pub fn build_dump(
 }
 
 /// The workload's pod template and its pods (and the StatefulSet, when it is one).
-struct Workload<'a> {
-    spec: &'a PodSpec,
-    pods: Vec<&'a Pod>,
-    sts: Option<&'a StatefulSet>,
+pub(crate) struct Workload<'a> {
+    pub(crate) spec: &'a PodSpec,
+    pub(crate) pods: Vec<&'a Pod>,
+    pub(crate) sts: Option<&'a StatefulSet>,
 }
 
 /// The pod spec of a workload's template, or why there is none.
@@ -215,7 +222,11 @@ fn pod_template<'a>(template: Option<&'a PodTemplateSpec>, target: &Target) -> R
 }
 
 /// The target workload in the snapshot: its pod template and the pods it has now.
-fn find_workload<'a>(snap: &'a Snapshot, ns: &str, target: &Target) -> Result<Workload<'a>> {
+pub(crate) fn find_workload<'a>(
+    snap: &'a Snapshot,
+    ns: &str,
+    target: &Target,
+) -> Result<Workload<'a>> {
     let in_ns = |m: &ObjectMeta| m.namespace.as_deref() == Some(ns);
     let named = |m: &ObjectMeta| in_ns(m) && m.name.as_deref() == Some(target.name.as_str());
     let not_found = || Error::not_found(target.kind.resource(), &target.name, Some(ns));
@@ -289,16 +300,16 @@ fn find_workload<'a>(snap: &'a Snapshot, ns: &str, target: &Target) -> Result<Wo
 }
 
 /// The database container of the workload, its engine, the dump image and the port.
-struct DbContainer<'a> {
-    container: &'a Container,
-    engine: Engine,
-    image: String,
-    port: i32,
+pub(crate) struct DbContainer<'a> {
+    pub(crate) container: &'a Container,
+    pub(crate) engine: Engine,
+    pub(crate) image: String,
+    pub(crate) port: i32,
 }
 
 /// `--container`, else the first container of `--engine` (or of any known engine); the image
 /// is `--image` or the container's own, so client and server versions match.
-fn database_container<'a>(
+pub(crate) fn database_container<'a>(
     workload: &Workload<'a>,
     ns: &str,
     target: &Target,
@@ -399,7 +410,7 @@ fn pod_address(p: &Pod, ns: &str) -> Option<String> {
 /// The host to read from, and whether it is a replica: a pod labelled with the wanted role,
 /// else a StatefulSet ordinal (0 taken as the primary), else a Service selecting a
 /// Deployment's pods, else any running pod.
-fn choose_source(
+pub(crate) fn choose_source(
     snap: &Snapshot,
     ns: &str,
     target: &Target,
@@ -526,7 +537,7 @@ fn statefulset_source(
     }
 }
 
-fn env_lit(name: &str, value: &str) -> EnvVar {
+pub(crate) fn env_lit(name: &str, value: &str) -> EnvVar {
     EnvVar {
         name: name.into(),
         value: Some(value.into()),
@@ -540,6 +551,7 @@ fn env_lit(name: &str, value: &str) -> EnvVar {
 /// Every other literal (`DB_PASS`, `ADMIN_PASS`, an app's own names) is hidden when rendered.
 pub fn is_known_harmless(name: &str) -> bool {
     let ours = name.starts_with("BACKUP_")
+        || name.starts_with("RESTORE_")
         || [
             Engine::Postgres,
             Engine::MongoDb,
@@ -569,7 +581,7 @@ pub fn is_secret_name(name: &str) -> bool {
 /// The Job's env: where to read and write, then the engine's variables of the workload
 /// container — Secret and ConfigMap references as references, non-secret literals as they
 /// are; secret literals, field references and credential files are left out with a warning.
-fn dump_env(
+pub(crate) fn dump_env(
     db: &DbContainer<'_>,
     host: &str,
     file: &str,
@@ -713,7 +725,7 @@ fn new_claim(
 
 /// An RWO claim mounted by a running pod pins the Job to that pod's node (and that pod's
 /// tolerations). ReadWriteOncePod claims in use cannot be shared at all.
-fn pin_for_claim(
+pub(crate) fn pin_for_claim(
     snap: &Snapshot,
     ns: &str,
     claim: &str,
@@ -866,7 +878,7 @@ fn dump_job(p: JobParts<'_>) -> Job {
                     security_context: Some(pod_security(p.workload, p.db.container)),
                     containers: vec![backup_container(
                         p.db.image,
-                        p.db.engine,
+                        p.db.engine.script(),
                         p.env,
                         p.db.container.env_from.clone(),
                     )],
@@ -882,7 +894,7 @@ fn dump_job(p: JobParts<'_>) -> Job {
 
 /// Run as the database's own non-root user and group (999 when it runs as root or says
 /// nothing), so the files it writes can be read back by it.
-fn pod_security(spec: &PodSpec, container: &Container) -> PodSecurityContext {
+pub(crate) fn pod_security(spec: &PodSpec, container: &Container) -> PodSecurityContext {
     let sc = spec.security_context.as_ref();
     let csc = container.security_context.as_ref();
     let uid = csc
@@ -910,16 +922,16 @@ fn pod_security(spec: &PodSpec, container: &Container) -> PodSecurityContext {
 }
 
 /// The one container: `sh -c SCRIPT`, everything else from the environment.
-fn backup_container(
+pub(crate) fn backup_container(
     image: String,
-    engine: Engine,
+    script: &str,
     env: Vec<EnvVar>,
     env_from: Option<Vec<EnvFromSource>>,
 ) -> Container {
     Container {
         name: "backup".into(),
         image: Some(image),
-        command: Some(vec!["sh".into(), "-c".into(), engine.script().to_string()]),
+        command: Some(vec!["sh".into(), "-c".into(), script.to_string()]),
         env: Some(env),
         env_from,
         resources: Some(ResourceRequirements {
@@ -960,7 +972,7 @@ fn backup_container(
 }
 
 /// The destination claim and a scratch /tmp (the root filesystem is read-only).
-fn backup_volumes(claim: String) -> Vec<Volume> {
+pub(crate) fn backup_volumes(claim: String) -> Vec<Volume> {
     vec![
         Volume {
             name: "backup".into(),
@@ -980,7 +992,7 @@ fn backup_volumes(claim: String) -> Vec<Volume> {
 
 /// A Job's `activeDeadlineSeconds` (an int64, at least 1) from a timeout: clamped, never
 /// wrapped into a negative number whatever the duration.
-fn deadline_seconds(timeout: Duration) -> i64 {
+pub(crate) fn deadline_seconds(timeout: Duration) -> i64 {
     i64::try_from(timeout.as_secs().max(1)).unwrap_or(i64::MAX)
 }
 
