@@ -38,6 +38,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
 mod servers;
+pub mod storage;
 pub use servers::{HostsFile, Loopback, Supervisor, have, sh, wait_sts_pods};
 
 use std::collections::BTreeMap;

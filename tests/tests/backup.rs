@@ -8,7 +8,6 @@ use e2e::{FAIL_ANNOTATION, TestNs, wait_for};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
-use kube::core::ApiResource;
 use serde_json::{Value, json};
 
 const T: Duration = Duration::from_secs(90);
@@ -255,39 +254,9 @@ async fn forbidden_user_exits_4_before_anything_is_created() -> Result<()> {
     Ok(())
 }
 
-/// A bound claim `backups` (static PV) mounted by a pod on kwok-node-2.
+/// A bound claim `backups` (a static volume of CSI driver `driver`).
 async fn backups_claim(ns: &TestNs, driver: &str) -> Result<()> {
-    let pv = format!("{}-backups", ns.name);
-    ns.apply(json!({
-        "apiVersion": "v1", "kind": "PersistentVolume",
-        "metadata": {"name": pv, "labels": ns.owner_labels()},
-        "spec": {
-            "capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
-            "persistentVolumeReclaimPolicy": "Retain", "storageClassName": "",
-            "claimRef": {"namespace": ns.name, "name": "backups"},
-            "csi": {"driver": driver, "volumeHandle": "vol-backups"},
-        },
-    }))
-    .await?;
-    // Pre-bound both ways (PV claimRef by name, claim volumeName): the real PV controller
-    // completes the binding. Writing the Bound status by hand races the controller, which marks
-    // such a claim Lost (its volume's claimRef has no UID, so it looks bound to another claim).
-    ns.apply(json!({
-        "apiVersion": "v1", "kind": "PersistentVolumeClaim",
-        "metadata": {"name": "backups"},
-        "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "", "volumeName": pv,
-                 "resources": {"requests": {"storage": "1Gi"}}},
-    }))
-    .await?;
-    let pvcs = ns.api::<PersistentVolumeClaim>();
-    wait_for("backups Bound", T, || {
-        let pvcs = pvcs.clone();
-        async move {
-            let p = pvcs.get("backups").await?;
-            Ok((p.status.and_then(|s| s.phase).as_deref() == Some("Bound")).then_some(()))
-        }
-    })
-    .await
+    e2e::storage::bound_claim(ns, "backups", driver).await
 }
 
 #[tokio::test]
@@ -364,50 +333,10 @@ async fn postgres_dump_job_runs_pinned_to_the_claims_node() -> Result<()> {
     Ok(())
 }
 
-fn snapshot_crds() -> Vec<Value> {
-    [
-        ("VolumeSnapshot", "volumesnapshots", "Namespaced"),
-        ("VolumeSnapshotClass", "volumesnapshotclasses", "Cluster"),
-        ("VolumeSnapshotContent", "volumesnapshotcontents", "Cluster"),
-    ]
-    .iter()
-    .map(|(kind, plural, scope)| {
-        json!({
-            "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-            "metadata": {"name": format!("{plural}.snapshot.storage.k8s.io"),
-                "annotations": {"api-approved.kubernetes.io": "https://github.com/kubernetes-csi/external-snapshotter/pull/814"}},
-            "spec": {
-                "group": "snapshot.storage.k8s.io",
-                "names": {"kind": kind, "plural": plural, "singular": kind.to_lowercase(), "listKind": format!("{kind}List")},
-                "scope": scope,
-                "versions": [{"name": "v1", "served": true, "storage": true,
-                    "subresources": {"status": {}},
-                    "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}],
-            },
-        })
-    })
-    .collect()
-}
-
 #[tokio::test]
 async fn volume_snapshot_reports_cut_then_ready() -> Result<()> {
     let ns = TestNs::new("backup-snap").await?;
-    for crd in snapshot_crds() {
-        ns.apply(crd).await?;
-    }
-    let ar = ApiResource {
-        group: "snapshot.storage.k8s.io".into(),
-        version: "v1".into(),
-        api_version: "snapshot.storage.k8s.io/v1".into(),
-        kind: "VolumeSnapshot".into(),
-        plural: "volumesnapshots".into(),
-    };
-    let vss: Api<DynamicObject> = Api::namespaced_with(ns.admin.clone(), &ns.name, &ar);
-    wait_for("the snapshot API served", T, || {
-        let vss = vss.clone();
-        async move { Ok(vss.list(&ListParams::default()).await.ok().map(|_| ())) }
-    })
-    .await?;
+    let vss = e2e::storage::snapshot_api(&ns).await?;
     let driver = format!("{}.csi.kubectl-stateful.io", ns.name);
     ns.apply(json!({
         "apiVersion": "snapshot.storage.k8s.io/v1", "kind": "VolumeSnapshotClass",

@@ -529,3 +529,158 @@ fn unknown_user_is_an_error_naming_it_and_the_files() {
         "{err}"
     );
 }
+
+#[test]
+fn restore_dry_runs_show_the_plan_and_the_job_without_secrets() {
+    // A dump Job made from the fixture, then restored by its name and by its file.
+    let (code, job, err) = run(&[
+        "create",
+        "sts/todo-db",
+        "--to",
+        "pvc/todo-db-backup-pvc",
+        "--name",
+        "d1",
+        "--dry-run",
+        "-o",
+        "yaml",
+        "--from-file",
+        FIX,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let jobfile = dir.path().join("job.yaml");
+    std::fs::write(&jobfile, job).unwrap();
+    let jf = jobfile.to_str().unwrap();
+    let by_name = [
+        "restore",
+        "d1",
+        "--to",
+        "sts/todo-db",
+        "--name",
+        "r1",
+        "--dry-run",
+        "-o",
+        "json",
+        "--from-file",
+        FIX,
+        "--from-file",
+        jf,
+    ];
+    let (code, out, err) = run(&by_name);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("Restore: postgres dump"), "{err}");
+    assert!(err.contains("Overwrites:"), "{err}");
+    assert_no_secret("restore --dry-run", &(out.clone() + &err));
+    let j: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["kind"], "Job");
+    assert_eq!(
+        j["metadata"]["labels"]["kubectl-stateful.io/method"],
+        "restore"
+    );
+    let c = &j["spec"]["template"]["spec"]["containers"][0];
+    let file = c["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "BACKUP_FILE")
+        .unwrap()["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(file.ends_with(".dump"), "{file}");
+    // The same file, named directly: the same Job.
+    let (code, out2, err) = run(&[
+        "restore",
+        "pvc/todo-db-backup-pvc",
+        "--path",
+        &file,
+        "--to",
+        "sts/todo-db",
+        "--name",
+        "r1",
+        "--dry-run",
+        "-o",
+        "json",
+        "--from-file",
+        FIX,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let j2: Value = serde_json::from_str(&out2).unwrap();
+    assert_eq!(j2["spec"], j["spec"]);
+    // Bad input: exit 2 (usage) or 3 (not found), nothing printed to stdout.
+    for (args, want) in [
+        (vec!["restore", "d1", "--from-file", FIX, "--dry-run"], 2),
+        (
+            vec![
+                "restore",
+                "pvc/x",
+                "--path",
+                "../y",
+                "--to",
+                "sts/todo-db",
+                "--dry-run",
+                "--from-file",
+                FIX,
+            ],
+            2,
+        ),
+        (
+            vec!["restore", "d1", "--to", "sts/todo-db", "--from-file", FIX],
+            2,
+        ),
+        (
+            vec![
+                "restore",
+                "d1",
+                "--to",
+                "cronjob/todo-db-backup",
+                "--dry-run",
+                "--from-file",
+                FIX,
+            ],
+            2,
+        ),
+        (
+            vec![
+                "restore",
+                "d1",
+                "--replace",
+                "sts/todo-db",
+                "--dry-run",
+                "--from-file",
+                FIX,
+            ],
+            2,
+        ),
+        (
+            vec![
+                "restore",
+                "nope",
+                "--to",
+                "sts/todo-db",
+                "--dry-run",
+                "--from-file",
+                FIX,
+            ],
+            3,
+        ),
+        (
+            vec![
+                "restore",
+                "pvc/none",
+                "--path",
+                "x.dump",
+                "--to",
+                "sts/todo-db",
+                "--dry-run",
+                "--from-file",
+                FIX,
+            ],
+            3,
+        ),
+    ] {
+        let (code, out, err) = run(&args);
+        assert_eq!(code, want, "{args:?}: {err}");
+        assert!(out.is_empty(), "{args:?}: {out}");
+    }
+}
