@@ -6,8 +6,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use e2e::{FAIL_ANNOTATION, TestNs, wait_for};
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
-use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
 
 const T: Duration = Duration::from_secs(90);

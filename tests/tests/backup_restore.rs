@@ -346,11 +346,10 @@ async fn a_snapshot_restores_into_a_new_claim_and_replaces_an_ordinals_claim() -
     let sts = ns.api::<StatefulSet>().get("db").await?;
     assert_eq!(sts.spec.and_then(|s| s.replicas), Some(2));
     assert!(
-        sts.metadata
+        !sts.metadata
             .annotations
             .unwrap_or_default()
-            .get("kubectl-stateful.io/restore-replicas")
-            .is_none()
+            .contains_key("kubectl-stateful.io/restore-replicas")
     );
     let db0_now = ns.api::<Pod>().get("db-0").await?;
     assert_eq!(db0_now.metadata.uid, db0.metadata.uid, "db-0 was restarted");
