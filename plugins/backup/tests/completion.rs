@@ -66,7 +66,7 @@ fn subcommands_flags_values_and_kinds() {
     let out = complete(&[""]);
     assert_eq!(
         values(&out),
-        ["create", "list", "logs", "describe", "completion"]
+        ["create", "list", "logs", "describe", "verify", "completion"]
     );
     assert!(out.contains("create\tTake a backup now"), "{out}");
     assert!(out.ends_with("\n:4\n"), "{out}");
