@@ -348,6 +348,18 @@ pub struct SnapshotDescription {
     pub state: SnapshotState,
 }
 
+/// The VolumeSnapshot `name` in `ns`.
+pub(crate) fn find_snapshot<'a>(snap: &'a Snapshot, ns: &str, name: &str) -> Option<&'a Value> {
+    snap.dynamic
+        .get(&Kind::VolumeSnapshot)
+        .into_iter()
+        .flatten()
+        .find(|v| {
+            v.pointer("/metadata/namespace").and_then(Value::as_str) == Some(ns)
+                && v.pointer("/metadata/name").and_then(Value::as_str) == Some(name)
+        })
+}
+
 /// `describe NAME`: the Job, else the VolumeSnapshot, of that name in `ns`.
 pub fn describe(
     snap: &Snapshot,
@@ -362,16 +374,7 @@ pub fn describe(
             snap, ns, name, job, now,
         ))));
     }
-    if let Some(vs) = snap
-        .dynamic
-        .get(&Kind::VolumeSnapshot)
-        .into_iter()
-        .flatten()
-        .find(|v| {
-            v.pointer("/metadata/namespace").and_then(Value::as_str) == Some(ns)
-                && v.pointer("/metadata/name").and_then(Value::as_str) == Some(name)
-        })
-    {
+    if let Some(vs) = find_snapshot(snap, ns, name) {
         let s = |p: &str| vs.pointer(p).and_then(Value::as_str).map(str::to_string);
         return Ok(Description::VolumeSnapshot(SnapshotDescription {
             name: name.to_string(),

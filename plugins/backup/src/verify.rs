@@ -117,17 +117,7 @@ pub fn plan_verify(
             .and_then(Value::as_str)
             == Some(MANAGED_BY)
     };
-    if let Some(vs) = snap
-        .dynamic
-        .get(&Kind::VolumeSnapshot)
-        .into_iter()
-        .flatten()
-        .find(|v| {
-            v.pointer("/metadata/namespace").and_then(Value::as_str) == Some(ns)
-                && v.pointer("/metadata/name").and_then(Value::as_str) == Some(name)
-                && ours(v)
-        })
-    {
+    if let Some(vs) = crate::list::find_snapshot(snap, ns, name).filter(|v| ours(v)) {
         return Ok(VerifyPlan::Snapshot(snapshot_verdict(name, vs)));
     }
     refused(snap, Kind::Job, ns)?;
@@ -252,7 +242,7 @@ fn verify_job(
                 "backup {name}: unknown engine {engine_label:?} in label {LABEL_ENGINE}"
             ))
         })?;
-    let pod = job.spec.as_ref().and_then(|s| s.template.spec.as_ref());
+    let pod = crate::dump::pod_spec(job);
     let dump_container = pod.and_then(|p| {
         p.containers
             .iter()

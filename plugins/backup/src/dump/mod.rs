@@ -42,25 +42,50 @@ fi
     };
 }
 
+/// The start of a restore or verify script: `set -eu`, `$f`, `fail` (the reason on stderr after
+/// `kubectl-backup: PREFIX: `, exit 1) and `last` (the last non-blank line of a text).
+macro_rules! script_head {
+    ($prefix:literal) => {
+        concat!(
+            r#"set -eu
+f="$BACKUP_DIR/$BACKUP_FILE"
+fail() { echo "kubectl-backup: "#,
+            $prefix,
+            r#": $*" >&2; exit 1; }
+last() { printf '%s\n' "$1" | grep -v '^[[:space:]]*$' | tail -n 1; }
+"#
+        )
+    };
+}
+
+/// The file's sha256 (`$got`) against `$want` (from `$from`), or `fail` with reason
+/// `sha256: …`.
+macro_rules! sha256_check {
+    () => {
+        r#"  command -v sha256sum >/dev/null 2>&1 || fail "sha256: no sha256sum in the image to check against $from"
+  got=$(sha256sum < "$f" | cut -d ' ' -f 1)
+  [ "$got" = "$want" ] || fail "sha256: $f is $got, expected $want ($from)"
+"#
+    };
+}
+
 /// The start of every restore script: the dump must exist, and match `$f.sha256` when that
-/// exists, before anything touches the database. `fail` refuses with a reason.
+/// exists, before anything touches the database (`kubectl-backup: restore refused: …`).
 macro_rules! restore_head {
     () => {
-        r#"set -eu
-f="$BACKUP_DIR/$BACKUP_FILE"
-fail() { echo "kubectl-backup: restore refused: $*" >&2; exit 1; }
-last() { printf '%s\n' "$1" | grep -v '^[[:space:]]*$' | tail -n 1; }
-[ -s "$f" ] || fail "$f is missing or empty"
+        concat!(
+            script_head!("restore refused"),
+            r#"[ -s "$f" ] || fail "$f is missing or empty"
 if [ -f "$f.sha256" ]; then
-  command -v sha256sum >/dev/null 2>&1 || fail "no sha256sum in the image to check $BACKUP_FILE.sha256"
-  want=$(cut -d ' ' -f 1 < "$f.sha256")
-  got=$(sha256sum < "$f" | cut -d ' ' -f 1)
-  [ "$got" = "$want" ] || fail "sha256 mismatch: $f is $got, $BACKUP_FILE.sha256 says $want"
-  echo "kubectl-backup: sha256 $got matches $BACKUP_FILE.sha256"
+  want=$(cut -d ' ' -f 1 < "$f.sha256"); from="$BACKUP_FILE.sha256"
+"#,
+            sha256_check!(),
+            r#"  echo "kubectl-backup: sha256 $got matches $BACKUP_FILE.sha256"
 else
   echo "kubectl-backup: no $BACKUP_FILE.sha256 beside the dump; checksum not checked"
 fi
 "#
+        )
     };
 }
 
@@ -69,26 +94,24 @@ fi
 /// prints `kubectl-backup: verify failed: REASON` on stderr and exits 1.
 macro_rules! verify_head {
     () => {
-        r#"set -eu
-f="$BACKUP_DIR/$BACKUP_FILE"
-fail() { echo "kubectl-backup: verify failed: $*" >&2; exit 1; }
-last() { printf '%s\n' "$1" | grep -v '^[[:space:]]*$' | tail -n 1; }
-[ -f "$f" ] || fail "file: $f does not exist"
+        concat!(
+            script_head!("verify failed"),
+            r#"[ -f "$f" ] || fail "file: $f does not exist"
 size=$(wc -c < "$f" | tr -d ' ')
 [ "$size" -gt 0 ] || fail "size: $f is empty"
 want="${BACKUP_SHA256:-}"; from=BACKUP_SHA256
 if [ -z "$want" ] && [ -f "$f.sha256" ]; then want=$(cut -d ' ' -f 1 < "$f.sha256"); from="$BACKUP_FILE.sha256"; fi
 if [ -n "$want" ]; then
-  command -v sha256sum >/dev/null 2>&1 || fail "sha256: no sha256sum in the image"
-  got=$(sha256sum < "$f" | cut -d ' ' -f 1)
-  [ "$got" = "$want" ] || fail "sha256: $f is $got, expected $want ($from)"
-  sum="sha256 $got"
+"#,
+            sha256_check!(),
+            r#"  sum="sha256 $got"
 else
   sum="sha256 unknown"
   echo "kubectl-backup: checksum unknown (no BACKUP_SHA256, no $BACKUP_FILE.sha256): not checked"
 fi
 echo "kubectl-backup: checking $f ($size bytes, $sum)"
 "#
+        )
     };
 }
 
@@ -998,6 +1021,11 @@ fn dump_job(p: JobParts<'_>) -> Job {
         container,
         job_volumes(p.claim, false),
     )
+}
+
+/// A Job's pod template spec.
+pub fn pod_spec(job: &Job) -> Option<&PodSpec> {
+    job.spec.as_ref()?.template.spec.as_ref()
 }
 
 /// Where and as whom a Job's pod runs.

@@ -292,7 +292,7 @@ fn every_engine_has_restore_and_verify_scripts_on_the_shared_pieces() {
             "{e}"
         );
         // The checksum is checked before anything else runs.
-        let check = restore.find("sha256 mismatch").unwrap();
+        let check = restore.find("got=$(sha256sum").unwrap();
         for tool in [
             "pg_restore --clean",
             "\"$client\"",

@@ -76,16 +76,8 @@ fn job_plan(s: &Snapshot, name: &str) -> VerifyJob {
 }
 
 fn env_of(job: &Job) -> Vec<(String, Option<String>)> {
-    let c = &job
-        .spec
-        .as_ref()
-        .unwrap()
-        .template
-        .spec
-        .as_ref()
-        .unwrap()
-        .containers[0];
-    c.env
+    crate::dump::pod_spec(job).unwrap().containers[0]
+        .env
         .iter()
         .flatten()
         .map(|e| (e.name.clone(), e.value.clone()))
