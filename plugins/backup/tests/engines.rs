@@ -296,21 +296,14 @@ fn argv_recorder(tools: &[(&str, PathBuf)]) -> (tempfile::TempDir, PathBuf) {
     let d = tmpdir();
     let rec = d.path().join("argv.log");
     for (name, real) in tools {
-        let w = d.path().join(name);
-        std::fs::write(
-            &w,
-            format!(
+        write_exec(
+            &d.path().join(name),
+            &format!(
                 "#!/bin/sh\nprintf '%s\\n' \"$0 $*\" >> '{}'\nexec '{}' \"$@\"\n",
                 rec.display(),
                 real.display()
             ),
-        )
-        .unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&w, std::fs::Permissions::from_mode(0o755)).unwrap();
-        }
+        );
     }
     (d, rec)
 }
@@ -953,6 +946,24 @@ fn redis_rdb_job_restores() {
     assert_argv(&rec, &["redis-cli", "redis-check-rdb"]);
 }
 
+/// The official mongo image's workload: root user by value, its password from a Secret.
+fn mongo_snapshot() -> Snapshot {
+    snapshot(
+        "mongo:7.0",
+        r#"[{name: MONGO_INITDB_ROOT_USERNAME, value: admin}, {name: MONGO_INITDB_ROOT_PASSWORD, valueFrom: {secretKeyRef: {name: db-secret, key: password}}}]"#,
+    )
+}
+
+/// Write an executable shell script.
+fn write_exec(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
 /// MongoDB: no server here. The mongodump invocation is checked against the flags documented
 /// for MongoDB Database Tools 100.x (https://www.mongodb.com/docs/database-tools/mongodump/):
 /// --host, --port, --username, --authenticationDatabase, --archive=<file>, --gzip,
@@ -960,27 +971,18 @@ fn redis_rdb_job_restores() {
 /// on the command line). A shim records what the script passes.
 #[test]
 fn mongodump_command_line_uses_documented_flags() {
-    let snap = snapshot(
-        "mongo:7.0",
-        r#"[{name: MONGO_INITDB_ROOT_USERNAME, value: admin}, {name: MONGO_INITDB_ROOT_PASSWORD, valueFrom: {secretKeyRef: {name: db-secret, key: password}}}]"#,
-    );
+    let snap = mongo_snapshot();
     let job = dump_job(&snap, None);
     let shim_dir = tmpdir();
     let record = shim_dir.path().join("argv");
     let shim = shim_dir.path().join("mongodump");
-    std::fs::write(
+    write_exec(
         &shim,
-        format!(
+        &format!(
             "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > {rec}\nfor a in \"$@\"; do case \"$a\" in --config=*) cp \"${{a#--config=}}\" {rec}.config; stat -c %a \"${{a#--config=}}\" > {rec}.mode;; --archive=*) printf fake > \"${{a#--archive=}}\";; esac; done\n",
             rec = record.display()
         ),
-    )
-    .unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    );
     // The script writes its config to /tmp (an emptyDir in the Job); run it in a private one
     // by pointing the script's /tmp at ours.
     let pod = job.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
@@ -1027,4 +1029,142 @@ fn mongodump_command_line_uses_documented_flags() {
     );
     let mode = std::fs::read_to_string(format!("{}.mode", record.display())).unwrap();
     assert_eq!(mode.trim(), "600");
+}
+
+/// MongoDB's restore and verify scripts, against a recording `mongorestore` shim (no server
+/// here): only flags documented for MongoDB Database Tools 100.x
+/// (https://www.mongodb.com/docs/database-tools/mongorestore/), the password only in the
+/// private config file, the checksum checked first, the archive's gzip stream read, and the
+/// tool's failure given as the verify reason.
+#[test]
+fn mongorestore_command_lines_use_documented_flags() {
+    let snap = mongo_snapshot();
+    let job = dump_job(&snap, None);
+    let shim_dir = tmpdir();
+    let rec = shim_dir.path().join("argv");
+    let fail = shim_dir.path().join("fail");
+    write_exec(
+        &shim_dir.path().join("mongorestore"),
+        &format!(
+            "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; case \"$a\" in --config=*) cat \"${{a#--config=}}\" >> {rec}.config;; esac; done >> {rec}\necho -- >> {rec}\nif [ -f {fail} ]; then echo 'Failed: corruption found in archive' >&2; exit 1; fi\n",
+            rec = rec.display(),
+            fail = fail.display()
+        ),
+    );
+    // The scripts write their config to /tmp (an emptyDir in the Job): ours, privately.
+    let cfg_dir = tmpdir();
+    let private = |script: &str| {
+        script.replace(
+            "/tmp/mongodump.yaml",
+            &cfg_dir.path().join("mongodump.yaml").display().to_string(),
+        )
+    };
+    // The dump, as mongodump --archive --gzip leaves it: a gzip stream, and its checksum.
+    let out_dir = tmpdir();
+    let base = "db-20261123010203.archive.gz";
+    let file = out_dir.path().join(base);
+    sh(Command::new("sh")
+        .arg("-c")
+        .arg(format!("printf 'archive' | gzip > '{}'", file.display())));
+    let hex = sha256_hex(&file);
+    std::fs::write(
+        out_dir.path().join(format!("{base}.sha256")),
+        format!("{hex}  {base}\n"),
+    )
+    .unwrap();
+
+    let restore = with_script(&job, &private(Engine::MongoDb.restore_script()));
+    let secrets = secrets();
+    let path = [shim_dir.path()];
+    let host = Host::new(&secrets, 27017, out_dir.path(), &path);
+    let log = run_restore(
+        &restore,
+        &Host {
+            extra: &[("RESTORE_DATABASE", "todo")],
+            ..host
+        },
+    );
+    assert!(log.contains("(database todo)"), "{log}");
+    // Verified: the gzip stream, then mongorestore --dryRun --objcheck with the dump's server.
+    let verify = verify_job(&snap, &job, Some(&hex));
+    let verify = with_script(&verify, &private(Engine::MongoDb.verify_script()));
+    let (code, out, err) = run_verify(&verify, out_dir.path(), &path);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("gzip stream intact, mongorestore --dryRun --objcheck read it"),
+        "{out}"
+    );
+    let argv = std::fs::read_to_string(&rec).unwrap();
+    let documented = [
+        "--host=",
+        "--port=",
+        "--archive=",
+        "--gzip",
+        "--drop",
+        "--nsInclude=",
+        "--username=",
+        "--authenticationDatabase=",
+        "--config=",
+        "--dryRun",
+        "--objcheck",
+    ];
+    for a in argv.lines().filter(|l| *l != "--") {
+        assert!(
+            documented.iter().any(|d| a.starts_with(d)),
+            "undocumented flag {a}"
+        );
+    }
+    let runs: Vec<&str> = argv.split("--\n").filter(|r| !r.is_empty()).collect();
+    assert_eq!(runs.len(), 2, "{argv}");
+    let wants: [(&str, &[&str]); 2] = [
+        (
+            "restore",
+            &[
+                "--drop",
+                "--gzip",
+                "--nsInclude=todo.*",
+                "--username=admin",
+                "--host=127.0.0.1",
+                "--port=27017",
+            ],
+        ),
+        (
+            "verify",
+            &[
+                "--dryRun",
+                "--objcheck",
+                "--gzip",
+                "--username=admin",
+                "--host=127.0.0.1",
+            ],
+        ),
+    ];
+    for (run, (what, want)) in runs.iter().zip(wants) {
+        for w in want {
+            assert!(run.lines().any(|l| l == *w), "{what}: {w} missing: {run}");
+        }
+    }
+    assert!(!argv.contains(PASSWORD), "password on mongorestore's argv");
+    let cfg = std::fs::read_to_string(format!("{}.config", rec.display())).unwrap();
+    assert_eq!(cfg, "password: 's3cret''pw\"x'\n".repeat(2));
+
+    // mongorestore's failure is the reason; a file that is no gzip stream fails before it.
+    std::fs::write(&fail, "").unwrap();
+    let (code, _, err) = run_verify(&verify, out_dir.path(), &path);
+    assert_eq!(code, 1);
+    assert_eq!(
+        backup::verify::failure_reason(&err),
+        Some("mongorestore --dryRun --objcheck: Failed: corruption found in archive"),
+        "{err}"
+    );
+    let bad = tmpdir();
+    std::fs::write(bad.path().join(base), b"not gzip").unwrap();
+    let verify = verify_job(&snap, &job, None);
+    let verify = with_script(&verify, &private(Engine::MongoDb.verify_script()));
+    let (code, _, err) = run_verify(&verify, bad.path(), &path);
+    assert_eq!(code, 1);
+    assert!(
+        backup::verify::failure_reason(&err).is_some_and(|r| r.starts_with("gzip: ")),
+        "{err}"
+    );
 }
