@@ -690,11 +690,13 @@ fn env_lit(name: &str, value: &str) -> EnvVar {
 }
 
 /// Names whose literal values are treated as secrets.
-/// Whether a literal env value may be printed as it is: a variable our own Job builder sets
-/// (`BACKUP_*`) or an engine's non-credential variable it copies (`PGUSER`, `MYSQL_DATABASE`…).
+/// Whether a literal env value may be printed as it is: a variable our own Job builders set
+/// (`BACKUP_*`, a restore Job's `RESTORE_*`) or an engine's non-credential variable they copy
+/// (`PGUSER`, `MYSQL_DATABASE`…).
 /// Every other literal (`DB_PASS`, `ADMIN_PASS`, an app's own names) is hidden when rendered.
 pub fn is_known_harmless(name: &str) -> bool {
     let ours = name.starts_with("BACKUP_")
+        || name.starts_with("RESTORE_")
         || [
             Engine::Postgres,
             Engine::MongoDb,

@@ -315,3 +315,26 @@ fn every_engine_has_restore_and_verify_scripts_on_the_shared_pieces() {
     assert!(Engine::MongoDb.verify_reads_server());
     assert!(!Engine::Postgres.verify_reads_server());
 }
+
+#[test]
+fn the_scripts_own_variables_print_but_secret_looking_ones_do_not() {
+    for name in [
+        "BACKUP_FILE",
+        "BACKUP_SHA256",
+        "RESTORE_DATABASE",
+        "RESTORE_DIR",
+        "PGUSER",
+        "MYSQL_DATABASE",
+    ] {
+        assert!(is_known_harmless(name), "{name}");
+    }
+    for name in [
+        "RESTORE_PASSWORD",
+        "BACKUP_TOKEN",
+        "PGPASSWORD",
+        "DB_PASS",
+        "RESTORED",
+    ] {
+        assert!(!is_known_harmless(name), "{name}");
+    }
+}
