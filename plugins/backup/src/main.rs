@@ -142,7 +142,8 @@ enum Cmd {
         "  kubectl backup verify todo-db-dump-20261123010203\n\n",
         "  # The verify Job it would create\n",
         "  kubectl backup verify todo-db-dump-20261123010203 --dry-run -o yaml\n\n",
-        "Exit codes: 0 verified, 1 error, 2 usage, 3 no such backup, 4 forbidden, 5 verification failed (the reason printed), 6 timed out.\n"))]
+        "Exit codes: 0 verified, 1 error, 2 usage, 3 no such backup, 4 forbidden,\n",
+        "5 verification failed (the reason printed), 6 timed out.\n"))]
     Verify(VerifyArgs),
     /// Write a shell completion script for kubectl-backup.
     Completion(CompletionArgs),
