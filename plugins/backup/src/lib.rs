@@ -15,6 +15,7 @@ pub mod redact;
 pub mod render;
 pub mod restore;
 pub mod run;
+pub mod verify;
 pub mod volsnap;
 
 use std::collections::BTreeMap;
@@ -39,6 +40,11 @@ pub const LABEL_TRIGGER: &str = "kubectl-stateful.io/trigger";
 pub const ANNOTATION_DESTINATION: &str = "kubectl-stateful.io/destination";
 /// What a dump Job reads from (`host:port`), for `describe`.
 pub const ANNOTATION_SOURCE: &str = "kubectl-stateful.io/source";
+/// The sha256 of a dump's file (64 hex digits), set on the dump Job by `create` from the
+/// Job's log (`kubectl-backup: sha256 HEX`); `verify` and `describe` read it.
+pub const ANNOTATION_SHA256: &str = "kubectl-stateful.io/sha256";
+/// The `kubectl-stateful.io/method` of a verify Job (not a backup: `list` leaves it out).
+pub const METHOD_VERIFY: &str = "verify";
 pub const ANNOTATION_INSTANTIATE: &str = "cronjob.kubernetes.io/instantiate";
 
 /// How a backup is taken.
@@ -160,10 +166,9 @@ pub fn default_name(target: &str, method: Method, now: jiff::Timestamp) -> Strin
 /// `<head>-<part>-<UTC yyyymmddhhmmss>`, the head shortened so the whole is a valid
 /// 63-character label value.
 pub fn stamped_name(head: &str, part: &str, now: jiff::Timestamp) -> String {
-    let target = head;
     let suffix = format!("-{part}-{}", stamp(now));
-    let max = 63 - suffix.len();
-    let mut head: String = target.chars().take(max).collect();
+    let max = 63usize.saturating_sub(suffix.len());
+    let mut head: String = head.chars().take(max).collect();
     while head.ends_with(['-', '.']) {
         head.pop();
     }

@@ -94,6 +94,10 @@ fn job_row(job: &Job, now: jiff::Timestamp) -> Option<BackupRow> {
     if !ours && cj.is_none() {
         return None;
     }
+    // Our Jobs that are not backups (a verify Job) are not listed.
+    if ours && !matches!(label(m, LABEL_METHOD), None | Some("cronjob" | "dump")) {
+        return None;
+    }
     let target = match (label(m, LABEL_TARGET_KIND), label(m, LABEL_TARGET_NAME)) {
         (Some(k), Some(n)) => format!("{k}/{n}"),
         _ => format!("cronjob/{}", cj.unwrap_or("")),
@@ -268,6 +272,8 @@ pub struct JobDescription {
     pub source: Option<String>,
     /// Where a dump wrote (`pvc/NAME:/path`).
     pub destination: Option<String>,
+    /// The dump file's sha256 (`kubectl-stateful.io/sha256`).
+    pub sha256: Option<String>,
     /// The pod template's containers.
     pub containers: Vec<ContainerDescription>,
     /// The pod template's claims: (volume name, claim name).
@@ -342,6 +348,18 @@ pub struct SnapshotDescription {
     pub state: SnapshotState,
 }
 
+/// The VolumeSnapshot `name` in `ns`.
+pub(crate) fn find_snapshot<'a>(snap: &'a Snapshot, ns: &str, name: &str) -> Option<&'a Value> {
+    snap.dynamic
+        .get(&Kind::VolumeSnapshot)
+        .into_iter()
+        .flatten()
+        .find(|v| {
+            v.pointer("/metadata/namespace").and_then(Value::as_str) == Some(ns)
+                && v.pointer("/metadata/name").and_then(Value::as_str) == Some(name)
+        })
+}
+
 /// `describe NAME`: the Job, else the VolumeSnapshot, of that name in `ns`.
 pub fn describe(
     snap: &Snapshot,
@@ -356,16 +374,7 @@ pub fn describe(
             snap, ns, name, job, now,
         ))));
     }
-    if let Some(vs) = snap
-        .dynamic
-        .get(&Kind::VolumeSnapshot)
-        .into_iter()
-        .flatten()
-        .find(|v| {
-            v.pointer("/metadata/namespace").and_then(Value::as_str) == Some(ns)
-                && v.pointer("/metadata/name").and_then(Value::as_str) == Some(name)
-        })
-    {
+    if let Some(vs) = find_snapshot(snap, ns, name) {
         let s = |p: &str| vs.pointer(p).and_then(Value::as_str).map(str::to_string);
         return Ok(Description::VolumeSnapshot(SnapshotDescription {
             name: name.to_string(),
@@ -432,6 +441,7 @@ fn describe_job(
         status: job_status(&job),
         source: ann(ANNOTATION_SOURCE),
         destination: ann(ANNOTATION_DESTINATION),
+        sha256: ann(crate::ANNOTATION_SHA256),
         containers,
         claims,
         limits: spec.map(|s| JobLimits {

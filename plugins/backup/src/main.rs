@@ -9,15 +9,16 @@ use std::process::ExitCode as ProcessExit;
 use std::sync::Arc;
 use std::time::Duration;
 
-use backup::dump::{Engine, SourcePref};
-use backup::plan::{self, CreateRequest};
+use backup::dump::{Engine, SourcePref, sha256_from_log};
+use backup::plan::{self, CreateRequest, Objects};
 use backup::restore::{self, RestoreKind, RestoreRequest, RestoreSource, RestoreTarget};
 use backup::run::{self, OnProgress, Outcome, Progress};
-use backup::{Method, Target, list, render};
+use backup::verify::{self, VerifyPlan};
+use backup::{ANNOTATION_SHA256, Method, Target, list, render};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use stateful_core::kinds::Kind;
 use stateful_core::output::term::error_prefix;
-use stateful_core::snapshot::Source;
+use stateful_core::snapshot::{Scope, Source};
 use stateful_core::{Error, ExitCode, Result, output};
 use stateful_flags::complete::{self, CompletionArgs, Positional};
 use stateful_flags::progress::Spinner;
@@ -150,6 +151,17 @@ enum Cmd {
     },
     /// What a backup ran, where it read and wrote, how it ended and why.
     Describe { name: String },
+    /// Check a backup: a dump's file (exists, not empty, sha256, read by the engine's own tool)
+    /// in a Job mounting its claim read-only, or a VolumeSnapshot's status.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  # Check a dump's file with the engine's own reader, logs streamed\n",
+        "  kubectl backup verify todo-db-dump-20261123010203\n\n",
+        "  # The verify Job it would create\n",
+        "  kubectl backup verify todo-db-dump-20261123010203 --dry-run -o yaml\n\n",
+        "Exit codes: 0 verified, 1 error, 2 usage, 3 no such backup, 4 forbidden,\n",
+        "5 verification failed (the reason printed), 6 timed out.\n"))]
+    Verify(VerifyArgs),
     /// Write a shell completion script for kubectl-backup.
     Completion(CompletionArgs),
 }
@@ -159,8 +171,9 @@ fn positional(path: &[String], before: &[String]) -> Positional {
     match path.first().map(String::as_str) {
         _ if !before.is_empty() => Positional::Nothing,
         Some("create" | "list") => Positional::Objects(Target::ACCEPTS),
-        Some("restore") => Positional::Names(&[Kind::Job, Kind::VolumeSnapshot]),
-        Some("logs" | "describe") => Positional::Names(&[Kind::Job, Kind::VolumeSnapshot]),
+        Some("logs" | "describe" | "verify" | "restore") => {
+            Positional::Names(&[Kind::Job, Kind::VolumeSnapshot])
+        }
         Some("completion") => Positional::Shells,
         _ => Positional::Nothing,
     }
@@ -218,6 +231,30 @@ struct CreateArgs {
     #[arg(long, num_args = 0..=1, default_missing_value = "client", value_parser = ["client", "server", "none"])]
     dry_run: Option<String>,
     /// Output format of the objects printed by --dry-run.
+    #[arg(short = 'o', long, value_enum, default_value = "yaml")]
+    output: CreateOutput,
+    /// Verify the backup once it has succeeded (a dump's file in a Job, a snapshot's status);
+    /// not with --dry-run or --no-wait.
+    #[arg(long, conflicts_with_all = ["no_wait", "dry_run"])]
+    verify: bool,
+}
+
+#[derive(Args, Debug)]
+struct VerifyArgs {
+    /// The backup: a dump Job or a VolumeSnapshot, by name as `list` shows it.
+    #[arg(value_name = "BACKUP")]
+    backup: String,
+    /// Deadline: the verify Job's activeDeadlineSeconds and how long to wait.
+    #[arg(long, default_value = "10m", value_parser = duration)]
+    timeout: Duration,
+    /// Do not wait; print the verify Job's name.
+    #[arg(long)]
+    no_wait: bool,
+    /// Print the verify Job instead of creating it (client), or have the API server check it
+    /// without creating it (server).
+    #[arg(long, num_args = 0..=1, default_missing_value = "client", value_parser = ["client", "server", "none"])]
+    dry_run: Option<String>,
+    /// Output format of the Job printed by --dry-run.
     #[arg(short = 'o', long, value_enum, default_value = "yaml")]
     output: CreateOutput,
 }
@@ -332,12 +369,12 @@ async fn create(settings: &Settings, a: CreateArgs) -> Result<ExitCode> {
         timeout,
     };
     req.validate()?;
-    let dry_run = a.dry_run.as_deref().filter(|d| *d != "none");
-    if !settings.from_files.is_empty() && dry_run != Some("client") {
+    if a.verify && req.method()? == Method::Cronjob {
         return Err(Error::Usage(
-            "--from-file works with --dry-run (client) only".into(),
+            "--verify: a CronJob's run writes what its template writes, unknown to kubectl backup; there is no artifact to verify".into(),
         ));
     }
+    let dry_run = dry_run_mode(settings, a.dry_run.as_deref())?;
     let (source, default_ns) = settings.open().await?;
     let scope = settings.scope(default_ns);
     let snap = source.load(&req.kinds(), &scope).await?;
@@ -376,38 +413,20 @@ async fn create(settings: &Settings, a: CreateArgs) -> Result<ExitCode> {
         print(&format!("{}\n", p.name))?;
         return Ok(ExitCode::Success);
     }
-    let spin = Spinner::start(
-        std::io::stderr().is_terminal(),
-        &format!("waiting for {kind} {}", p.name),
-    );
-    let outcome = if p.method == Method::Snapshot {
-        run::wait_snapshot(
-            &conn.client,
-            &ns,
-            &p.name,
-            timeout,
-            progress(spin.clone()),
-            interrupted(),
-        )
-        .await
+    // Dump Jobs end by their own activeDeadlineSeconds; leave the controller time to say so.
+    let grace = if p.method == Method::Dump {
+        Duration::from_secs(30)
     } else {
-        // Dump Jobs end by their own activeDeadlineSeconds; leave the controller time to say so.
-        let grace = if p.method == Method::Dump {
-            Duration::from_secs(30)
-        } else {
-            Duration::ZERO
-        };
-        run::wait_job(
-            &conn.client,
-            &ns,
-            &p.name,
-            timeout + grace,
-            progress(spin.clone()),
-            interrupted(),
-        )
-        .await
+        Duration::ZERO
     };
-    spin.finish();
+    let outcome = wait(
+        &conn.client,
+        &ns,
+        &p.name,
+        p.method == Method::Snapshot,
+        timeout + grace,
+    )
+    .await;
     let outcome = outcome?;
     let follow = format!(
         "kubectl backup describe {} -n {ns}  (logs: kubectl backup logs {} -n {ns} -f)",
@@ -416,8 +435,25 @@ async fn create(settings: &Settings, a: CreateArgs) -> Result<ExitCode> {
     match outcome {
         Outcome::Succeeded(msg) => {
             eprintln!("kubectl-backup: {msg}");
+            if p.method == Method::Dump {
+                record_sha256(&conn.client, &ns, &p.name).await;
+            }
             print(&format!("{}\n", p.name))?;
-            Ok(ExitCode::Success)
+            if !a.verify {
+                return Ok(ExitCode::Success);
+            }
+            let scope = Scope {
+                namespace: Some(ns.clone()),
+                ..scope
+            };
+            let opts = VerifyOpts {
+                timeout,
+                no_wait: false,
+                dry_run: None,
+                json,
+                print_name: false,
+            };
+            run_verify(&source, &scope, &p.name, &opts).await
         }
         Outcome::Failed(msg) => Err(Error::Failed(format!("{msg}\n  see: {follow}"))),
         Outcome::TimedOut(msg) => Err(Error::TimedOut(format!(
@@ -428,6 +464,182 @@ async fn create(settings: &Settings, a: CreateArgs) -> Result<ExitCode> {
             eprintln!(
                 "kubectl-backup: stopped waiting; {kind} {} goes on. Follow it: {follow}",
                 p.name
+            );
+            Ok(ExitCode::Interrupted)
+        }
+    }
+}
+
+/// `--dry-run[=client|server|none]`, checked against `--from-file` (client only).
+fn dry_run_mode<'a>(settings: &Settings, dry_run: Option<&'a str>) -> Result<Option<&'a str>> {
+    let dry_run = dry_run.filter(|d| *d != "none");
+    if !settings.from_files.is_empty() && dry_run != Some("client") {
+        return Err(Error::Usage(
+            "--from-file works with --dry-run (client) only".into(),
+        ));
+    }
+    Ok(dry_run)
+}
+
+/// Wait for a Job (logs streamed) or a VolumeSnapshot, above a spinner on a terminal.
+async fn wait(
+    client: &kube::Client,
+    ns: &str,
+    name: &str,
+    snapshot: bool,
+    deadline: Duration,
+) -> Result<Outcome> {
+    let kind = if snapshot { "volumesnapshot" } else { "job" };
+    let spin = Spinner::start(
+        std::io::stderr().is_terminal(),
+        &format!("waiting for {kind} {name}"),
+    );
+    let outcome = if snapshot {
+        run::wait_snapshot(
+            client,
+            ns,
+            name,
+            deadline,
+            progress(spin.clone()),
+            interrupted(),
+        )
+        .await
+    } else {
+        run::wait_job(
+            client,
+            ns,
+            name,
+            deadline,
+            progress(spin.clone()),
+            interrupted(),
+        )
+        .await
+    };
+    spin.finish();
+    outcome
+}
+
+/// The dump's sha256 from its log line onto the Job (`kubectl-stateful.io/sha256`); a
+/// missing line or a refused patch is a warning: the dump itself succeeded.
+async fn record_sha256(client: &kube::Client, ns: &str, name: &str) {
+    let log = run::job_log_text(client, ns, name).await;
+    let Some(h) = log.as_deref().and_then(sha256_from_log) else {
+        eprintln!(
+            "kubectl-backup: warning: no `kubectl-backup: sha256` line in the log of job {name}; its checksum is not recorded (verify checks the .sha256 file beside the dump, if any)"
+        );
+        return;
+    };
+    match run::annotate_job(client, ns, name, ANNOTATION_SHA256, &h).await {
+        Ok(()) => {
+            eprintln!("kubectl-backup: sha256 {h} recorded on job {name} ({ANNOTATION_SHA256})")
+        }
+        Err(e) => eprintln!("kubectl-backup: warning: sha256 {h} not recorded on job {name}: {e}"),
+    }
+}
+
+/// How `verify` (and `create --verify`) runs.
+struct VerifyOpts<'a> {
+    timeout: Duration,
+    no_wait: bool,
+    dry_run: Option<&'a str>,
+    json: bool,
+    /// Print the verify Job's (or the snapshot's) name on stdout.
+    print_name: bool,
+}
+
+async fn verify_cmd(settings: &Settings, a: VerifyArgs) -> Result<ExitCode> {
+    backup::validate_name(&a.backup)?;
+    let dry_run = dry_run_mode(settings, a.dry_run.as_deref())?;
+    let (source, default_ns) = settings.open().await?;
+    let mut scope = settings.scope(default_ns);
+    scope.namespace = Some(scope.namespace.unwrap_or_else(|| "default".into()));
+    let opts = VerifyOpts {
+        timeout: a.timeout,
+        no_wait: a.no_wait,
+        dry_run,
+        json: a.output == CreateOutput::Json,
+        print_name: true,
+    };
+    run_verify(&source, &scope, &a.backup, &opts).await
+}
+
+/// Verify backup `name` in the scope's namespace: a snapshot from its status, a dump by a
+/// verify Job (created, waited for; exit 5 with the script's reason when it fails).
+async fn run_verify(
+    source: &Source,
+    scope: &Scope,
+    name: &str,
+    o: &VerifyOpts<'_>,
+) -> Result<ExitCode> {
+    let ns = scope.namespace.clone().unwrap_or_else(|| "default".into());
+    let snap = source.load(&verify::KINDS, scope).await?;
+    warn_all(&snap.warnings);
+    let plan = verify::plan_verify(&snap, &ns, name, o.timeout, jiff::Timestamp::now())?;
+    let v = match plan {
+        VerifyPlan::Snapshot(v) if v.ok => {
+            eprintln!("kubectl-backup: {}", v.message);
+            if o.print_name {
+                print(&format!("{}\n", v.name))?;
+            }
+            return Ok(ExitCode::Success);
+        }
+        VerifyPlan::Snapshot(v) => return Err(Error::Failed(v.message)),
+        VerifyPlan::Job(v) => v,
+    };
+    warn_all(&v.warnings);
+    if v.sha256.is_none() {
+        eprintln!(
+            "kubectl-backup: no sha256 recorded on backup {name}; the verify Job checks against {}.sha256 beside the dump, if there is one",
+            v.file
+        );
+    }
+    let job_name = v.job.metadata.name.clone().unwrap_or_default();
+    let objects = Objects {
+        job: Some(v.job),
+        ..Default::default()
+    };
+    let conn = match (source, o.dry_run) {
+        (_, Some("client")) | (Source::Dump(_), _) => {
+            print(&render::render_objects(&objects, o.json)?)?;
+            return Ok(ExitCode::Success);
+        }
+        (Source::Cluster(conn), _) => conn,
+    };
+    if o.dry_run == Some("server") {
+        run::create_dry_run(&conn.client, &ns, &objects).await?;
+        print(&render::render_objects(&objects, o.json)?)?;
+        return Ok(ExitCode::Success);
+    }
+    eprintln!(
+        "kubectl-backup: creating job {job_name}: verify {}/{} of backup {name} ({})",
+        v.claim, v.file, v.engine
+    );
+    run::create(&conn.client, &ns, &objects).await?;
+    if o.no_wait {
+        print(&format!("{job_name}\n"))?;
+        return Ok(ExitCode::Success);
+    }
+    let grace = Duration::from_secs(30);
+    let outcome = wait(&conn.client, &ns, &job_name, false, o.timeout + grace).await?;
+    let see = format!("kubectl backup logs {job_name} -n {ns}");
+    match outcome {
+        Outcome::Succeeded(_) => {
+            eprintln!("kubectl-backup: backup {name} verified (job {job_name})");
+            if o.print_name {
+                print(&format!("{job_name}\n"))?;
+            }
+            Ok(ExitCode::Success)
+        }
+        Outcome::Failed(msg) => Err(Error::Failed(match verify::failure_reason(&msg) {
+            Some(r) => format!("backup {name} failed verification: {r}\n  see: {see}"),
+            None => format!("backup {name} could not be verified: {msg}\n  see: {see}"),
+        })),
+        Outcome::TimedOut(msg) => Err(Error::TimedOut(format!(
+            "{msg}; job {job_name} may still be running: {see} -f"
+        ))),
+        Outcome::Interrupted => {
+            eprintln!(
+                "kubectl-backup: stopped waiting; job {job_name} goes on. Follow it: {see} -f"
             );
             Ok(ExitCode::Interrupted)
         }
@@ -598,6 +810,7 @@ async fn run_cli(cli: Cli, term: Terminal) -> Result<ExitCode> {
     match cli.cmd {
         Cmd::Create(a) => create(&settings, *a).await,
         Cmd::Restore(a) => restore(&settings, *a).await,
+        Cmd::Verify(a) => verify_cmd(&settings, a).await,
         Cmd::List {
             target,
             all,

@@ -206,6 +206,9 @@ fn job_text(j: &JobDescription) -> String {
     if let Some(d) = &j.destination {
         line(&mut out, "Destination:", d);
     }
+    if let Some(h) = &j.sha256 {
+        line(&mut out, "SHA256:", h);
+    }
     for c in &j.containers {
         let image = c.image.as_deref().unwrap_or("");
         line(&mut out, "Container:", &format!("{} ({image})", c.name));

@@ -481,3 +481,36 @@ pub async fn job_logs(
     }
     Ok(())
 }
+
+/// The whole log of Job `name`'s newest pod (`None` when it has no pod or its log cannot be
+/// read: the caller says so).
+pub async fn job_log_text(client: &kube::Client, ns: &str, name: &str) -> Option<String> {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
+    let p = latest_pod(&pods, name).await?;
+    pods.logs(p.metadata.name.as_deref()?, &LogParams::default())
+        .await
+        .ok()
+}
+
+/// Set one annotation on Job `name` (a JSON merge patch).
+pub async fn annotate_job(
+    client: &kube::Client,
+    ns: &str,
+    name: &str,
+    key: &str,
+    value: &str,
+) -> Result<()> {
+    let jobs: Api<Job> = Api::namespaced(client.clone(), ns);
+    let patch = serde_json::json!({"metadata": {"annotations": {key: value}}});
+    jobs.patch(
+        name,
+        &kube::api::PatchParams {
+            field_manager: Some("kubectl-backup".into()),
+            ..Default::default()
+        },
+        &kube::api::Patch::Merge(&patch),
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| Error::from_kube(e, "patch", "jobs.batch", Some(ns), Some(name)))
+}

@@ -684,3 +684,183 @@ fn restore_dry_runs_show_the_plan_and_the_job_without_secrets() {
         assert!(out.is_empty(), "{args:?}: {out}");
     }
 }
+
+const VERIFY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/verify.yaml");
+
+#[test]
+fn verify_dry_run_prints_the_read_only_verify_job() {
+    let (code, out, err) = run(&[
+        "verify",
+        "db-dump-1",
+        "-n",
+        "t",
+        "--dry-run",
+        "-o",
+        "json",
+        "--from-file",
+        VERIFY,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_no_secret("verify --dry-run -o json", &out);
+    assert_no_secret("verify's stderr", &err);
+    assert!(err.contains("pinning the Job to node n1"), "{err}");
+    let job: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (&job["apiVersion"], &job["kind"]),
+        (&"batch/v1".into(), &"Job".into())
+    );
+    let name = job["metadata"]["name"].as_str().unwrap();
+    assert!(name.starts_with("db-dump-1-verify-"), "{name}");
+    assert_eq!(job["metadata"]["namespace"], "t");
+    assert_eq!(
+        job["metadata"]["labels"]["kubectl-stateful.io/method"],
+        "verify"
+    );
+    let pod = &job["spec"]["template"]["spec"];
+    let c = &pod["containers"][0];
+    assert_eq!(c["image"], "postgres:16");
+    assert_eq!(c["volumeMounts"][0]["mountPath"], "/backup");
+    assert_eq!(c["volumeMounts"][0]["readOnly"], true);
+    assert_eq!(pod["volumes"][0]["persistentVolumeClaim"]["readOnly"], true);
+    assert_eq!(
+        pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+            [0]["matchFields"][0]["values"][0],
+        "n1"
+    );
+    let env: Vec<(&str, &str)> = c["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["name"].as_str().unwrap(), e["value"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        env,
+        [
+            ("BACKUP_DIR", "/backup"),
+            ("BACKUP_FILE", "db-20261123010203.dump"),
+            (
+                "BACKUP_SHA256",
+                "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"
+            ),
+        ]
+    );
+    // YAML by default: the same Job.
+    let (code, yaml, err) = run(&[
+        "verify",
+        "db-dump-1",
+        "-n",
+        "t",
+        "--dry-run",
+        "--from-file",
+        VERIFY,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let y: Value = serde_saphyr::from_str(&yaml).unwrap();
+    assert_eq!(
+        y["spec"]["template"]["spec"]["containers"][0]["env"],
+        c["env"]
+    );
+}
+
+#[test]
+fn verify_exit_codes_from_a_dump() {
+    let verify = |args: &[&str]| {
+        let mut a = vec!["verify"];
+        a.extend(args);
+        a.extend(["-n", "t", "--from-file", VERIFY]);
+        run(&a)
+    };
+    // A ready snapshot is verified from its status: 0, its name on stdout.
+    let (code, out, err) = verify(&["data-snap-ready", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "data-snap-ready\n");
+    assert!(
+        err.contains("verified: ready to use, restore size 5Gi"),
+        "{err}"
+    );
+    // One in error: 5 with the reason.
+    let (code, out, err) = verify(&["data-snap-err", "--dry-run"]);
+    assert_eq!((code, out.as_str()), (5, ""));
+    assert!(err.contains("quota exceeded"), "{err}");
+    // A CronJob's run has no known artifact: 5, saying so.
+    let (code, _, err) = verify(&["nightly-29400000", "--dry-run"]);
+    assert_eq!(code, 5);
+    assert!(err.contains("no known artifact"), "{err}");
+    // A dump still running: 5.
+    let (code, _, err) = verify(&["db-dump-2", "--dry-run"]);
+    assert_eq!(code, 5);
+    assert!(err.contains("is Running"), "{err}");
+    // No such backup: 3; a bad name: 2.
+    let (code, _, err) = verify(&["nope", "--dry-run"]);
+    assert_eq!(code, 3, "{err}");
+    let (code, _, _) = verify(&["Bad_Name", "--dry-run"]);
+    assert_eq!(code, 2);
+    // --from-file only with --dry-run (client): 2, nothing read.
+    for args in [&["db-dump-1"][..], &["db-dump-1", "--dry-run=server"]] {
+        let (code, out, err) = verify(args);
+        assert_eq!((code, out.as_str()), (2, ""), "{args:?}");
+        assert!(err.contains("--from-file works with --dry-run"), "{err}");
+    }
+    // create --verify: not of a CronJob, not with --dry-run.
+    let (code, _, err) = run(&[
+        "create",
+        "cronjob/todo-db-backup",
+        "--verify",
+        "--from-file",
+        FIX,
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--verify"), "{err}");
+    let (code, _, _) = run(&[
+        "create",
+        "sts/todo-db",
+        "--to",
+        "pvc/b",
+        "--verify",
+        "--dry-run",
+        "--from-file",
+        FIX,
+    ]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn verify_jobs_are_not_listed_as_backups() {
+    let (code, out, err) = run(&["list", "-n", "t", "-o", "json", "--from-file", VERIFY]);
+    assert_eq!(code, 0, "{err}");
+    let l: Value = serde_json::from_str(&out).unwrap();
+    let names: Vec<&str> = l["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"db-dump-1"), "{names:?}");
+    // The verify Job dry-run prints, fed back as a dump, is not a backup.
+    let (_, job, _) = run(&[
+        "verify",
+        "db-dump-1",
+        "-n",
+        "t",
+        "--dry-run",
+        "--from-file",
+        VERIFY,
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("verify-job.yaml");
+    std::fs::write(&f, job).unwrap();
+    let (code, out, err) = run(&[
+        "list",
+        "-n",
+        "t",
+        "-o",
+        "json",
+        "--from-file",
+        VERIFY,
+        "--from-file",
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let l: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(l["items"].as_array().unwrap().len(), names.len(), "{out}");
+}

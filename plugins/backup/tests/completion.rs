@@ -72,6 +72,7 @@ fn subcommands_flags_values_and_kinds() {
             "list",
             "logs",
             "describe",
+            "verify",
             "completion"
         ]
     );

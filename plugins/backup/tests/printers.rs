@@ -93,7 +93,14 @@ fn list_table_age_namespace_sort_and_colour() {
 
 #[test]
 fn help_fits_80_columns() {
-    for sub in [&[][..], &["create"], &["list"], &["logs"], &["describe"]] {
+    for sub in [
+        &[][..],
+        &["create"],
+        &["list"],
+        &["logs"],
+        &["describe"],
+        &["verify"],
+    ] {
         for h in ["-h", "--help"] {
             for cols in ["80", "200"] {
                 let out = Command::cargo_bin("kubectl-backup")

@@ -19,6 +19,110 @@
 //! and add its arm to `spec_of`. The builder needs no change; the binary's `--engine` enum
 //! (main.rs) gets the new value.
 
+// The shell pieces every engine's scripts share, as macros so each script stays one
+// `&'static str` (`concat!` takes literals only). They are defined before the engine modules
+// below, which use them.
+
+/// The end of every dump script, once the engine wrote and checked `$f.partial`: the atomic
+/// rename, then `$f.sha256` beside it (sha256sum's `HEX  FILE` form, written to a `.partial`
+/// and renamed too) and the log line `kubectl-backup: sha256 HEX` the CLI reads
+/// ([`sha256_from_log`]). An image without sha256sum still gets its dump, with a warning.
+macro_rules! dump_tail {
+    () => {
+        r#"mv "$f.partial" "$f"
+echo "kubectl-backup: wrote $f ($(wc -c < "$f" | tr -d ' ') bytes)"
+if command -v sha256sum >/dev/null 2>&1; then
+  (cd "$BACKUP_DIR" && sha256sum "$BACKUP_FILE") > "$f.sha256.partial"
+  mv "$f.sha256.partial" "$f.sha256"
+  echo "kubectl-backup: sha256 $(cut -d ' ' -f 1 < "$f.sha256")"
+else
+  echo "kubectl-backup: warning: no sha256sum in the image; no $BACKUP_FILE.sha256 written"
+fi
+"#
+    };
+}
+
+/// The start of a restore or verify script: `set -eu`, `$f`, `fail` (the reason on stderr after
+/// `kubectl-backup: PREFIX: `, exit 1) and `last` (the last non-blank line of a text).
+macro_rules! script_head {
+    ($prefix:literal) => {
+        concat!(
+            r#"set -eu
+f="$BACKUP_DIR/$BACKUP_FILE"
+fail() { echo "kubectl-backup: "#,
+            $prefix,
+            r#": $*" >&2; exit 1; }
+last() { printf '%s\n' "$1" | grep -v '^[[:space:]]*$' | tail -n 1; }
+"#
+        )
+    };
+}
+
+/// The file's sha256 (`$got`) against `$want` (from `$from`), or `fail` with reason
+/// `sha256: …`.
+macro_rules! sha256_check {
+    () => {
+        r#"  command -v sha256sum >/dev/null 2>&1 || fail "sha256: no sha256sum in the image to check against $from"
+  got=$(sha256sum < "$f" | cut -d ' ' -f 1)
+  [ "$got" = "$want" ] || fail "sha256: $f is $got, expected $want ($from)"
+"#
+    };
+}
+
+/// The start of every restore script: the dump must exist, and match `$f.sha256` when that
+/// exists, before anything touches the database (`kubectl-backup: restore refused: …`).
+macro_rules! restore_head {
+    () => {
+        concat!(
+            script_head!("restore refused"),
+            r#"[ -s "$f" ] || fail "$f is missing or empty"
+if [ -f "$f.sha256" ]; then
+  want=$(cut -d ' ' -f 1 < "$f.sha256"); from="$BACKUP_FILE.sha256"
+"#,
+            sha256_check!(),
+            r#"  echo "kubectl-backup: sha256 $got matches $BACKUP_FILE.sha256"
+else
+  echo "kubectl-backup: no $BACKUP_FILE.sha256 beside the dump; checksum not checked"
+fi
+"#
+        )
+    };
+}
+
+/// The start of every verify script: the file exists and is not empty, and its sha256 is
+/// `BACKUP_SHA256`, else the one in `$f.sha256`, else unknown (said, not a failure). `fail`
+/// prints `kubectl-backup: verify failed: REASON` on stderr and exits 1.
+macro_rules! verify_head {
+    () => {
+        concat!(
+            script_head!("verify failed"),
+            r#"[ -f "$f" ] || fail "file: $f does not exist"
+size=$(wc -c < "$f" | tr -d ' ')
+[ "$size" -gt 0 ] || fail "size: $f is empty"
+want="${BACKUP_SHA256:-}"; from=BACKUP_SHA256
+if [ -z "$want" ] && [ -f "$f.sha256" ]; then want=$(cut -d ' ' -f 1 < "$f.sha256"); from="$BACKUP_FILE.sha256"; fi
+if [ -n "$want" ]; then
+"#,
+            sha256_check!(),
+            r#"  sum="sha256 $got"
+else
+  sum="sha256 unknown"
+  echo "kubectl-backup: checksum unknown (no BACKUP_SHA256, no $BACKUP_FILE.sha256): not checked"
+fi
+echo "kubectl-backup: checking $f ($size bytes, $sum)"
+"#
+        )
+    };
+}
+
+/// The end of every verify script, once the engine's reader set `$reader`.
+macro_rules! verify_tail {
+    () => {
+        r#"echo "kubectl-backup: verified $f ($size bytes, $sum, $reader)"
+"#
+    };
+}
+
 mod mongodb;
 mod mysql;
 mod postgres;
@@ -30,11 +134,11 @@ use std::time::Duration;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    Affinity, Capabilities, Container, EmptyDirVolumeSource, EnvFromSource, EnvVar, NodeAffinity,
-    NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, PersistentVolumeClaim,
-    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, Pod, PodSecurityContext, PodSpec,
-    PodTemplateSpec, ResourceRequirements, SeccompProfile, SecurityContext, Toleration, Volume,
-    VolumeMount, VolumeResourceRequirements,
+    Affinity, Capabilities, Container, EmptyDirVolumeSource, EnvFromSource, EnvVar,
+    LocalObjectReference, NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, Pod,
+    PodSecurityContext, PodSpec, PodTemplateSpec, ResourceRequirements, SeccompProfile,
+    SecurityContext, Toleration, Volume, VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -64,6 +168,14 @@ pub struct DumpSpec {
     pub script: &'static str,
     /// Literal env vars added when the source is a replica.
     pub replica_env: &'static [(&'static str, &'static str)],
+    /// The restore script (see [`DumpEngine::restore_script`]).
+    pub restore_script: &'static str,
+    /// The verify script (see [`DumpEngine::verify_script`]).
+    pub verify_script: &'static str,
+    /// Whether the verify script's reader needs the server (MongoDB's `mongorestore --dryRun`
+    /// connects): then the verify Job gets the dump's `BACKUP_HOST`, `BACKUP_PORT` and
+    /// credential references too.
+    pub verify_reads_server: bool,
 }
 
 /// Each engine's [`DumpSpec`]: the one place that maps the core's engines to their files.
@@ -89,13 +201,24 @@ pub trait DumpEngine {
     fn script(self) -> &'static str;
     /// Literal env vars the Job gets when it reads from a replica (MongoDB's read preference).
     fn replica_env(self) -> &'static [(&'static str, &'static str)];
-    /// The restore script (placeholder until the engines' scripts land).
-    fn restore_script(self) -> &'static str
-    where
-        Self: Sized,
-    {
-        "echo 'kubectl-backup: restore script missing' >&2; exit 1"
-    }
+    /// The shell script a restore Job runs (`sh -c SCRIPT`). Reads `BACKUP_HOST`,
+    /// `BACKUP_PORT` (the primary), `BACKUP_DIR` (the dump's claim, read-only), `BACKUP_FILE`,
+    /// the engine's credential variables ([`DumpEngine::env_names`], as the dump reads them),
+    /// optional `RESTORE_DATABASE` (default: the database the dump reads) and, for Redis,
+    /// `RESTORE_DIR` (the new claim's mount, default `/data`). It refuses a dump whose sha256
+    /// differs from `$BACKUP_DIR/$BACKUP_FILE.sha256` before touching the database, logs each
+    /// step with the `kubectl-backup: ` prefix (never a secret) and ends with a
+    /// `kubectl-backup: restored …` line; a refusal is `kubectl-backup: restore refused: …`
+    /// on stderr and exit 1.
+    fn restore_script(self) -> &'static str;
+    /// The shell script a verify Job runs. Reads `BACKUP_DIR`, `BACKUP_FILE` and optional
+    /// `BACKUP_SHA256` (else the `.sha256` file beside; neither: the checksum is said to be
+    /// unknown). Checks the file exists, is not empty, its sha256, and the engine's own reader;
+    /// prints `kubectl-backup: verify failed: CHECK: …` on stderr and exits 1, or
+    /// `kubectl-backup: verified …`.
+    fn verify_script(self) -> &'static str;
+    /// Whether the verify Job needs the server ([`DumpSpec::verify_reads_server`]).
+    fn verify_reads_server(self) -> bool;
 }
 
 impl DumpEngine for Engine {
@@ -111,6 +234,31 @@ impl DumpEngine for Engine {
     fn replica_env(self) -> &'static [(&'static str, &'static str)] {
         spec_of(self).replica_env
     }
+    fn restore_script(self) -> &'static str {
+        spec_of(self).restore_script
+    }
+    fn verify_script(self) -> &'static str {
+        spec_of(self).verify_script
+    }
+    fn verify_reads_server(self) -> bool {
+        spec_of(self).verify_reads_server
+    }
+}
+
+/// The log line of a dump script's checksum (`kubectl-backup: sha256 HEX`, written by the
+/// shared dump tail): the last such line of `log` holding 64 hex digits, in lower case.
+pub fn sha256_from_log(log: &str) -> Option<String> {
+    log.lines()
+        .rev()
+        .filter_map(|l| l.trim().strip_prefix("kubectl-backup: sha256 "))
+        .map(str::trim)
+        .find(|h| is_sha256(h))
+        .map(str::to_ascii_lowercase)
+}
+
+/// 64 hex digits.
+pub fn is_sha256(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// Where the dump goes.
@@ -546,8 +694,9 @@ pub(crate) fn env_lit(name: &str, value: &str) -> EnvVar {
 }
 
 /// Names whose literal values are treated as secrets.
-/// Whether a literal env value may be printed as it is: a variable our own Job builder sets
-/// (`BACKUP_*`) or an engine's non-credential variable it copies (`PGUSER`, `MYSQL_DATABASE`…).
+/// Whether a literal env value may be printed as it is: a variable our own Job builders set
+/// (`BACKUP_*`, a restore Job's `RESTORE_*`) or an engine's non-credential variable they copy
+/// (`PGUSER`, `MYSQL_DATABASE`…).
 /// Every other literal (`DB_PASS`, `ADMIN_PASS`, an app's own names) is hidden when rendered.
 pub fn is_known_harmless(name: &str) -> bool {
     let ours = name.starts_with("BACKUP_")
@@ -848,41 +997,83 @@ struct JobParts<'a> {
 /// [`BACKUP_DIR`], an emptyDir at /tmp; one retry, the deadline, kept a week after it ends.
 fn dump_job(p: JobParts<'_>) -> Job {
     let labels = our_labels(p.target, Method::Dump, Some(p.db.engine.as_str()));
+    let meta = ObjectMeta {
+        name: Some(p.opts.name.clone()),
+        namespace: Some(p.ns.to_string()),
+        labels: Some(labels),
+        annotations: Some(BTreeMap::from([
+            (ANNOTATION_SOURCE.to_string(), p.source),
+            (ANNOTATION_DESTINATION.to_string(), p.destination),
+        ])),
+        ..Default::default()
+    };
+    let place = PodPlace {
+        affinity: p.affinity,
+        tolerations: p.tolerations,
+        security: pod_security(p.workload, p.db.container),
+        pull_secrets: p.workload.image_pull_secrets.clone(),
+    };
+    let container = job_container(
+        p.db.image,
+        p.db.engine.script(),
+        p.env,
+        p.db.container.env_from.clone(),
+        false,
+    );
+    job_of(
+        meta,
+        p.opts.timeout,
+        place,
+        container,
+        job_volumes(p.claim, false),
+    )
+}
+
+/// A Job's pod template spec.
+pub fn pod_spec(job: &Job) -> Option<&PodSpec> {
+    job.spec.as_ref()?.template.spec.as_ref()
+}
+
+/// Where and as whom a Job's pod runs.
+pub(crate) struct PodPlace {
+    pub affinity: Option<Affinity>,
+    pub tolerations: Option<Vec<Toleration>>,
+    pub security: PodSecurityContext,
+    pub pull_secrets: Option<Vec<LocalObjectReference>>,
+}
+
+/// A Job of ours around one container (dump, verify): the pod template carries the Job's
+/// labels; no service account token, no service links; one retry, the deadline, kept a week
+/// after it ends.
+pub(crate) fn job_of(
+    meta: ObjectMeta,
+    timeout: Duration,
+    place: PodPlace,
+    container: Container,
+    volumes: Vec<Volume>,
+) -> Job {
+    let labels = meta.labels.clone();
     Job {
-        metadata: ObjectMeta {
-            name: Some(p.opts.name.clone()),
-            namespace: Some(p.ns.to_string()),
-            labels: Some(labels.clone()),
-            annotations: Some(BTreeMap::from([
-                (ANNOTATION_SOURCE.to_string(), p.source),
-                (ANNOTATION_DESTINATION.to_string(), p.destination),
-            ])),
-            ..Default::default()
-        },
+        metadata: meta,
         spec: Some(JobSpec {
             backoff_limit: Some(1),
-            active_deadline_seconds: Some(deadline_seconds(p.opts.timeout)),
+            active_deadline_seconds: Some(deadline_seconds(timeout)),
             ttl_seconds_after_finished: Some(7 * 24 * 3600),
             template: PodTemplateSpec {
                 metadata: Some(ObjectMeta {
-                    labels: Some(labels),
+                    labels,
                     ..Default::default()
                 }),
                 spec: Some(PodSpec {
                     restart_policy: Some("Never".into()),
                     automount_service_account_token: Some(false),
                     enable_service_links: Some(false),
-                    image_pull_secrets: p.workload.image_pull_secrets.clone(),
-                    affinity: p.affinity,
-                    tolerations: p.tolerations,
-                    security_context: Some(pod_security(p.workload, p.db.container)),
-                    containers: vec![backup_container(
-                        p.db.image,
-                        p.db.engine.script(),
-                        p.env,
-                        p.db.container.env_from.clone(),
-                    )],
-                    volumes: Some(backup_volumes(p.claim)),
+                    image_pull_secrets: place.pull_secrets,
+                    affinity: place.affinity,
+                    tolerations: place.tolerations,
+                    security_context: Some(place.security),
+                    containers: vec![container],
+                    volumes: Some(volumes),
                     ..Default::default()
                 }),
             },
@@ -921,12 +1112,14 @@ pub(crate) fn pod_security(spec: &PodSpec, container: &Container) -> PodSecurity
     }
 }
 
-/// The one container: `sh -c SCRIPT`, everything else from the environment.
-pub(crate) fn backup_container(
+/// The one container: `sh -c SCRIPT`, everything else from the environment; the claim at
+/// [`BACKUP_DIR`] (read-only when asked), an emptyDir at /tmp.
+pub(crate) fn job_container(
     image: String,
     script: &str,
     env: Vec<EnvVar>,
     env_from: Option<Vec<EnvFromSource>>,
+    claim_read_only: bool,
 ) -> Container {
     Container {
         name: "backup".into(),
@@ -959,6 +1152,7 @@ pub(crate) fn backup_container(
             VolumeMount {
                 name: "backup".into(),
                 mount_path: BACKUP_DIR.into(),
+                read_only: claim_read_only.then_some(true),
                 ..Default::default()
             },
             VolumeMount {
@@ -971,14 +1165,15 @@ pub(crate) fn backup_container(
     }
 }
 
-/// The destination claim and a scratch /tmp (the root filesystem is read-only).
-pub(crate) fn backup_volumes(claim: String) -> Vec<Volume> {
+/// The backup claim (read-only when asked) and a scratch /tmp (the root filesystem is
+/// read-only).
+pub(crate) fn job_volumes(claim: String, read_only: bool) -> Vec<Volume> {
     vec![
         Volume {
             name: "backup".into(),
             persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
                 claim_name: claim,
-                read_only: None,
+                read_only: read_only.then_some(true),
             }),
             ..Default::default()
         },

@@ -258,3 +258,83 @@ spec: {accessModes: [ReadWriteOnce]}
     assert_eq!(p.source, "pg-1.pg.ns.svc.cluster.local:5432");
     assert!(p.destination.ends_with("/backup/pg-20261123010203.dump"));
 }
+
+#[test]
+fn sha256_line_is_read_from_a_log() {
+    let h = "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881";
+    let log = format!(
+        "kubectl-backup: pg_dump -Fc database todo\nkubectl-backup: wrote /backup/x (9 bytes)\nkubectl-backup: sha256 {}\n",
+        h.to_ascii_uppercase()
+    );
+    assert_eq!(sha256_from_log(&log).as_deref(), Some(h));
+    // The last good line wins; short, long or non-hex values are not checksums.
+    let log = format!("kubectl-backup: sha256 {h}\r\nkubectl-backup: sha256 abc\n");
+    assert_eq!(sha256_from_log(&log).as_deref(), Some(h));
+    for bad in [
+        "",
+        "kubectl-backup: wrote /backup/x (9 bytes)",
+        "kubectl-backup: warning: no sha256sum in the image; no x.sha256 written",
+        &format!("kubectl-backup: sha256 {h}0"),
+        &format!("kubectl-backup: sha256 {}", h.replace('d', "g")),
+        &format!("sha256 {h}"),
+    ] {
+        assert_eq!(sha256_from_log(bad), None, "{bad}");
+    }
+}
+
+#[test]
+fn every_engine_has_restore_and_verify_scripts_on_the_shared_pieces() {
+    for e in Engine::ALL {
+        let (dump, restore, verify) = (e.script(), e.restore_script(), e.verify_script());
+        assert!(dump.contains("echo \"kubectl-backup: sha256 "), "{e}");
+        assert!(
+            dump.contains("mv \"$f.sha256.partial\" \"$f.sha256\""),
+            "{e}"
+        );
+        // The checksum is checked before anything else runs.
+        let check = restore.find("got=$(sha256sum").unwrap();
+        for tool in [
+            "pg_restore --clean",
+            "\"$client\"",
+            "mongorestore \"$@\"",
+            "cp \"$f\"",
+        ] {
+            if let Some(i) = restore.find(tool) {
+                assert!(check < i, "{e}: {tool} before the checksum");
+            }
+        }
+        assert!(restore.contains("kubectl-backup: restored"), "{e}");
+        assert!(verify.contains("kubectl-backup: verify failed: "), "{e}");
+        assert!(verify.contains("kubectl-backup: verified "), "{e}");
+        assert!(verify.contains("BACKUP_SHA256"), "{e}");
+        for s in [dump, restore, verify] {
+            assert!(s.starts_with("set -eu\n"), "{e}");
+            assert!(!s.contains("--password"), "{e}: a password flag");
+        }
+    }
+    assert!(Engine::MongoDb.verify_reads_server());
+    assert!(!Engine::Postgres.verify_reads_server());
+}
+
+#[test]
+fn the_scripts_own_variables_print_but_secret_looking_ones_do_not() {
+    for name in [
+        "BACKUP_FILE",
+        "BACKUP_SHA256",
+        "RESTORE_DATABASE",
+        "RESTORE_DIR",
+        "PGUSER",
+        "MYSQL_DATABASE",
+    ] {
+        assert!(is_known_harmless(name), "{name}");
+    }
+    for name in [
+        "RESTORE_PASSWORD",
+        "BACKUP_TOKEN",
+        "PGPASSWORD",
+        "DB_PASS",
+        "RESTORED",
+    ] {
+        assert!(!is_known_harmless(name), "{name}");
+    }
+}

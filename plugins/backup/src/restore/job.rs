@@ -10,20 +10,19 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::batch::v1::{Job, JobSpec};
+use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
-    Affinity, Container, PersistentVolumeClaim, PersistentVolumeClaimSpec,
-    PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec, PodTemplateSpec,
-    SeccompProfile, Toleration, Volume, VolumeMount, VolumeResourceRequirements,
+    Container, PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource,
+    PodSecurityContext, SeccompProfile, Volume, VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::{DumpFile, RestoreKind, RestoreObjects, RestorePlan, RestoreRequest};
 use crate::dump::{
-    BACKUP_DIR, Destination, DumpEngine, DumpOptions, Engine, SourcePref, backup_container,
-    backup_volumes, choose_source, database_container, deadline_seconds, dump_env, env_lit,
-    find_workload, pin_for_claim, pod_security,
+    BACKUP_DIR, Destination, DumpEngine, DumpOptions, Engine, PodPlace, SourcePref, choose_source,
+    database_container, dump_env, env_lit, find_workload, job_container, job_of, job_volumes,
+    pin_for_claim, pod_security,
 };
 use crate::{
     ANNOTATION_DESTINATION, ANNOTATION_SOURCE, LABEL_METHOD, Method, Target, TargetKind, our_labels,
@@ -141,30 +140,26 @@ pub(super) fn plan_dump_restore(
     };
     let source = format!("pvc/{}:{BACKUP_DIR}/{}", file.claim, file.path);
     let destination = format!("{host}:{}", db.port);
-    let mut container = backup_container(
+    let container = job_container(
         db.image.clone(),
         db.engine.restore_script(),
         env,
         db.container.env_from.clone(),
+        true,
     );
-    read_only_backup_mount(&mut container);
     let labels = restore_labels(target, db.engine);
-    let job = restore_job(JobParts {
-        name,
-        ns,
-        labels,
-        annotations: BTreeMap::from([
-            (ANNOTATION_SOURCE.to_string(), source.clone()),
-            (ANNOTATION_DESTINATION.to_string(), destination.clone()),
-        ]),
+    let job = restore_job(
+        meta(name, ns, labels, &source, &destination),
+        req.timeout,
+        PodPlace {
+            affinity,
+            tolerations,
+            security: pod_security(workload.spec, db.container),
+            pull_secrets: workload.spec.image_pull_secrets.clone(),
+        },
         container,
-        volumes: read_only_volumes(&file.claim),
-        security: pod_security(workload.spec, db.container),
-        image_pull_secrets: workload.spec.image_pull_secrets.clone(),
-        affinity,
-        tolerations,
-        timeout: req.timeout,
-    });
+        job_volumes(file.claim.clone(), true),
+    );
     let db_words = match &database {
         Some(d) => format!("database {d}"),
         None => "the database the workload's env names".to_string(),
@@ -351,13 +346,13 @@ fn plan_seed(
         env_lit("BACKUP_FILE", &file.path),
         env_lit("RESTORE_DIR", RESTORE_DIR),
     ];
-    let mut container = backup_container(
+    let mut container = job_container(
         seed.image.clone(),
         Engine::Redis.restore_script(),
         env,
         None,
+        true,
     );
-    read_only_backup_mount(&mut container);
     container
         .volume_mounts
         .get_or_insert_with(Vec::new)
@@ -366,7 +361,7 @@ fn plan_seed(
             mount_path: RESTORE_DIR.into(),
             ..Default::default()
         });
-    let mut volumes = read_only_volumes(&file.claim);
+    let mut volumes = job_volumes(file.claim.clone(), true);
     volumes.push(Volume {
         name: "restore".into(),
         persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
@@ -375,22 +370,18 @@ fn plan_seed(
         }),
         ..Default::default()
     });
-    let job = restore_job(JobParts {
-        name,
-        ns,
-        labels,
-        annotations: BTreeMap::from([
-            (ANNOTATION_SOURCE.to_string(), source.clone()),
-            (ANNOTATION_DESTINATION.to_string(), destination.clone()),
-        ]),
+    let job = restore_job(
+        meta(name, ns, labels, &source, &destination),
+        req.timeout,
+        PodPlace {
+            affinity,
+            tolerations,
+            security: seed.security,
+            pull_secrets: None,
+        },
         container,
         volumes,
-        security: seed.security,
-        image_pull_secrets: None,
-        affinity,
-        tolerations,
-        timeout: req.timeout,
-    });
+    );
     if seed.adopt_into.is_some() {
         warnings.push(
             "Redis cannot load a dump through a client: the restore writes dump.rdb to a new claim; the running server is not touched".into(),
@@ -452,75 +443,38 @@ pub fn adopt_hint(plan: &RestorePlan) -> Option<String> {
     ))
 }
 
-/// The dump claim's mount in the container is read-only.
-fn read_only_backup_mount(c: &mut Container) {
-    for m in c.volume_mounts.iter_mut().flatten() {
-        if m.mount_path == BACKUP_DIR {
-            m.read_only = Some(true);
-        }
-    }
-}
-
-/// The dump claim (read-only) and a scratch /tmp.
-fn read_only_volumes(claim: &str) -> Vec<Volume> {
-    let mut v = backup_volumes(claim.to_string());
-    for vol in &mut v {
-        if let Some(pvc) = &mut vol.persistent_volume_claim {
-            pvc.read_only = Some(true);
-        }
-    }
-    v
-}
-
-struct JobParts<'a> {
-    name: &'a str,
-    ns: &'a str,
+/// A restore Job's metadata: our labels, what it reads and where it writes.
+fn meta(
+    name: &str,
+    ns: &str,
     labels: BTreeMap<String, String>,
-    annotations: BTreeMap<String, String>,
+    source: &str,
+    destination: &str,
+) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_string()),
+        namespace: Some(ns.to_string()),
+        labels: Some(labels),
+        annotations: Some(BTreeMap::from([
+            (ANNOTATION_SOURCE.to_string(), source.to_string()),
+            (ANNOTATION_DESTINATION.to_string(), destination.to_string()),
+        ])),
+        ..Default::default()
+    }
+}
+
+/// The restore Job: our Job around one container, with no retry (a half-applied restore is
+/// looked at, not repeated blindly).
+fn restore_job(
+    meta: ObjectMeta,
+    timeout: std::time::Duration,
+    place: PodPlace,
     container: Container,
     volumes: Vec<Volume>,
-    security: PodSecurityContext,
-    image_pull_secrets: Option<Vec<k8s_openapi::api::core::v1::LocalObjectReference>>,
-    affinity: Option<Affinity>,
-    tolerations: Option<Vec<Toleration>>,
-    timeout: std::time::Duration,
-}
-
-/// The restore Job: no retry (a half-applied restore is looked at, not repeated blindly),
-/// the deadline, kept a week after it ends.
-fn restore_job(p: JobParts<'_>) -> Job {
-    Job {
-        metadata: ObjectMeta {
-            name: Some(p.name.to_string()),
-            namespace: Some(p.ns.to_string()),
-            labels: Some(p.labels.clone()),
-            annotations: Some(p.annotations),
-            ..Default::default()
-        },
-        spec: Some(JobSpec {
-            backoff_limit: Some(0),
-            active_deadline_seconds: Some(deadline_seconds(p.timeout)),
-            ttl_seconds_after_finished: Some(7 * 24 * 3600),
-            template: PodTemplateSpec {
-                metadata: Some(ObjectMeta {
-                    labels: Some(p.labels),
-                    ..Default::default()
-                }),
-                spec: Some(PodSpec {
-                    restart_policy: Some("Never".into()),
-                    automount_service_account_token: Some(false),
-                    enable_service_links: Some(false),
-                    image_pull_secrets: p.image_pull_secrets,
-                    affinity: p.affinity,
-                    tolerations: p.tolerations,
-                    security_context: Some(p.security),
-                    containers: vec![p.container],
-                    volumes: Some(p.volumes),
-                    ..Default::default()
-                }),
-            },
-            ..Default::default()
-        }),
-        status: None,
+) -> Job {
+    let mut job = job_of(meta, timeout, place, container, volumes);
+    if let Some(spec) = job.spec.as_mut() {
+        spec.backoff_limit = Some(0);
     }
+    job
 }
