@@ -158,7 +158,11 @@ async fn a_dump_restores_through_a_read_only_pinned_job_after_yes() -> Result<()
         .and_then(|s| s.node_name.clone());
     assert_eq!(node.as_deref(), Some("kwok-node-2"));
     // A restore is not a backup: `list` leaves it out.
-    let l = ns.kubectl(&["backup", "list", "-o", "json"]).await?.ok()?.json()?;
+    let l = ns
+        .kubectl(&["backup", "list", "-o", "json"])
+        .await?
+        .ok()?
+        .json()?;
     let names: Vec<&str> = l["items"]
         .as_array()
         .context("items")?

@@ -272,6 +272,29 @@ fn sha256_hex(file: &Path) -> String {
     out.split_whitespace().next().unwrap().to_string()
 }
 
+/// The restore Job `kubectl backup restore db-dump-1 --to sts/db` builds for this dump Job
+/// (which the snapshot then holds, as the cluster would): the generated restore, not a copy.
+fn restore_job(snap: &Snapshot, dump: &Job) -> Job {
+    let mut snap = snap.clone();
+    snap.jobs.push(dump.clone());
+    let req = backup::restore::RestoreRequest {
+        source: backup::restore::RestoreSource::parse("db-dump-1", None).unwrap(),
+        target: backup::restore::RestoreTarget::parse(Some("sts/db"), None, None).unwrap(),
+        name: Some("db-restore-1".into()),
+        engine: None,
+        image: None,
+        container: None,
+        database: None,
+        storage_class: None,
+        size: Some("1Gi".into()),
+        template: None,
+        timeout: Duration::from_secs(600),
+    };
+    let now: jiff::Timestamp = "2026-11-24T01:02:03Z".parse().unwrap();
+    let p = backup::restore::plan(&snap, "t", &req, now).unwrap();
+    p.objects.job.unwrap()
+}
+
 /// The Job with another script in its container (the restore script, with the dump's env; a
 /// patched dump script).
 fn with_script(job: &Job, script: &str) -> Job {
@@ -636,7 +659,7 @@ fn postgres_pg_dump_job_restores() {
         "DROP TABLE notes; DELETE FROM todos WHERE id > 100; UPDATE todos SET item = 'changed'",
     );
     assert_ne!(state("todo"), before);
-    let restore = with_script(&job, Engine::Postgres.restore_script());
+    let restore = restore_job(&snap, &job);
     let secrets = secrets();
     let host = Host::new(&secrets, port, out_dir.path(), &path);
     run_restore(&restore, &host);
@@ -774,7 +797,7 @@ fn mariadb_mysqldump_job_restores() {
 
     // Change and destroy (the whole database), then the restore script with the dump's env.
     sql_sock("DROP DATABASE todo");
-    let restore = with_script(&job, Engine::MySql.restore_script());
+    let restore = restore_job(&snap, &job);
     let secrets = secrets();
     let host = Host::new(&secrets, port, out_dir.path(), &path);
     run_restore(&restore, &host);
@@ -909,7 +932,7 @@ fn redis_rdb_job_restores() {
 
     // The restore script puts the checked file at $RESTORE_DIR/dump.rdb; a server started
     // there loads it.
-    let restore = with_script(&job, Engine::Redis.restore_script());
+    let restore = restore_job(&snap, &job);
     let dir2 = tmpdir();
     let dest = dir2.path().display().to_string();
     let secrets = secrets();
