@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use backup::dump::{Engine, SourcePref};
+use backup::lock::Work;
 use backup::plan::{self, CreateRequest};
 use backup::run::{self, OnProgress, Outcome, Progress};
 use backup::{Method, Target, list, render};
@@ -25,7 +26,7 @@ use stateful_flags::{
     SortByArg, Terminal, duration,
 };
 
-const EXIT_HELP: &str = "Exit codes: 0 succeeded, 1 error, 2 usage, 3 not found, 4 forbidden, 5 backup failed (or refused: a run of a Forbid CronJob is active), 6 timed out waiting, 130 interrupted (the backup goes on).";
+const EXIT_HELP: &str = "Exit codes: 0 succeeded, 1 error, 2 usage, 3 not found, 4 forbidden, 5 backup failed (or refused: another run holds the target's lock, or a run of a Forbid CronJob is active), 6 timed out waiting, 130 interrupted (the backup goes on).";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -156,7 +157,8 @@ struct CreateArgs {
     /// The backup's name (default `<target>-<kind>-<UTC yyyymmddhhmmss>`).
     #[arg(long)]
     name: Option<String>,
-    /// Start even when a Job of a Forbid/Replace CronJob is running.
+    /// Start even when another run holds the target's lock (taking the lock over), or a Job
+    /// of a Forbid/Replace CronJob is running.
     #[arg(long)]
     force: bool,
     /// A CSI VolumeSnapshot of pvc/NAME.
@@ -272,6 +274,11 @@ async fn create(settings: &Settings, a: CreateArgs) -> Result<ExitCode> {
     }
     let json = a.output == CreateOutput::Json;
     let conn = match (&source, dry_run) {
+        (Source::Cluster(conn), Some("client")) => {
+            say_if_locked(&conn.client, &ns, &target).await;
+            print(&render::render_objects(&p.objects, json)?)?;
+            return Ok(ExitCode::Success);
+        }
         (_, Some("client")) | (Source::Dump(_), _) => {
             print(&render::render_objects(&p.objects, json)?)?;
             return Ok(ExitCode::Success);
@@ -280,53 +287,123 @@ async fn create(settings: &Settings, a: CreateArgs) -> Result<ExitCode> {
     };
     if dry_run == Some("server") {
         run::create_dry_run(&conn.client, &ns, &p.objects).await?;
+        say_if_locked(&conn.client, &ns, &target).await;
         print(&render::render_objects(&p.objects, json)?)?;
         return Ok(ExitCode::Success);
     }
-    eprintln!("kubectl-backup: creating {}", p.summary);
-    run::create(&conn.client, &ns, &p.objects).await?;
-    let kind = if p.method == Method::Snapshot {
-        "volumesnapshot"
+    // The API server checks every object first (exit 4 before anything exists), then the lock
+    // is taken, then the objects are created.
+    run::create_dry_run(&conn.client, &ns, &p.objects).await?;
+    let work = if p.method == Method::Snapshot {
+        Work::VolumeSnapshot(p.name.clone())
     } else {
-        "job"
+        Work::Job(p.name.clone())
+    };
+    let guard = run::lock::acquire(&conn.client, &ns, &target, "create", &work, a.force).await?;
+    if let Some(n) = &guard.notice {
+        eprintln!("kubectl-backup: warning: {n}");
+    }
+    eprintln!("kubectl-backup: creating {}", p.summary);
+    if let Err(e) = run::create_checked(&conn.client, &ns, &p.objects).await {
+        end_lock(guard, None).await;
+        return Err(e);
+    }
+    // Dump Jobs end by their own activeDeadlineSeconds; leave the controller time to say so.
+    let grace = if p.method == Method::Dump {
+        Duration::from_secs(30)
+    } else {
+        Duration::ZERO
     };
     if a.no_wait {
+        end_lock(guard, Some(timeout + grace)).await;
         print(&format!("{}\n", p.name))?;
         return Ok(ExitCode::Success);
     }
+    let outcome = wait(&conn.client, &ns, &p, timeout + grace).await;
+    let detach = matches!(outcome, Ok(Outcome::Interrupted)).then_some(timeout + grace);
+    end_lock(guard, detach).await;
+    verdict(&ns, &p, outcome?)
+}
+
+/// `--dry-run`: no lock is taken, but a held one is said (a real run would be refused).
+async fn say_if_locked(client: &kube::Client, ns: &str, target: &Target) {
+    match run::lock::holder(client, ns, target).await {
+        Ok(Some(h)) => eprintln!(
+            "kubectl-backup: warning: {} is locked by another run: {}; a run now would be refused (exit 5) without --force",
+            target.display(),
+            backup::lock::held_text(&h, jiff::Timestamp::now())
+        ),
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("kubectl-backup: warning: cannot tell whether the target is locked: {e}")
+        }
+    }
+}
+
+/// Release the lock, or leave it to the backup (`detach`: it lasts that long, or until the
+/// backup finishes) when the CLI stops waiting while the backup goes on. A lock that cannot be
+/// released is a warning: it expires by itself.
+async fn end_lock(guard: run::lock::LockGuard, detach: Option<Duration>) {
+    if let Some(why) = guard.lost() {
+        eprintln!("kubectl-backup: warning: the lock was lost while running: {why}");
+    }
+    let lease = guard.lease().to_string();
+    let done = match detach {
+        Some(d) => guard.detach(d).await,
+        None => guard.release().await,
+    };
+    if let Err(e) = done {
+        eprintln!("kubectl-backup: warning: lease {lease}: {e} (it expires by itself)");
+    }
+}
+
+/// Wait for the Job or VolumeSnapshot (spinner on a TTY, Ctrl-C stops waiting).
+async fn wait(
+    client: &kube::Client,
+    ns: &str,
+    p: &plan::Plan,
+    deadline: Duration,
+) -> Result<Outcome> {
     let spin = Spinner::start(
         std::io::stderr().is_terminal(),
-        &format!("waiting for {kind} {}", p.name),
+        &format!("waiting for {} {}", kind_word(p), p.name),
     );
     let outcome = if p.method == Method::Snapshot {
         run::wait_snapshot(
-            &conn.client,
-            &ns,
+            client,
+            ns,
             &p.name,
-            timeout,
+            deadline,
             progress(spin.clone()),
             interrupted(),
         )
         .await
     } else {
-        // Dump Jobs end by their own activeDeadlineSeconds; leave the controller time to say so.
-        let grace = if p.method == Method::Dump {
-            Duration::from_secs(30)
-        } else {
-            Duration::ZERO
-        };
         run::wait_job(
-            &conn.client,
-            &ns,
+            client,
+            ns,
             &p.name,
-            timeout + grace,
+            deadline,
             progress(spin.clone()),
             interrupted(),
         )
         .await
     };
     spin.finish();
-    let outcome = outcome?;
+    outcome
+}
+
+fn kind_word(p: &plan::Plan) -> &'static str {
+    if p.method == Method::Snapshot {
+        "volumesnapshot"
+    } else {
+        "job"
+    }
+}
+
+/// The exit code and last words of a wait.
+fn verdict(ns: &str, p: &plan::Plan, outcome: Outcome) -> Result<ExitCode> {
+    let kind = kind_word(p);
     let follow = format!(
         "kubectl backup describe {} -n {ns}  (logs: kubectl backup logs {} -n {ns} -f)",
         p.name, p.name
@@ -344,7 +421,7 @@ async fn create(settings: &Settings, a: CreateArgs) -> Result<ExitCode> {
         ))),
         Outcome::Interrupted => {
             eprintln!(
-                "kubectl-backup: stopped waiting; {kind} {} goes on. Follow it: {follow}",
+                "kubectl-backup: stopped waiting; {kind} {} goes on (the target's lock stays with it until it finishes). Follow it: {follow}",
                 p.name
             );
             Ok(ExitCode::Interrupted)
@@ -380,7 +457,22 @@ async fn run_cli(cli: Cli, term: Terminal) -> Result<ExitCode> {
                 .await?;
             warn_all(&snap.warnings);
             let now = jiff::Timestamp::now();
-            let l = list::list(&snap, target.as_ref(), now);
+            let mut l = list::list(&snap, target.as_ref(), now);
+            if let Source::Cluster(conn) = &source {
+                match run::lock::list_leases(&conn.client, scope.namespace.as_deref()).await {
+                    Ok(leases) => {
+                        let snaps = snap.dynamic.get(&Kind::VolumeSnapshot);
+                        l.locks = backup::lock::held_locks(
+                            &leases,
+                            &snap.jobs,
+                            snaps.map(Vec::as_slice).unwrap_or_default(),
+                            target.as_ref(),
+                            now,
+                        );
+                    }
+                    Err(e) => eprintln!("kubectl-backup: warning: locks not shown: {e}"),
+                }
+            }
             if l.items.is_empty() && !json {
                 eprintln!("No backups found.");
             }
