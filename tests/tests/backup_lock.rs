@@ -1,7 +1,7 @@
 //! kubectl backup's per-target lock (a coordination.k8s.io/v1 Lease) on the local control plane:
 //! a second run is refused while the first holds it, a killed CLI's Lease expires, `--force`
-//! takes it over, a `--no-wait` run leaves it to its Job, `list` shows it. Leases last 3 s here
-//! (`KUBECTL_STATEFUL_LEASE_SECONDS`), renewed every second.
+//! takes it over, a `--no-wait` or Ctrl-C'd run leaves it to its Job, `list` shows it. Leases
+//! last 3 s here (`KUBECTL_STATEFUL_LEASE_SECONDS`), renewed every second.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -162,23 +162,17 @@ async fn a_killed_run_s_lease_expires_force_takes_over_and_no_wait_leaves_it_to_
 -> Result<()> {
     let ns = TestNs::new("backup-lock-kill").await?;
     ns.apply(cronjob(true)).await?;
-    // The plugin itself (not kubectl), so that SIGKILL reaches the process holding the lock.
-    let mut killed = tokio::process::Command::new(e2e::plugin_path("kubectl-backup")?)
-        .args([
+    let mut killed = plugin(
+        &ns,
+        &[
             "create",
             "cronjob/db-backup",
             "--name",
             "killed",
             "--timeout",
             "5m",
-        ])
-        .env("KUBECONFIG", &ns.kubeconfig)
-        .env(LEASE_ENV.0, LEASE_ENV.1)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()?;
+        ],
+    )?;
     wait_lease(&ns).await?;
     killed.start_kill()?;
     killed.wait().await?;
@@ -250,7 +244,60 @@ async fn a_killed_run_s_lease_expires_force_takes_over_and_no_wait_leaves_it_to_
     .await?;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stderr.contains("job/forced is gone"), "{}", out.stderr);
+
+    // Ctrl-C: the CLI stops waiting (exit 130), the backup goes on and keeps the lock.
+    delete_ignore_missing(&ns.api::<Job>(), "after").await?;
+    let mut waiting = plugin(&ns, &["create", "cronjob/db-backup", "--name", "ctrl-c"])?;
+    wait_for(
+        "the lock taken by ctrl-c",
+        Duration::from_secs(30),
+        || async {
+            Ok(lease(&ns)
+                .await?
+                .filter(|l| work_of(l) == "job/ctrl-c")
+                .map(|_| ()))
+        },
+    )
+    .await?;
+    // The Job exists once the CLI waits for it.
+    wait_for("job ctrl-c", Duration::from_secs(30), || async {
+        Ok(ns.api::<Job>().get_opt("ctrl-c").await?.map(|_| ()))
+    })
+    .await?;
+    // Past the moment it starts listening for Ctrl-C (right after creating the Job).
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let pid = waiting.id().context("pid")?.to_string();
+    std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()?;
+    let status = tokio::time::timeout(Duration::from_secs(30), waiting.wait()).await??;
+    assert_eq!(status.code(), Some(130));
+    let l = lease(&ns).await?.context("lease kept after Ctrl-C")?;
+    let detached = l
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get("kubectl-stateful.io/lock-detached"))
+        .cloned();
+    assert_eq!(detached.as_deref(), Some("true"));
+    let out = backup(&ns, &["create", "cronjob/db-backup", "--name", "late"]).await?;
+    assert_refused(&out, "job/ctrl-c");
     Ok(())
+}
+
+/// The plugin itself (not kubectl), so that signals reach the process holding the lock.
+fn plugin(ns: &TestNs, args: &[&str]) -> Result<tokio::process::Child> {
+    Ok(
+        tokio::process::Command::new(e2e::plugin_path("kubectl-backup")?)
+            .args(args)
+            .env("KUBECONFIG", &ns.kubeconfig)
+            .env(LEASE_ENV.0, LEASE_ENV.1)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()?,
+    )
 }
 
 #[tokio::test]

@@ -441,6 +441,11 @@ pub fn work_state(work: &Work, ns: &str, jobs: &[Job], snapshots: &[Value]) -> W
     }
 }
 
+/// RFC 3339 to the second, as the API server writes `metav1.Time`.
+pub fn rfc3339(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
 fn ago(t: jiff::Timestamp, now: jiff::Timestamp) -> String {
     format!("{}s ago", now.duration_since(t).as_secs().max(0))
 }
@@ -450,8 +455,9 @@ fn ago(t: jiff::Timestamp, now: jiff::Timestamp) -> String {
 pub fn held_text(h: &HeldLock, now: jiff::Timestamp) -> String {
     let since = h.since.unwrap_or(h.renewed);
     let mut s = format!(
-        "{} since {since} ({})",
+        "{} since {} ({})",
         h.holder.describe(),
+        rfc3339(since),
         ago(since, now)
     );
     let left = h.expires.duration_since(now).as_secs().max(0);
@@ -534,9 +540,9 @@ pub fn held_locks(
                 target: t,
                 lease: l.metadata.name.clone().unwrap_or_default(),
                 holder: h.holder,
-                since: h.since.map(|t| t.to_string()),
-                renewed: h.renewed.to_string(),
-                expires: h.expires.to_string(),
+                since: h.since.map(rfc3339),
+                renewed: rfc3339(h.renewed),
+                expires: rfc3339(h.expires),
                 detached: h.detached,
             })
         })
@@ -736,8 +742,8 @@ mod tests {
 
     #[test]
     fn refusal_names_holder_work_and_since() {
-        let l = lease_at(&other(), "2026-12-03T10:00:00Z", 45);
-        let now = t("2026-12-03T10:00:12Z");
+        let l = lease_at(&other(), "2026-12-03T10:00:00.123456Z", 45);
+        let now = t("2026-12-03T10:00:12.5Z");
         let Assessment::Held(h) = assess(Some(&l), "x", now) else {
             panic!()
         };

@@ -139,10 +139,7 @@ fn list_table(items: &[&crate::list::BackupRow], look: &ListLook) -> String {
                 output::dash(r.size.as_deref()),
                 term::age_since(r.created.as_deref(), look.now),
             ];
-            cells[skip..]
-                .iter()
-                .map(|c| term::escape_control(c, true).into_owned())
-                .collect()
+            shown(&cells, skip)
         })
         .collect();
     let at = |n: &str| headers.iter().position(|h| *h == n);
@@ -151,19 +148,31 @@ fn list_table(items: &[&crate::list::BackupRow], look: &ListLook) -> String {
         .filter_map(|(n, min)| at(n).map(|column| Shrink { column, min: *min }))
         .collect();
     let toned: Vec<usize> = at("status").into_iter().collect();
-    let mut out = Vec::new();
-    // Writing to a Vec cannot fail.
-    let _ = rows::write_rows(
-        &mut out,
+    table_text(
         Layout {
             headers,
             shrink: &shrink,
             toned: &toned,
         },
         &rows,
-        look.table,
-        usize::MAX,
-    );
+        look,
+    )
+}
+
+/// A row's cells from the first shown column (NAMESPACE is skipped in one namespace), terminal
+/// controls escaped.
+fn shown(cells: &[String], skip: usize) -> Vec<String> {
+    cells[skip..]
+        .iter()
+        .map(|c| term::escape_control(c, true).into_owned())
+        .collect()
+}
+
+/// A table through the core's writer, as text.
+fn table_text(layout: Layout<'_>, rows: &[Vec<String>], look: &ListLook) -> String {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = rows::write_rows(&mut out, layout, rows, look.table, usize::MAX);
     String::from_utf8_lossy(&out).into_owned()
 }
 
@@ -210,26 +219,15 @@ fn lock_table(locks: &[crate::lock::LockRow], look: &ListLook) -> String {
                 term::age_since(r.since.as_deref().or(Some(&r.renewed)), look.now),
                 expires,
             ];
-            cells[skip..]
-                .iter()
-                .map(|c| term::escape_control(c, true).into_owned())
-                .collect()
+            shown(&cells, skip)
         })
         .collect();
-    let mut out = Vec::new();
-    // Writing to a Vec cannot fail.
-    let _ = rows::write_rows(
-        &mut out,
-        Layout {
-            headers,
-            shrink: &[],
-            toned: &[],
-        },
-        &rows,
-        look.table,
-        usize::MAX,
-    );
-    String::from_utf8_lossy(&out).into_owned()
+    let layout = Layout {
+        headers,
+        shrink: &[],
+        toned: &[],
+    };
+    table_text(layout, &rows, look)
 }
 
 /// One `describe` line: the key padded to 14 columns.

@@ -46,11 +46,31 @@ fn lease_seconds() -> Result<i64> {
     }
 }
 
+/// The name of this process's user from /etc/passwd (no `USER` in its environment: cron, CI,
+/// containers), else `uid N`.
+fn passwd_user() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let name = passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        (f.nth(1)? == uid).then(|| name.to_string())
+    });
+    Some(name.unwrap_or_else(|| format!("uid {uid}")))
+}
+
 /// The local user and host named as a lock's holder.
 fn whoami() -> (String, String) {
     let user = ["USER", "LOGNAME", "USERNAME"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+        .or_else(passwd_user)
         .unwrap_or_else(|| "unknown".into());
     let host = std::env::var("HOSTNAME")
         .ok()
@@ -296,31 +316,45 @@ impl LockGuard {
         }))
     }
 
-    /// Release the lock: delete the Lease if it is still ours (its resourceVersion as the
-    /// precondition).
-    pub async fn release(mut self) -> Result<()> {
-        self.stop();
+    /// `call` on our Lease (`verb` for errors); after a Conflict, again on the Lease as it is
+    /// now while it is still ours. Done when it succeeds, the Lease is gone or someone else's.
+    async fn while_ours<F, Fut>(&self, verb: &str, call: F) -> Result<()>
+    where
+        F: Fn(Lease) -> Fut,
+        Fut: std::future::Future<Output = std::result::Result<(), kube::Error>>,
+    {
         let mut l = self.ours();
         let ns = l.metadata.namespace.clone().unwrap_or_default();
         for _ in 0..ATTEMPTS {
-            let dp = DeleteParams {
-                preconditions: Some(Preconditions {
-                    resource_version: l.metadata.resource_version.clone(),
-                    uid: l.metadata.uid.clone(),
-                }),
-                ..Default::default()
-            };
-            match self.api.delete(&self.name, &dp).await {
-                Ok(_) => return Ok(()),
+            match call(l).await {
+                Ok(()) => return Ok(()),
                 Err(e) if is_status(&e, 404) => return Ok(()),
                 Err(e) if is_status(&e, 409) => match self.reread().await? {
                     Some(fresh) => l = fresh,
                     None => return Ok(()),
                 },
-                Err(e) => return Err(lease_err(e, "delete", &ns)),
+                Err(e) => return Err(lease_err(e, verb, &ns)),
             }
         }
         Ok(())
+    }
+
+    /// Release the lock: delete the Lease if it is still ours (its resourceVersion as the
+    /// precondition).
+    pub async fn release(mut self) -> Result<()> {
+        self.stop();
+        let (api, name) = (&self.api, self.name.as_str());
+        self.while_ours("delete", |l| async move {
+            let dp = DeleteParams {
+                preconditions: Some(Preconditions {
+                    resource_version: l.metadata.resource_version,
+                    uid: l.metadata.uid,
+                }),
+                ..Default::default()
+            };
+            api.delete(name, &dp).await.map(|_| ())
+        })
+        .await
     }
 
     /// Leave the lock to the work: stop renewing; the Lease lasts `deadline` from now and ends
@@ -328,22 +362,13 @@ impl LockGuard {
     /// Ctrl-C, when the CLI stops waiting and the backup goes on).
     pub async fn detach(mut self, deadline: Duration) -> Result<()> {
         self.stop();
-        let mut l = self.ours();
-        let ns = l.metadata.namespace.clone().unwrap_or_default();
         let secs = i64::try_from(deadline.as_secs()).unwrap_or(i64::MAX);
-        for _ in 0..ATTEMPTS {
+        let (api, name) = (&self.api, self.name.as_str());
+        self.while_ours("update", |l| async move {
             let next = lock::detached(&l, secs, jiff::Timestamp::now());
-            match self.api.replace(&self.name, &pp(), &next).await {
-                Ok(_) => return Ok(()),
-                Err(e) if is_status(&e, 404) => return Ok(()),
-                Err(e) if is_status(&e, 409) => match self.reread().await? {
-                    Some(fresh) => l = fresh,
-                    None => return Ok(()),
-                },
-                Err(e) => return Err(lease_err(e, "update", &ns)),
-            }
-        }
-        Ok(())
+            api.replace(name, &pp(), &next).await.map(|_| ())
+        })
+        .await
     }
 }
 
