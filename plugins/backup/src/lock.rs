@@ -572,6 +572,14 @@ mod tests {
         Target::parse("sts/db").unwrap()
     }
 
+    /// The lock `l` as held (or the test fails).
+    fn held(l: &Lease, me: &str, now: jiff::Timestamp) -> HeldLock {
+        match assess(Some(l), me, now) {
+            Assessment::Held(h) => h,
+            a => panic!("not held: {a:?}"),
+        }
+    }
+
     fn lease_at(h: &Holder, at: &str, secs: i64) -> Lease {
         new_lease(&sts(), "ns", h, secs, t(at))
     }
@@ -611,9 +619,7 @@ mod tests {
     fn held_until_duration_and_skew_pass_then_expired() {
         let l = lease_at(&other(), "2026-12-03T10:00:00Z", 45);
         let id = me().identity();
-        let Assessment::Held(h) = assess(Some(&l), &id, t("2026-12-03T10:00:49Z")) else {
-            panic!("held")
-        };
+        let h = held(&l, &id, t("2026-12-03T10:00:49Z"));
         assert_eq!(h.holder, other());
         assert_eq!(h.expires, t("2026-12-03T10:00:50Z"));
         assert!(!h.detached);
@@ -631,9 +637,7 @@ mod tests {
         // renewTime an hour in the future: held for one duration from now, not for an hour.
         let l = lease_at(&other(), "2026-12-03T11:00:00Z", 45);
         let now = t("2026-12-03T10:00:00Z");
-        let Assessment::Held(h) = assess(Some(&l), "x", now) else {
-            panic!()
-        };
+        let h = held(&l, "x", now);
         assert_eq!(h.expires, t("2026-12-03T10:00:50Z"));
         assert_eq!(h.renewed, now);
     }
@@ -644,9 +648,7 @@ mod tests {
         let s = l.spec.as_mut().unwrap();
         s.renew_time = None;
         s.lease_duration_seconds = None;
-        let Assessment::Held(h) = assess(Some(&l), "x", t("2026-12-03T10:00:10Z")) else {
-            panic!()
-        };
+        let h = held(&l, "x", t("2026-12-03T10:00:10Z"));
         assert_eq!(h.renewed, t("2026-12-03T10:00:00Z"));
         assert_eq!(
             h.expires,
@@ -666,9 +668,7 @@ mod tests {
         // A foreign holderIdentity without our annotations is shown as it is.
         l.metadata.annotations = None;
         l.spec.as_mut().unwrap().holder_identity = Some("someone-else".into());
-        let Assessment::Held(h) = assess(Some(&l), "x", t("2026-12-03T12:00:00Z")) else {
-            panic!()
-        };
+        let h = held(&l, "x", t("2026-12-03T12:00:00Z"));
         assert_eq!(h.holder.describe(), "someone-else");
     }
 
@@ -744,9 +744,7 @@ mod tests {
     fn refusal_names_holder_work_and_since() {
         let l = lease_at(&other(), "2026-12-03T10:00:00.123456Z", 45);
         let now = t("2026-12-03T10:00:12.5Z");
-        let Assessment::Held(h) = assess(Some(&l), "x", now) else {
-            panic!()
-        };
+        let h = held(&l, "x", now);
         let e = refusal(&sts(), &lease_name(&sts()), &h, now);
         assert_eq!(e.exit_code().code(), 5);
         let m = e.to_string();
