@@ -217,6 +217,24 @@ async fn ctrl_c_stops_waiting_not_the_restore() -> Result<()> {
     assert!(stderr.contains("kubectl backup logs slow-1"), "{stderr}");
     let job = ns.api::<Job>().get("slow-1").await?;
     assert!(job.metadata.deletion_timestamp.is_none());
+    // The running restore keeps the target's lock: a second one is refused, naming it.
+    let out = ns
+        .kubectl(&[
+            "backup",
+            "restore",
+            "pvc/backups",
+            "--path",
+            "x.dump",
+            "--to",
+            "sts/db",
+            "--yes",
+            "--name",
+            "slow-2",
+        ])
+        .await?;
+    assert_eq!(out.code, 5, "{}", out.stderr);
+    assert!(out.stderr.contains("job/slow-1"), "{}", out.stderr);
+    assert!(ns.api::<Job>().get_opt("slow-2").await?.is_none());
     Ok(())
 }
 

@@ -4,12 +4,15 @@
 //! Builders ([`plan`] with [`cronjob`], [`dump`] (one file per engine) and [`volsnap`]) and
 //! readers ([`list`]) are pure: they take a [`Snapshot`](stateful_core::snapshot::Snapshot),
 //! names and "now" as arguments and do no I/O. [`render`] turns their models into text and
-//! JSON; [`redact`] keeps secret-looking literals out of what is printed. The [`run`] module is
-//! the only one doing I/O: it creates the objects, waits with watches and streams logs.
+//! JSON; [`redact`] keeps secret-looking literals out of what is printed; [`lock`] models the
+//! per-target Lease that keeps two runs apart. The [`run`] module (with [`run::lock`]) is the
+//! only one doing I/O: it takes the lock, creates the objects, waits with watches and streams
+//! logs.
 
 pub mod cronjob;
 pub mod dump;
 pub mod list;
+pub mod lock;
 pub mod plan;
 pub mod redact;
 pub mod render;

@@ -48,6 +48,9 @@ pub struct BackupList {
     pub api_version: &'static str,
     pub kind: &'static str,
     pub items: Vec<BackupRow>,
+    /// The locks held on targets in scope (from the cluster's Leases; always `[]` with
+    /// `--from-file`, which carries none).
+    pub locks: Vec<crate::lock::LockRow>,
 }
 
 fn label<'a>(
@@ -214,6 +217,7 @@ pub fn list(snap: &Snapshot, target: Option<&Target>, now: jiff::Timestamp) -> B
         api_version: API_VERSION,
         kind: "BackupList",
         items,
+        locks: Vec::new(),
     }
 }
 

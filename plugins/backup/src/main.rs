@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use backup::dump::{Engine, SourcePref, sha256_from_log};
+use backup::lock::Work;
 use backup::plan::{self, CreateRequest, Objects};
 use backup::restore::{self, RestoreKind, RestoreRequest, RestoreSource, RestoreTarget};
 use backup::run::{self, OnProgress, Outcome, Progress};
@@ -27,7 +28,7 @@ use stateful_flags::{
     SortByArg, Terminal, duration,
 };
 
-const EXIT_HELP: &str = "Exit codes: 0 succeeded, 1 error, 2 usage, 3 not found, 4 forbidden, 5 backup failed (or refused: a run of a Forbid CronJob is active), 6 timed out waiting, 130 interrupted (the backup goes on).";
+const EXIT_HELP: &str = "Exit codes: 0 succeeded, 1 error, 2 usage, 3 not found, 4 forbidden, 5 backup failed (or refused: another run holds the target's lock, or a run of a Forbid CronJob is active), 6 timed out waiting, 130 interrupted (the backup goes on).";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -187,7 +188,8 @@ struct CreateArgs {
     /// The backup's name (default `<target>-<kind>-<UTC yyyymmddhhmmss>`).
     #[arg(long)]
     name: Option<String>,
-    /// Start even when a Job of a Forbid/Replace CronJob is running.
+    /// Start even when another run holds the target's lock (taking the lock over), or a Job
+    /// of a Forbid/Replace CronJob is running.
     #[arg(long)]
     force: bool,
     /// A CSI VolumeSnapshot of pvc/NAME.
@@ -391,6 +393,11 @@ async fn create(settings: &Settings, a: CreateArgs) -> Result<ExitCode> {
     }
     let json = a.output == CreateOutput::Json;
     let conn = match (&source, dry_run) {
+        (Source::Cluster(conn), Some("client")) => {
+            say_if_locked(&conn.client, &ns, &target).await;
+            print(&render::render_objects(&p.objects, json)?)?;
+            return Ok(ExitCode::Success);
+        }
         (_, Some("client")) | (Source::Dump(_), _) => {
             print(&render::render_objects(&p.objects, json)?)?;
             return Ok(ExitCode::Success);
@@ -399,26 +406,42 @@ async fn create(settings: &Settings, a: CreateArgs) -> Result<ExitCode> {
     };
     if dry_run == Some("server") {
         run::create_dry_run(&conn.client, &ns, &p.objects).await?;
+        say_if_locked(&conn.client, &ns, &target).await;
         print(&render::render_objects(&p.objects, json)?)?;
         return Ok(ExitCode::Success);
     }
-    eprintln!("kubectl-backup: creating {}", p.summary);
-    run::create(&conn.client, &ns, &p.objects).await?;
     let kind = if p.method == Method::Snapshot {
         "volumesnapshot"
     } else {
         "job"
     };
-    if a.no_wait {
-        print(&format!("{}\n", p.name))?;
-        return Ok(ExitCode::Success);
-    }
+    let work = if p.method == Method::Snapshot {
+        Work::VolumeSnapshot(p.name.clone())
+    } else {
+        Work::Job(p.name.clone())
+    };
+    let guard = lock_and_create(
+        &conn.client,
+        &ns,
+        &target,
+        "create",
+        &work,
+        a.force,
+        &p.objects,
+        &p.summary,
+    )
+    .await?;
     // Dump Jobs end by their own activeDeadlineSeconds; leave the controller time to say so.
     let grace = if p.method == Method::Dump {
         Duration::from_secs(30)
     } else {
         Duration::ZERO
     };
+    if a.no_wait {
+        end_lock(guard, Some(timeout + grace)).await;
+        print(&format!("{}\n", p.name))?;
+        return Ok(ExitCode::Success);
+    }
     let outcome = wait(
         &conn.client,
         &ns,
@@ -427,6 +450,8 @@ async fn create(settings: &Settings, a: CreateArgs) -> Result<ExitCode> {
         timeout + grace,
     )
     .await;
+    let detach = matches!(outcome, Ok(Outcome::Interrupted)).then_some(timeout + grace);
+    end_lock(guard, detach).await;
     let outcome = outcome?;
     let follow = format!(
         "kubectl backup describe {} -n {ns}  (logs: kubectl backup logs {} -n {ns} -f)",
@@ -462,12 +487,70 @@ async fn create(settings: &Settings, a: CreateArgs) -> Result<ExitCode> {
         ))),
         Outcome::Interrupted => {
             eprintln!(
-                "kubectl-backup: stopped waiting; {kind} {} goes on. Follow it: {follow}",
+                "kubectl-backup: stopped waiting; {kind} {} goes on (the target's lock stays with it until it finishes). Follow it: {follow}",
                 p.name
             );
             Ok(ExitCode::Interrupted)
         }
     }
+}
+
+/// `--dry-run`: no lock is taken, but a held one is said (a real run would be refused).
+async fn say_if_locked(client: &kube::Client, ns: &str, target: &Target) {
+    match run::lock::holder(client, ns, target).await {
+        Ok(Some(h)) => eprintln!(
+            "kubectl-backup: warning: {} is locked by another run: {}; a run now would be refused (exit 5) without --force",
+            target.display(),
+            backup::lock::held_text(&h, jiff::Timestamp::now())
+        ),
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("kubectl-backup: warning: cannot tell whether the target is locked: {e}")
+        }
+    }
+}
+
+/// Release the lock, or leave it to the backup (`detach`: it lasts that long, or until the
+/// backup finishes) when the CLI stops waiting while the backup goes on. A lock that cannot be
+/// released is a warning: it expires by itself.
+async fn end_lock(guard: run::lock::LockGuard, detach: Option<Duration>) {
+    if let Some(why) = guard.lost() {
+        eprintln!("kubectl-backup: warning: the lock was lost while running: {why}");
+    }
+    let lease = guard.lease().to_string();
+    let done = match detach {
+        Some(d) => guard.detach(d).await,
+        None => guard.release().await,
+    };
+    if let Err(e) = done {
+        eprintln!("kubectl-backup: warning: lease {lease}: {e} (it expires by itself)");
+    }
+}
+
+/// The API server checks every object first (exit 4 before anything exists), then the
+/// target's lock is taken, then the objects are created (the lock released if that fails).
+#[allow(clippy::too_many_arguments)]
+async fn lock_and_create(
+    client: &kube::Client,
+    ns: &str,
+    target: &Target,
+    operation: &str,
+    work: &Work,
+    force: bool,
+    objects: &Objects,
+    summary: &str,
+) -> Result<run::lock::LockGuard> {
+    run::create_dry_run(client, ns, objects).await?;
+    let guard = run::lock::acquire(client, ns, target, operation, work, force).await?;
+    if let Some(n) = &guard.notice {
+        eprintln!("kubectl-backup: warning: {n}");
+    }
+    eprintln!("kubectl-backup: creating {summary}");
+    if let Err(e) = run::create_checked(client, ns, objects).await {
+        end_lock(guard, None).await;
+        return Err(e);
+    }
+    Ok(guard)
 }
 
 /// `--dry-run[=client|server|none]`, checked against `--from-file` (client only).
@@ -680,6 +763,11 @@ async fn restore(settings: &Settings, a: RestoreArgs) -> Result<ExitCode> {
     let objects = backup::plan::Objects::from(&p.objects);
     let json = a.output == CreateOutput::Json;
     let conn = match (&source, dry_run) {
+        (Source::Cluster(conn), Some("client")) => {
+            say_if_locked(&conn.client, &ns, &p.lock).await;
+            print(&render::render_objects(&objects, json)?)?;
+            return Ok(ExitCode::Success);
+        }
         (_, Some("client")) | (Source::Dump(_), _) => {
             print(&render::render_objects(&objects, json)?)?;
             return Ok(ExitCode::Success);
@@ -688,6 +776,7 @@ async fn restore(settings: &Settings, a: RestoreArgs) -> Result<ExitCode> {
     };
     if dry_run == Some("server") {
         run::create_dry_run(&conn.client, &ns, &objects).await?;
+        say_if_locked(&conn.client, &ns, &p.lock).await;
         print(&render::render_objects(&objects, json)?)?;
         return Ok(ExitCode::Success);
     }
@@ -701,19 +790,37 @@ async fn restore(settings: &Settings, a: RestoreArgs) -> Result<ExitCode> {
     if !p.is_done() {
         stateful_flags::prompt::confirm(a.yes, "Restore?", "look first with --dry-run")?;
     }
-    let _ = a.force;
+    let client = &conn.client;
+    // The restore Job is the lock's work: a lock left to it (--no-wait, Ctrl-C) ends with it.
+    let work = Work::Job(p.name.clone());
+    let guard = match &p.kind {
+        RestoreKind::DumpJob
+        | RestoreKind::SeedClaim { .. }
+        | RestoreKind::SnapshotClaim { .. } => {
+            lock_and_create(
+                client, &ns, &p.lock, "restore", &work, a.force, &objects, &p.summary,
+            )
+            .await?
+        }
+        RestoreKind::Replace(_) => {
+            let g = run::lock::acquire(client, &ns, &p.lock, "restore", &work, a.force).await?;
+            if let Some(n) = &g.notice {
+                eprintln!("kubectl-backup: warning: {n}");
+            }
+            g
+        }
+    };
+    let deadline = req.timeout + Duration::from_secs(30);
     let spin = Spinner::start(std::io::stderr().is_terminal(), "restoring");
     let follow = format!(
         "kubectl backup describe {} -n {ns}  (logs: kubectl backup logs {} -n {ns} -f)",
         p.name, p.name
     );
-    let client = &conn.client;
     let outcome = match &p.kind {
         RestoreKind::DumpJob | RestoreKind::SeedClaim { .. } => {
-            eprintln!("kubectl-backup: creating {}", p.summary);
-            run::create(client, &ns, &objects).await?;
             if a.no_wait {
                 spin.finish();
+                end_lock(guard, Some(deadline)).await;
                 print(&format!("{}\n", p.name))?;
                 return Ok(ExitCode::Success);
             }
@@ -721,7 +828,7 @@ async fn restore(settings: &Settings, a: RestoreArgs) -> Result<ExitCode> {
                 client,
                 &ns,
                 &p.name,
-                req.timeout + Duration::from_secs(30),
+                deadline,
                 progress(spin.clone()),
                 interrupted(),
             )
@@ -731,9 +838,9 @@ async fn restore(settings: &Settings, a: RestoreArgs) -> Result<ExitCode> {
             claim,
             wait_for_consumer,
         } => {
-            run::create(client, &ns, &objects).await?;
             if *wait_for_consumer || a.no_wait {
                 spin.finish();
+                end_lock(guard, None).await;
                 eprintln!(
                     "kubectl-backup: created pvc/{claim}; its class binds it when a pod uses it"
                 );
@@ -763,6 +870,11 @@ async fn restore(settings: &Settings, a: RestoreArgs) -> Result<ExitCode> {
         }
     };
     spin.finish();
+    // A restore Job left running keeps the lock until it ends; a swap stopped between steps
+    // runs nothing, so its lock is released.
+    let job_goes_on = matches!(outcome, Ok(Outcome::Interrupted))
+        && matches!(p.kind, RestoreKind::DumpJob | RestoreKind::SeedClaim { .. });
+    end_lock(guard, job_goes_on.then_some(deadline)).await;
     let outcome = outcome?;
     let replace = match &p.kind {
         RestoreKind::Replace(r) => Some(r),
@@ -835,7 +947,22 @@ async fn run_cli(cli: Cli, term: Terminal) -> Result<ExitCode> {
                 .await?;
             warn_all(&snap.warnings);
             let now = jiff::Timestamp::now();
-            let l = list::list(&snap, target.as_ref(), now);
+            let mut l = list::list(&snap, target.as_ref(), now);
+            if let Source::Cluster(conn) = &source {
+                match run::lock::list_leases(&conn.client, scope.namespace.as_deref()).await {
+                    Ok(leases) => {
+                        let snaps = snap.dynamic.get(&Kind::VolumeSnapshot);
+                        l.locks = backup::lock::held_locks(
+                            &leases,
+                            &snap.jobs,
+                            snaps.map(Vec::as_slice).unwrap_or_default(),
+                            target.as_ref(),
+                            now,
+                        );
+                    }
+                    Err(e) => eprintln!("kubectl-backup: warning: locks not shown: {e}"),
+                }
+            }
             if l.items.is_empty() && !json {
                 eprintln!("No backups found.");
             }

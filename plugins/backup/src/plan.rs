@@ -89,9 +89,6 @@ impl CreateRequest {
                 "--class applies to pvc/NAME --snapshot".into(),
             ));
         }
-        if method != Method::Cronjob && self.force {
-            return Err(Error::Usage("--force applies to cronjob/NAME".into()));
-        }
         if method == Method::Dump {
             self.destination()?;
         }
@@ -376,9 +373,12 @@ mod tests {
         let mut r = req("cronjob/x");
         r.to = Some("pvc/b".into());
         assert_eq!(r.validate().unwrap_err().exit_code().code(), 2);
+        // --force takes any target's lock over, so it is no usage error.
         let mut r = req("sts/db");
         r.force = true;
         r.to = Some("pvc/b".into());
+        assert!(r.validate().is_ok());
+        r.to = None;
         assert_eq!(r.validate().unwrap_err().exit_code().code(), 2);
         let mut r = req("pvc/data");
         r.snapshot = true;

@@ -102,7 +102,14 @@ pub fn render_list(l: &BackupList, format: &ListFormat, look: &ListLook) -> Resu
         }
         ListFormat::Table => {
             let rows: Vec<&crate::list::BackupRow> = items.into_iter().map(|(_, r)| r).collect();
-            Ok(list_table(&rows, look))
+            let mut out = list_table(&rows, look);
+            if !l.locks.is_empty() && !look.table.no_headers {
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                out.push_str(&lock_table(&l.locks, look));
+            }
+            Ok(out)
         }
     }
 }
@@ -132,10 +139,7 @@ fn list_table(items: &[&crate::list::BackupRow], look: &ListLook) -> String {
                 output::dash(r.size.as_deref()),
                 term::age_since(r.created.as_deref(), look.now),
             ];
-            cells[skip..]
-                .iter()
-                .map(|c| term::escape_control(c, true).into_owned())
-                .collect()
+            shown(&cells, skip)
         })
         .collect();
     let at = |n: &str| headers.iter().position(|h| *h == n);
@@ -144,20 +148,86 @@ fn list_table(items: &[&crate::list::BackupRow], look: &ListLook) -> String {
         .filter_map(|(n, min)| at(n).map(|column| Shrink { column, min: *min }))
         .collect();
     let toned: Vec<usize> = at("status").into_iter().collect();
-    let mut out = Vec::new();
-    // Writing to a Vec cannot fail.
-    let _ = rows::write_rows(
-        &mut out,
+    table_text(
         Layout {
             headers,
             shrink: &shrink,
             toned: &toned,
         },
         &rows,
-        look.table,
-        usize::MAX,
-    );
+        look,
+    )
+}
+
+/// A row's cells from the first shown column (NAMESPACE is skipped in one namespace), terminal
+/// controls escaped.
+fn shown(cells: &[String], skip: usize) -> Vec<String> {
+    cells[skip..]
+        .iter()
+        .map(|c| term::escape_control(c, true).into_owned())
+        .collect()
+}
+
+/// A table through the core's writer, as text.
+fn table_text(layout: Layout<'_>, rows: &[Vec<String>], look: &ListLook) -> String {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = rows::write_rows(&mut out, layout, rows, look.table, usize::MAX);
     String::from_utf8_lossy(&out).into_owned()
+}
+
+const LOCK_COLUMNS: [&str; 7] = [
+    "namespace",
+    "locked",
+    "operation",
+    "work",
+    "holder",
+    "since",
+    "expires",
+];
+
+/// The held locks, a table of their own under the backups (not with `--no-headers`, whose
+/// lines are all backups): target, operation, work, who, since when, until when.
+fn lock_table(locks: &[crate::lock::LockRow], look: &ListLook) -> String {
+    let skip = usize::from(!look.all_namespaces);
+    let headers = &LOCK_COLUMNS[skip..];
+    let rows: Vec<Vec<String>> = locks
+        .iter()
+        .map(|r| {
+            let h = &r.holder;
+            let holder = if h.user.is_empty() && h.host.is_empty() {
+                "-".to_string()
+            } else {
+                format!("{}@{} (pid {})", h.user, h.host, h.pid)
+            };
+            let expires = if r.detached {
+                format!("when {} ends", output::dash(Some(h.work.as_str())))
+            } else {
+                let left = r
+                    .expires
+                    .parse::<jiff::Timestamp>()
+                    .map(|t| t.as_second() - look.now)
+                    .unwrap_or(0);
+                format!("in {}", human_duration(left))
+            };
+            let cells = [
+                r.namespace.clone(),
+                r.target.clone(),
+                output::dash(Some(h.operation.as_str())),
+                output::dash(Some(h.work.as_str())),
+                holder,
+                term::age_since(r.since.as_deref().or(Some(&r.renewed)), look.now),
+                expires,
+            ];
+            shown(&cells, skip)
+        })
+        .collect();
+    let layout = Layout {
+        headers,
+        shrink: &[],
+        toned: &[],
+    };
+    table_text(layout, &rows, look)
 }
 
 /// One `describe` line: the key padded to 14 columns.
@@ -370,5 +440,66 @@ pub fn render_objects(objs: &Objects, json: bool) -> Result<String> {
         output::to_json(&doc)
     } else {
         output::to_yaml(&doc)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod lock_tests {
+    use super::*;
+    use crate::lock::{Holder, LockRow, Work};
+
+    fn lock(detached: bool) -> LockRow {
+        LockRow {
+            namespace: "ns".into(),
+            target: "sts/db".into(),
+            lease: "kubectl-backup.sts.db".into(),
+            holder: Holder::new("create", &Work::Job("db-1".into()), "alice", "laptop", 42),
+            since: Some("2026-12-03T10:00:00Z".into()),
+            renewed: "2026-12-03T10:00:30Z".into(),
+            expires: "2026-12-03T10:01:20Z".into(),
+            detached,
+        }
+    }
+
+    #[test]
+    fn held_locks_are_a_table_under_the_backups_and_in_json() {
+        let now = "2026-12-03T10:00:40Z"
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_second();
+        let l = BackupList {
+            api_version: crate::API_VERSION,
+            kind: "BackupList",
+            items: Vec::new(),
+            locks: vec![lock(false), lock(true)],
+        };
+        let look = ListLook {
+            now,
+            ..Default::default()
+        };
+        let out = render_list(&l, &ListFormat::Table, &look).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines[0].split_whitespace().collect::<Vec<_>>(),
+            ["LOCKED", "OPERATION", "WORK", "HOLDER", "SINCE", "EXPIRES"],
+            "{out}"
+        );
+        assert!(lines[1].contains("sts/db") && lines[1].contains("alice@laptop (pid 42)"));
+        assert!(lines[1].ends_with("in 40s"), "{out}");
+        assert!(lines[2].ends_with("when job/db-1 ends"), "{out}");
+        // --no-headers: only backup lines, so no lock section.
+        let quiet = ListLook {
+            table: rows::Look {
+                no_headers: true,
+                ..Default::default()
+            },
+            ..look.clone()
+        };
+        assert_eq!(render_list(&l, &ListFormat::Table, &quiet).unwrap(), "");
+        let v: Value =
+            serde_json::from_str(&render_list(&l, &ListFormat::Json, &look).unwrap()).unwrap();
+        assert_eq!(v["locks"][0]["holder"]["work"], "job/db-1");
+        assert_eq!(v["locks"][1]["detached"], true);
     }
 }

@@ -1,6 +1,8 @@
 //! The I/O side of `kubectl backup`: create the objects (after a server-side dry run, so a
 //! forbidden user gets exit 4 before anything exists), wait with watches and a deadline, and
-//! stream the pod's logs as they come.
+//! stream the pod's logs as they come. [`lock`]: the target's Lease (take, renew, release).
+
+pub mod lock;
 
 use std::collections::{HashMap, VecDeque};
 use std::pin::pin;
@@ -46,7 +48,13 @@ pub async fn create(client: &kube::Client, ns: &str, objs: &Objects) -> Result<(
     create_pass(client, ns, objs, false).await
 }
 
-/// Only the server-side dry run (`--dry-run=server`).
+/// Only the real creation, for a caller that ran [`create_dry_run`] first and took the lock in
+/// between.
+pub async fn create_checked(client: &kube::Client, ns: &str, objs: &Objects) -> Result<()> {
+    create_pass(client, ns, objs, false).await
+}
+
+/// Only the server-side dry run (`--dry-run=server`, and before the lock is taken).
 pub async fn create_dry_run(client: &kube::Client, ns: &str, objs: &Objects) -> Result<()> {
     create_pass(client, ns, objs, true).await
 }

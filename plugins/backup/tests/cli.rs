@@ -435,6 +435,8 @@ fn list_and_describe_from_a_dump() {
     let l: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(l["apiVersion"], "kubectl-stateful.io/v1alpha1");
     assert_eq!(l["kind"], "BackupList");
+    // A dump carries no Leases: `locks` is there, empty.
+    assert_eq!(l["locks"], serde_json::json!([]));
     let items = l["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
     let sched = items
