@@ -683,6 +683,25 @@ impl TestNs {
         .await
     }
 
+    /// A plugin binary run directly (not through kubectl, so that signals reach it) as this
+    /// namespace's admin, with `env`, stdin closed, stdout and stderr piped; killed on drop.
+    pub fn spawn_plugin(
+        &self,
+        bin: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<tokio::process::Child> {
+        Ok(tokio::process::Command::new(plugin_path(bin)?)
+            .args(args)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()?)
+    }
+
     /// Make `kubectl logs <pod>` print `lines` (written to a CRI-format log file in this test's
     /// temp dir, served through a kwok `Logs` object named like the pod).
     pub async fn set_pod_logs(&self, pod: &str, lines: &[&str]) -> Result<PathBuf> {
@@ -717,6 +736,22 @@ impl TestNs {
         .await?;
         Ok(file)
     }
+}
+
+/// SIGINT `child` as a terminal's Ctrl-C would, and its output once it ends (within 30 s).
+pub async fn interrupt(child: tokio::process::Child) -> Result<std::process::Output> {
+    let pid = child.id().context("the process already ended")?;
+    let kill = tokio::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .await?;
+    if !kill.success() {
+        bail!("kill -INT {pid} failed");
+    }
+    tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .map_err(|_| anyhow!("pid {pid} did not end within 30 s of SIGINT"))?
+        .map_err(Into::into)
 }
 
 /// Exec `cmd` in `pod` through the API server (WebSocket) and return its stdout; an error with

@@ -410,16 +410,11 @@ async fn ctrl_c_stops_waiting_not_the_backup() -> Result<()> {
         json!({"nodeSelector": {"e2e.kubectl-stateful.io/nowhere": "true"}}),
     ))
     .await?;
-    let bin = e2e::plugin_path("kubectl-backup")?;
-    let child = tokio::process::Command::new(bin)
-        .args(["create", "cronjob/slow", "--name", "slow-1"])
-        .env("KUBECONFIG", &ns.kubeconfig)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()?;
-    let pid = child.id().context("pid")?;
+    let child = ns.spawn_plugin(
+        "kubectl-backup",
+        &["create", "cronjob/slow", "--name", "slow-1"],
+        &[],
+    )?;
     let jobs_api = ns.api::<Job>();
     wait_for("job slow-1", T, || {
         let jobs_api = jobs_api.clone();
@@ -428,12 +423,7 @@ async fn ctrl_c_stops_waiting_not_the_backup() -> Result<()> {
     .await?;
     // Let it reach the waiting loop, then interrupt it like a terminal would.
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let status = tokio::process::Command::new("kill")
-        .args(["-INT", &pid.to_string()])
-        .status()
-        .await?;
-    assert!(status.success());
-    let out = tokio::time::timeout(T, child.wait_with_output()).await??;
+    let out = e2e::interrupt(child).await?;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("stopped waiting"), "{stderr}");

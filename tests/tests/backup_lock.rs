@@ -3,7 +3,6 @@
 //! takes it over, a `--no-wait` or Ctrl-C'd run leaves it to its Job, `list` shows it. Leases
 //! last 3 s here (`KUBECTL_STATEFUL_LEASE_SECONDS`), renewed every second.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -247,7 +246,7 @@ async fn a_killed_run_s_lease_expires_force_takes_over_and_no_wait_leaves_it_to_
 
     // Ctrl-C: the CLI stops waiting (exit 130), the backup goes on and keeps the lock.
     delete_ignore_missing(&ns.api::<Job>(), "after").await?;
-    let mut waiting = plugin(&ns, &["create", "cronjob/db-backup", "--name", "ctrl-c"])?;
+    let waiting = plugin(&ns, &["create", "cronjob/db-backup", "--name", "ctrl-c"])?;
     wait_for(
         "the lock taken by ctrl-c",
         Duration::from_secs(30),
@@ -266,12 +265,8 @@ async fn a_killed_run_s_lease_expires_force_takes_over_and_no_wait_leaves_it_to_
     .await?;
     // Past the moment it starts listening for Ctrl-C (right after creating the Job).
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let pid = waiting.id().context("pid")?.to_string();
-    std::process::Command::new("kill")
-        .args(["-INT", &pid])
-        .status()?;
-    let status = tokio::time::timeout(Duration::from_secs(30), waiting.wait()).await??;
-    assert_eq!(status.code(), Some(130));
+    let out = e2e::interrupt(waiting).await?;
+    assert_eq!(out.status.code(), Some(130));
     let l = lease(&ns).await?.context("lease kept after Ctrl-C")?;
     let detached = l
         .metadata
@@ -287,17 +282,7 @@ async fn a_killed_run_s_lease_expires_force_takes_over_and_no_wait_leaves_it_to_
 
 /// The plugin itself (not kubectl), so that signals reach the process holding the lock.
 fn plugin(ns: &TestNs, args: &[&str]) -> Result<tokio::process::Child> {
-    Ok(
-        tokio::process::Command::new(e2e::plugin_path("kubectl-backup")?)
-            .args(args)
-            .env("KUBECONFIG", &ns.kubeconfig)
-            .env(LEASE_ENV.0, LEASE_ENV.1)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()?,
-    )
+    ns.spawn_plugin("kubectl-backup", args, &[LEASE_ENV])
 }
 
 #[tokio::test]

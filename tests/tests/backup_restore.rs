@@ -76,6 +76,19 @@ async fn a_dump_restores_through_a_read_only_pinned_job_after_yes() -> Result<()
         ])
         .await?;
     assert_eq!(out.code, 0, "{}", out.stderr);
+    // The dump can be verified where it lies: a Job mounting the claim read-only.
+    let out = ns.kubectl(&["backup", "verify", "dump-1"]).await?;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let vjob = out.stdout.trim().to_string();
+    let v = ns.api::<Job>().get(&vjob).await?;
+    let vpod = v.spec.context("spec")?.template.spec.context("pod")?;
+    let vmount = vpod.containers[0]
+        .volume_mounts
+        .iter()
+        .flatten()
+        .find(|m| m.mount_path == "/backup")
+        .context("verify mount")?;
+    assert_eq!(vmount.read_only, Some(true));
 
     // Without a terminal and without --yes: refused, nothing created.
     let args = [
@@ -178,9 +191,9 @@ async fn ctrl_c_stops_waiting_not_the_restore() -> Result<()> {
     let ns = TestNs::new("restore-ctrl-c").await?;
     // The dump claim's user sits on a node that does not exist: the pinned Job never starts.
     database(&ns, "fake.csi.kubectl-stateful.io", "e2e-nowhere").await?;
-    let bin = e2e::plugin_path("kubectl-backup")?;
-    let child = tokio::process::Command::new(bin)
-        .args([
+    let child = ns.spawn_plugin(
+        "kubectl-backup",
+        &[
             "restore",
             "pvc/backups",
             "--path",
@@ -190,14 +203,9 @@ async fn ctrl_c_stops_waiting_not_the_restore() -> Result<()> {
             "--yes",
             "--name",
             "slow-1",
-        ])
-        .env("KUBECONFIG", &ns.kubeconfig)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()?;
-    let pid = child.id().context("pid")?;
+        ],
+        &[],
+    )?;
     let jobs = ns.api::<Job>();
     wait_for("job slow-1", T, || {
         let jobs = jobs.clone();
@@ -205,12 +213,7 @@ async fn ctrl_c_stops_waiting_not_the_restore() -> Result<()> {
     })
     .await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let status = tokio::process::Command::new("kill")
-        .args(["-INT", &pid.to_string()])
-        .status()
-        .await?;
-    assert!(status.success());
-    let out = tokio::time::timeout(T, child.wait_with_output()).await??;
+    let out = e2e::interrupt(child).await?;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("goes on"), "{stderr}");

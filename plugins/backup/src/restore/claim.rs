@@ -29,32 +29,6 @@ pub const ANNOTATION_REPLACED_VOLUME: &str = "kubectl-stateful.io/replaced-volum
 /// On a StatefulSet scaled down by `--replace`: its replicas before, until it is scaled back.
 pub const ANNOTATION_RESTORE_REPLICAS: &str = "kubectl-stateful.io/restore-replicas";
 
-/// A storage quantity in bytes, for comparing sizes (`5Gi`, `500M`, `1073741824`).
-pub fn quantity_bytes(q: &str) -> Option<f64> {
-    let split = q
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(q.len());
-    let (num, unit) = q.split_at(split);
-    let n: f64 = num.parse().ok()?;
-    let m = match unit {
-        "" => 1.0,
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "P" => 1e15,
-        "E" => 1e18,
-        "Ki" => 1024.0,
-        "Mi" => 1024f64.powi(2),
-        "Gi" => 1024f64.powi(3),
-        "Ti" => 1024f64.powi(4),
-        "Pi" => 1024f64.powi(5),
-        "Ei" => 1024f64.powi(6),
-        _ => return None,
-    };
-    Some(n * m)
-}
-
 fn s<'a>(v: &'a Value, p: &str) -> Option<&'a str> {
     v.pointer(p).and_then(Value::as_str)
 }
@@ -158,7 +132,10 @@ fn size_for(
 ) -> Result<String> {
     let name = s(vs, "/metadata/name").unwrap_or("");
     let restore = st.restore_size.as_deref();
-    let bigger = |a: &str, b: &str| match (quantity_bytes(a), quantity_bytes(b)) {
+    let bigger = |a: &str, b: &str| match (
+        stateful_core::quantity::parse(a),
+        stateful_core::quantity::parse(b),
+    ) {
         (Some(x), Some(y)) => x >= y,
         _ => true,
     };

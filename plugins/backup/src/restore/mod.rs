@@ -19,6 +19,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::dump::Engine;
+use crate::list::find_snapshot;
 use crate::{
     ANNOTATION_DESTINATION, LABEL_ENGINE, LABEL_MANAGED_BY, LABEL_METHOD, MANAGED_BY, Target,
     TargetKind, Warnings,
@@ -451,17 +452,6 @@ pub(crate) fn find_claim<'a>(
     snap.pvcs.iter().find(|p| {
         p.metadata.namespace.as_deref() == Some(ns) && p.metadata.name.as_deref() == Some(name)
     })
-}
-
-pub(crate) fn find_snapshot<'a>(snap: &'a Snapshot, ns: &str, name: &str) -> Option<&'a Value> {
-    snap.dynamic
-        .get(&Kind::VolumeSnapshot)
-        .into_iter()
-        .flatten()
-        .find(|v| {
-            v.pointer("/metadata/namespace").and_then(Value::as_str) == Some(ns)
-                && v.pointer("/metadata/name").and_then(Value::as_str) == Some(name)
-        })
 }
 
 /// What `restore` creates.
