@@ -754,7 +754,11 @@ async fn restore(settings: &Settings, a: RestoreArgs) -> Result<ExitCode> {
     let scope = settings.scope(default_ns);
     let snap = source.load(&req.kinds(), &scope).await?;
     warn_all(&snap.warnings);
-    let ns = scope.namespace.clone().unwrap_or_else(|| "default".into());
+    let ns = scope
+        .namespace
+        .clone()
+        .or_else(|| plan::namespace_in_dump(&snap, &req.target.lock_target()))
+        .unwrap_or_else(|| "default".into());
     let p = restore::plan(&snap, &ns, &req, jiff::Timestamp::now())?;
     for w in &p.warnings {
         eprintln!("kubectl-backup: warning: {w}");
