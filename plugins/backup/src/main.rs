@@ -228,13 +228,8 @@ struct CreateArgs {
     /// Wait for the backup to finish (the default).
     #[arg(long)]
     wait: bool,
-    /// Print the objects instead of creating them (client), or have the API server check
-    /// them without creating them (server).
-    #[arg(long, num_args = 0..=1, default_missing_value = "client", value_parser = ["client", "server", "none"])]
-    dry_run: Option<String>,
-    /// Output format of the objects printed by --dry-run.
-    #[arg(short = 'o', long, value_enum, default_value = "yaml")]
-    output: CreateOutput,
+    #[command(flatten)]
+    dry: DryRunArgs,
     /// Verify the backup once it has succeeded (a dump's file in a Job, a snapshot's status);
     /// not with --dry-run or --no-wait.
     #[arg(long, conflicts_with_all = ["no_wait", "dry_run"])]
@@ -252,11 +247,18 @@ struct VerifyArgs {
     /// Do not wait; print the verify Job's name.
     #[arg(long)]
     no_wait: bool,
-    /// Print the verify Job instead of creating it (client), or have the API server check it
-    /// without creating it (server).
+    #[command(flatten)]
+    dry: DryRunArgs,
+}
+
+/// `--dry-run[=client|server|none]` and the format of what it prints.
+#[derive(Args, Debug)]
+struct DryRunArgs {
+    /// Print the objects instead of creating them (client), or have the API server check
+    /// them without creating them (server).
     #[arg(long, num_args = 0..=1, default_missing_value = "client", value_parser = ["client", "server", "none"])]
     dry_run: Option<String>,
-    /// Output format of the Job printed by --dry-run.
+    /// Output format of the objects printed by --dry-run.
     #[arg(short = 'o', long, value_enum, default_value = "yaml")]
     output: CreateOutput,
 }
@@ -316,13 +318,8 @@ struct RestoreArgs {
     /// Do not wait for a restore Job; print its name.
     #[arg(long)]
     no_wait: bool,
-    /// Print the plan and the objects instead of restoring (client), or have the API server
-    /// check the objects without creating them (server).
-    #[arg(long, num_args = 0..=1, default_missing_value = "client", value_parser = ["client", "server", "none"])]
-    dry_run: Option<String>,
-    /// Output format of the objects printed by --dry-run.
-    #[arg(short = 'o', long, value_enum, default_value = "yaml")]
-    output: CreateOutput,
+    #[command(flatten)]
+    dry: DryRunArgs,
 }
 
 /// Progress to stderr, as kubectl plugins report: state changes prefixed, log lines as they
@@ -376,7 +373,7 @@ async fn create(settings: &Settings, a: CreateArgs) -> Result<ExitCode> {
             "--verify: a CronJob's run writes what its template writes, unknown to kubectl backup; there is no artifact to verify".into(),
         ));
     }
-    let dry_run = dry_run_mode(settings, a.dry_run.as_deref())?;
+    let dry_run = dry_run_mode(settings, a.dry.dry_run.as_deref())?;
     let (source, default_ns) = settings.open().await?;
     let scope = settings.scope(default_ns);
     let snap = source.load(&req.kinds(), &scope).await?;
@@ -391,7 +388,7 @@ async fn create(settings: &Settings, a: CreateArgs) -> Result<ExitCode> {
     for w in &p.warnings {
         eprintln!("kubectl-backup: warning: {w}");
     }
-    let json = a.output == CreateOutput::Json;
+    let json = a.dry.output == CreateOutput::Json;
     let conn = match (&source, dry_run) {
         (Source::Cluster(conn), Some("client")) => {
             say_if_locked(&conn.client, &ns, &target).await;
@@ -632,7 +629,7 @@ struct VerifyOpts<'a> {
 
 async fn verify_cmd(settings: &Settings, a: VerifyArgs) -> Result<ExitCode> {
     backup::validate_name(&a.backup)?;
-    let dry_run = dry_run_mode(settings, a.dry_run.as_deref())?;
+    let dry_run = dry_run_mode(settings, a.dry.dry_run.as_deref())?;
     let (source, default_ns) = settings.open().await?;
     let mut scope = settings.scope(default_ns);
     scope.namespace = Some(scope.namespace.unwrap_or_else(|| "default".into()));
@@ -640,7 +637,7 @@ async fn verify_cmd(settings: &Settings, a: VerifyArgs) -> Result<ExitCode> {
         timeout: a.timeout,
         no_wait: a.no_wait,
         dry_run,
-        json: a.output == CreateOutput::Json,
+        json: a.dry.output == CreateOutput::Json,
         print_name: true,
     };
     run_verify(&source, &scope, &a.backup, &opts).await
@@ -744,12 +741,7 @@ async fn restore(settings: &Settings, a: RestoreArgs) -> Result<ExitCode> {
         timeout: a.timeout,
     };
     req.validate()?;
-    let dry_run = a.dry_run.as_deref().filter(|d| *d != "none");
-    if !settings.from_files.is_empty() && dry_run != Some("client") {
-        return Err(Error::Usage(
-            "--from-file works with --dry-run (client) only".into(),
-        ));
-    }
+    let dry_run = dry_run_mode(settings, a.dry.dry_run.as_deref())?;
     let (source, default_ns) = settings.open().await?;
     let scope = settings.scope(default_ns);
     let snap = source.load(&req.kinds(), &scope).await?;
@@ -765,7 +757,7 @@ async fn restore(settings: &Settings, a: RestoreArgs) -> Result<ExitCode> {
     }
     eprint!("{}", p.text());
     let objects = backup::plan::Objects::from(&p.objects);
-    let json = a.output == CreateOutput::Json;
+    let json = a.dry.output == CreateOutput::Json;
     let conn = match (&source, dry_run) {
         (Source::Cluster(conn), Some("client")) => {
             say_if_locked(&conn.client, &ns, &p.lock).await;

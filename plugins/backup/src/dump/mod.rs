@@ -849,13 +849,23 @@ fn new_claim(
 ) -> PersistentVolumeClaim {
     let mut labels = our_labels(target, Method::Dump, Some(engine.as_str()));
     labels.remove(crate::LABEL_TRIGGER);
+    let meta = ObjectMeta {
+        name: Some(opts.name.clone()),
+        namespace: Some(ns.to_string()),
+        labels: Some(labels),
+        ..Default::default()
+    };
+    rwo_claim(meta, size, storage_class.clone())
+}
+
+/// A new ReadWriteOnce claim of `size` and class (`None`: the default class).
+pub(crate) fn rwo_claim(
+    metadata: ObjectMeta,
+    size: &str,
+    storage_class: Option<String>,
+) -> PersistentVolumeClaim {
     PersistentVolumeClaim {
-        metadata: ObjectMeta {
-            name: Some(opts.name.clone()),
-            namespace: Some(ns.to_string()),
-            labels: Some(labels),
-            ..Default::default()
-        },
+        metadata,
         spec: Some(PersistentVolumeClaimSpec {
             access_modes: Some(vec!["ReadWriteOnce".into()]),
             resources: Some(VolumeResourceRequirements {
@@ -865,7 +875,7 @@ fn new_claim(
                 )])),
                 ..Default::default()
             }),
-            storage_class_name: storage_class.clone(),
+            storage_class_name: storage_class,
             ..Default::default()
         }),
         status: None,

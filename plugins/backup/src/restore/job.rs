@@ -12,17 +12,16 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
-    Container, PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource,
-    PodSecurityContext, SeccompProfile, Volume, VolumeMount, VolumeResourceRequirements,
+    Container, PersistentVolumeClaimVolumeSource, PodSecurityContext, SeccompProfile, Volume,
+    VolumeMount,
 };
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::{DumpFile, RestoreKind, RestoreObjects, RestorePlan, RestoreRequest};
 use crate::dump::{
     BACKUP_DIR, Destination, DumpEngine, DumpOptions, Engine, PodPlace, SourcePref, choose_source,
     database_container, dump_env, env_lit, find_workload, job_container, job_of, job_volumes,
-    pin_for_claim, pod_security,
+    pin_for_claim, pod_security, rwo_claim,
 };
 use crate::{
     ANNOTATION_DESTINATION, ANNOTATION_SOURCE, LABEL_METHOD, Method, Target, TargetKind, our_labels,
@@ -316,8 +315,8 @@ fn plan_seed(
     let labels = restore_labels(&label_target, Engine::Redis);
     let source = format!("pvc/{}:{BACKUP_DIR}/{}", file.claim, file.path);
     let destination = format!("pvc/{}:{RESTORE_DIR}/dump.rdb", seed.claim);
-    let pvc = PersistentVolumeClaim {
-        metadata: ObjectMeta {
+    let pvc = rwo_claim(
+        ObjectMeta {
             name: Some(seed.claim.clone()),
             namespace: Some(ns.to_string()),
             labels: Some(labels.clone()),
@@ -327,20 +326,9 @@ fn plan_seed(
             )])),
             ..Default::default()
         },
-        spec: Some(PersistentVolumeClaimSpec {
-            access_modes: Some(vec!["ReadWriteOnce".into()]),
-            resources: Some(VolumeResourceRequirements {
-                requests: Some(BTreeMap::from([(
-                    "storage".to_string(),
-                    Quantity(size.clone()),
-                )])),
-                ..Default::default()
-            }),
-            storage_class_name: seed.class.clone(),
-            ..Default::default()
-        }),
-        status: None,
-    };
+        &size,
+        seed.class.clone(),
+    );
     let env = vec![
         env_lit("BACKUP_DIR", BACKUP_DIR),
         env_lit("BACKUP_FILE", &file.path),
