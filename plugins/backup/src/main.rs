@@ -315,8 +315,9 @@ struct RestoreArgs {
     /// Deadline: the Job's activeDeadlineSeconds and how long to wait.
     #[arg(long, default_value = "1h", value_parser = duration)]
     timeout: Duration,
-    /// Do not wait for a restore Job; print its name.
-    #[arg(long)]
+    /// Do not wait for a restore Job; print its name. (A --replace is carried out by this
+    /// command, step by step: it cannot be left to run.)
+    #[arg(long, conflicts_with = "replace")]
     no_wait: bool,
     #[command(flatten)]
     dry: DryRunArgs,

@@ -316,6 +316,22 @@ fn exit_codes_before_anything_is_built() {
             2,
         ),
         (&["create", "cronjob/todo-db-backup", "--from-file", FIX], 2),
+        // A --replace is carried out step by step by the command itself: it cannot be left
+        // to run.
+        (
+            &[
+                "restore",
+                "volumesnapshot/x",
+                "--replace",
+                "sts/todo-db",
+                "--ordinal",
+                "0",
+                "--no-wait",
+                "--from-file",
+                FIX,
+            ],
+            2,
+        ),
     ];
     for (args, want) in cases {
         let (code, out, err) = run(args);
