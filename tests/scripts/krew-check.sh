@@ -24,8 +24,15 @@ cp "$repo"/krew-manifests/*.yaml "$work/manifests/"
 KREW_MANIFEST_DIR="$work/manifests" "$repo/scripts/release.sh" >/dev/null
 # kubectl finds krew as the plugin kubectl-krew.
 ln -s "$tools/bin/krew" "$work/path/kubectl-krew"
-kubectl=${KUBECTL:-$(ls "$HOME"/.cache/kubectl-stateful/k8s-*/bin/kubectl 2>/dev/null | head -1)}
-[ -x "$kubectl" ] || { echo "krew-check: no kubectl (tests/scripts/build-controlplane.sh builds it)" >&2; exit 1; }
+# kubectl: the control plane's own, built (once, cached) by build-controlplane.sh, which prints
+# its bin dir last; on a fresh machine this step is the first to need it.
+if [ -n "${KUBECTL:-}" ]; then
+  kubectl=$KUBECTL
+else
+  bindir=$("$repo/tests/scripts/build-controlplane.sh" | tail -1)
+  kubectl=$bindir/kubectl
+fi
+[ -x "$kubectl" ] || { echo "krew-check: no kubectl at $kubectl" >&2; exit 1; }
 ln -s "$kubectl" "$work/path/kubectl"
 # krew links installed plugins into $KREW_ROOT/bin, which kubectl must find on PATH.
 export KREW_ROOT="$work/krew"
