@@ -184,6 +184,35 @@ async fn each_target_shape_makes_few_requests_and_traces_as_the_whole_lists_do()
         "{reqs:#?}"
     );
     no_cluster_lists(&node_target, &reqs, false)?;
+    // Pages: with --chunk-size 1 every whole-kind LIST comes a page at a time, each next page
+    // asked for as soon as the previous one's continue token has arrived (pipelined); the
+    // trace is the one an unpaginated LIST gives.
+    let (one, reqs) = traced(
+        &ns,
+        &["pvc-trace", "--fetch", "all", "--chunk-size", "1", "-o", "json"],
+    )
+    .await?;
+    let (whole, _) = traced(
+        &ns,
+        &["pvc-trace", "--fetch", "all", "--chunk-size", "0", "-o", "json"],
+    )
+    .await?;
+    let pod_pages = reqs
+        .iter()
+        .filter(|r| r.verb == "list" && r.uri.contains("/pods?"))
+        .count();
+    ensure!(
+        pod_pages >= 3 && reqs.iter().any(|r| r.uri.contains("continue=")),
+        "3 pods in pages of 1: {pod_pages} pod LISTs: {reqs:#?}"
+    );
+    for key in ["roots", "diagnostics"] {
+        ensure!(
+            one[key] == whole[key],
+            "{key} differ between pages of 1 and one page:\npages: {}\nwhole: {}",
+            one[key],
+            whole[key]
+        );
+    }
     // A missing target: a clean "not found", in a handful of requests.
     let out = ns.kubectl(&["pvc-trace", "pod/no-such-pod"]).await?;
     ensure!(out.code == 3, "{}\n{}", out.stdout, out.stderr);

@@ -1,9 +1,6 @@
-//! Cluster LISTs: paginated, concurrent, scoped; 403/404 become gaps in the snapshot.
+//! Cluster LISTs: paginated (pages pipelined), concurrent, scoped; 403/404 become gaps in the
+//! snapshot.
 
-use std::fmt;
-
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::Resource;
 use kube::api::{Api, DynamicObject, ListParams};
 use serde::Deserialize;
 use serde_json::Value;
@@ -17,74 +14,114 @@ use super::*;
 /// Page size for LISTs (kubectl's default chunk size).
 pub const PAGE_SIZE: u32 = 500;
 
-/// Api for a namespaced kind: the namespace in scope, or all namespaces.
-fn api_ns<K>(client: &kube::Client, namespace: Option<&str>) -> Api<K>
-where
-    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>,
-{
-    match namespace {
-        Some(ns) => Api::namespaced(client.clone(), ns),
-        None => Api::all(client.clone()),
-    }
+/// One page of a LIST.
+#[derive(Deserialize)]
+struct Page<K> {
+    #[serde(default)]
+    metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta,
+    #[serde(default = "Vec::new")]
+    items: Vec<K>,
 }
 
-/// Api for a cluster-scoped kind.
-fn api_cluster<K>(client: &kube::Client) -> Api<K>
-where
-    K: Resource<DynamicType = ()>,
-{
-    Api::all(client.clone())
-}
-
-/// LIST all pages of one kind.
-async fn list_pages<K>(api: Api<K>, lp: &ListParams) -> std::result::Result<Vec<K>, kube::Error>
-where
-    K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + fmt::Debug,
-    K: k8s_openapi::Metadata<Ty = ObjectMeta>,
-{
-    let mut lp = lp.clone();
-    let mut out = Vec::new();
-    loop {
-        let page = api.list(&lp).await?;
-        out.extend(page.items);
-        match page.metadata.continue_ {
-            Some(c) if !c.is_empty() => lp = lp.continue_token(&c),
-            _ => break,
-        }
-    }
-    Ok(out)
-}
-
-/// LIST all pages of a core/v1 kind (pods, claims, volumes) straight into `K`, which need not
-/// be a k8s-openapi type: the trace lists its lean objects this way.
-async fn list_raw<K: serde::de::DeserializeOwned>(
+/// LIST all pages of a kind straight into `K` (the trace's lean objects, or k8s-openapi's),
+/// pipelined: the next page is asked for as soon as this one's `continue` token has arrived
+/// (the API server writes the list's metadata before its items), and each page is decoded on
+/// a blocking thread while the next is produced and read.
+async fn list_raw<K>(
     client: &kube::Client,
     kind: Kind,
     namespace: Option<&str>,
     lp: &ListParams,
-) -> std::result::Result<Vec<K>, kube::Error> {
-    #[derive(Deserialize)]
-    struct Page<K> {
-        #[serde(default)]
-        metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta,
-        #[serde(default = "Vec::new")]
-        items: Vec<K>,
-    }
+) -> std::result::Result<Vec<K>, kube::Error>
+where
+    K: serde::de::DeserializeOwned + Send + 'static,
+{
     let path = kind.list_path(namespace);
     let mut lp = lp.clone();
-    let mut out = Vec::new();
+    let mut pages = Vec::new();
     loop {
         let req = kube::core::Request::new(&path)
             .list(&lp)
             .map_err(kube::Error::BuildRequest)?;
-        let page: Page<K> = client.request(req).await?;
-        out.extend(page.items);
-        match page.metadata.continue_ {
-            Some(c) if !c.is_empty() => lp = lp.continue_token(&c),
+        let body = client.request_stream(req).await?;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        pages.push(tokio::spawn(read_page::<K>(body, tx)));
+        match rx.await {
+            Ok(Some(c)) if !c.is_empty() => lp = lp.continue_token(&c),
+            // The last page, or one that failed (its error comes out below).
             _ => break,
         }
     }
+    let mut out = Vec::new();
+    for page in pages {
+        let items = page
+            .await
+            .map_err(|e| kube::Error::Service(Box::new(e)))??;
+        if out.is_empty() {
+            out = items;
+        } else {
+            out.extend(items);
+        }
+    }
     Ok(out)
+}
+
+/// Read one page's body, sending its `continue` token on `token` as soon as the list's
+/// metadata has arrived, then decode it (off the async threads).
+async fn read_page<K>(
+    mut body: impl futures::AsyncBufRead + Unpin,
+    token: tokio::sync::oneshot::Sender<Option<String>>,
+) -> std::result::Result<Vec<K>, kube::Error>
+where
+    K: serde::de::DeserializeOwned + Send + 'static,
+{
+    use futures::AsyncBufReadExt;
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
+    let mut token = Some(token);
+    loop {
+        let chunk = body.fill_buf().await.map_err(kube::Error::ReadEvents)?;
+        if chunk.is_empty() {
+            break;
+        }
+        let n = chunk.len();
+        buf.extend_from_slice(chunk);
+        body.consume_unpin(n);
+        if token.is_some()
+            && let Some(c) = continue_in_head(&buf)
+            && let Some(t) = token.take()
+        {
+            let _ = t.send(c);
+        }
+    }
+    let page: Page<K> = tokio::task::spawn_blocking(move || serde_json::from_slice(&buf))
+        .await
+        .map_err(|e| kube::Error::Service(Box::new(e)))?
+        .map_err(kube::Error::SerdeError)?;
+    if let Some(t) = token {
+        let _ = t.send(page.metadata.continue_);
+    }
+    Ok(page.items)
+}
+
+/// The `continue` token of a list whose head (everything before `"items"`) has arrived:
+/// `Some(token)` once the head is there and holds the list's metadata, `None` while it is not
+/// (or when the body is not shaped as the API server writes lists: then the whole page's
+/// decode says). A list's head holds no user data (kind, apiVersion, resourceVersion,
+/// continue, remainingItemCount), so its first `"items":` is the items' key.
+fn continue_in_head(buf: &[u8]) -> Option<Option<String>> {
+    #[derive(Deserialize)]
+    struct Head {
+        metadata: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    }
+    const KEY: &[u8] = b"\"items\":";
+    let at = buf.windows(KEY.len()).position(|w| w == KEY)?;
+    let head = buf[..at].trim_ascii_end();
+    let head = head.strip_suffix(b",")?;
+    let mut text = Vec::with_capacity(head.len() + 1);
+    text.extend_from_slice(head);
+    text.push(b'}');
+    let h: Head = serde_json::from_slice(&text).ok()?;
+    Some(h.metadata?.continue_)
 }
 
 async fn list_dynamic(
@@ -148,20 +185,17 @@ async fn list_kind<F: Flavor>(
         Kind::Pod => wrap(list_raw(c, kind, n, s).await?, Object::Pod),
         Kind::PersistentVolumeClaim => wrap(list_raw(c, kind, n, s).await?, Object::Pvc),
         Kind::PersistentVolume => wrap(list_raw(c, kind, n, s).await?, Object::Pv),
-        Kind::StorageClass => wrap(list_pages(api_cluster(c), s).await?, Object::StorageClass),
-        Kind::VolumeAttachment => wrap(
-            list_pages(api_cluster(c), s).await?,
-            Object::VolumeAttachment,
-        ),
-        Kind::Node => wrap(list_pages(api_cluster(c), s).await?, Object::Node),
-        Kind::StatefulSet => wrap(list_pages(api_ns(c, n), s).await?, Object::StatefulSet),
-        Kind::Deployment => wrap(list_pages(api_ns(c, n), s).await?, Object::Deployment),
-        Kind::ReplicaSet => wrap(list_pages(api_ns(c, n), s).await?, Object::ReplicaSet),
-        Kind::Job => wrap(list_pages(api_ns(c, n), s).await?, Object::Job),
-        Kind::CronJob => wrap(list_pages(api_ns(c, n), s).await?, Object::CronJob),
-        Kind::Event => wrap(list_pages(api_ns(c, n), s).await?, Object::Event),
-        Kind::Service => wrap(list_pages(api_ns(c, n), s).await?, Object::Service),
-        Kind::CSIDriver => wrap(list_pages(api_cluster(c), s).await?, Object::CSIDriver),
+        Kind::StorageClass => wrap(list_raw(c, kind, n, s).await?, Object::StorageClass),
+        Kind::VolumeAttachment => wrap(list_raw(c, kind, n, s).await?, Object::VolumeAttachment),
+        Kind::Node => wrap(list_raw(c, kind, n, s).await?, Object::Node),
+        Kind::StatefulSet => wrap(list_raw(c, kind, n, s).await?, Object::StatefulSet),
+        Kind::Deployment => wrap(list_raw(c, kind, n, s).await?, Object::Deployment),
+        Kind::ReplicaSet => wrap(list_raw(c, kind, n, s).await?, Object::ReplicaSet),
+        Kind::Job => wrap(list_raw(c, kind, n, s).await?, Object::Job),
+        Kind::CronJob => wrap(list_raw(c, kind, n, s).await?, Object::CronJob),
+        Kind::Event => wrap(list_raw(c, kind, n, s).await?, Object::Event),
+        Kind::Service => wrap(list_raw(c, kind, n, s).await?, Object::Service),
+        Kind::CSIDriver => wrap(list_raw(c, kind, n, s).await?, Object::CSIDriver),
         Kind::VolumeSnapshot | Kind::VolumeSnapshotClass | Kind::VolumeSnapshotContent => {
             list_dynamic(client, kind, n, s)
                 .await?
@@ -381,6 +415,29 @@ mod tests {
 
     fn status(code: u16, reason: &str, message: &str) -> kube::core::Status {
         kube::core::Status::failure(message, reason).with_code(code)
+    }
+
+    #[test]
+    fn the_continue_token_is_read_from_the_lists_head() {
+        let full = br#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"42","continue":"eyJ2IjoibWV0YSJ9","remainingItemCount":9500},"items":[{"metadata":{"name":"a"}}]}"#;
+        let at = full.windows(7).position(|w| w == b"\"items\"").unwrap();
+        // Not there yet: the head is still arriving.
+        assert_eq!(continue_in_head(&full[..20]), None);
+        assert_eq!(continue_in_head(&full[..at]), None);
+        // As soon as the items' key is there, without waiting for the items.
+        let want = Some(Some("eyJ2IjoibWV0YSJ9".to_string()));
+        assert_eq!(continue_in_head(&full[..at + 9]), want);
+        assert_eq!(continue_in_head(full), want);
+        // The last page: no token.
+        let last = br#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"42"},"items":[]}"#;
+        assert_eq!(continue_in_head(last), Some(None));
+        // Indented, as a proxy may re-encode it.
+        let pretty = b"{\n  \"metadata\": {\"continue\": \"abc\"},\n  \"items\": [";
+        assert_eq!(continue_in_head(pretty), Some(Some("abc".into())));
+        // Items before the metadata: not a head the token can be read from; the page's
+        // whole decode says.
+        let odd = br#"{"items":[{"metadata":{"continue":"no"}}],"metadata":{"continue":"yes"}}"#;
+        assert_eq!(continue_in_head(odd), None);
     }
 
     #[test]
