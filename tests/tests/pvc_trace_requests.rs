@@ -187,16 +187,19 @@ async fn each_target_shape_makes_few_requests_and_traces_as_the_whole_lists_do()
     // Pages: with --chunk-size 1 every whole-kind LIST comes a page at a time, each next page
     // asked for as soon as the previous one's continue token has arrived (pipelined); the
     // trace is the one an unpaginated LIST gives.
-    let (one, reqs) = traced(
-        &ns,
-        &["pvc-trace", "--fetch", "all", "--chunk-size", "1", "-o", "json"],
-    )
-    .await?;
-    let (whole, _) = traced(
-        &ns,
-        &["pvc-trace", "--fetch", "all", "--chunk-size", "0", "-o", "json"],
-    )
-    .await?;
+    let paged = |size| {
+        [
+            "pvc-trace",
+            "--fetch",
+            "all",
+            "-o",
+            "json",
+            "--chunk-size",
+            size,
+        ]
+    };
+    let (one, reqs) = traced(&ns, &paged("1")).await?;
+    let (whole, _) = traced(&ns, &paged("0")).await?;
     let pod_pages = reqs
         .iter()
         .filter(|r| r.verb == "list" && r.uri.contains("/pods?"))
