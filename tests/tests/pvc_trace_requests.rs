@@ -68,6 +68,19 @@ fn no_cluster_lists(what: &str, reqs: &[Req], volumes: bool) -> Result<()> {
     Ok(())
 }
 
+/// Two traces' `roots` and `diagnostics` are equal (`what` names the two, "a / b").
+fn same_trace(what: &str, a: &Value, b: &Value) -> Result<()> {
+    for key in ["roots", "diagnostics"] {
+        ensure!(
+            a[key] == b[key],
+            "{what}: {key} differ:\n{}\n{}",
+            a[key],
+            b[key]
+        );
+    }
+    Ok(())
+}
+
 #[tokio::test]
 async fn each_target_shape_makes_few_requests_and_traces_as_the_whole_lists_do() -> Result<()> {
     let ns = TestNs::new("pvc-trace-requests").await?;
@@ -166,14 +179,7 @@ async fn each_target_shape_makes_few_requests_and_traces_as_the_whole_lists_do()
             all_reqs.len(),
             reqs.len()
         );
-        for key in ["roots", "diagnostics"] {
-            ensure!(
-                got[key] == want[key],
-                "{target:?}: {key} differ between the plan and --fetch all:\nplan: {}\nall: {}",
-                got[key],
-                want[key]
-            );
-        }
+        same_trace(&format!("{target:?}: the plan / --fetch all"), &got, &want)?;
     }
     // A node: pods by spec.nodeName, never every pod of the cluster (every volume, yes: which
     // are pinned to the node is in their node affinity, which no selector reaches).
@@ -208,14 +214,7 @@ async fn each_target_shape_makes_few_requests_and_traces_as_the_whole_lists_do()
         pod_pages >= 3 && reqs.iter().any(|r| r.uri.contains("continue=")),
         "3 pods in pages of 1: {pod_pages} pod LISTs: {reqs:#?}"
     );
-    for key in ["roots", "diagnostics"] {
-        ensure!(
-            one[key] == whole[key],
-            "{key} differ between pages of 1 and one page:\npages: {}\nwhole: {}",
-            one[key],
-            whole[key]
-        );
-    }
+    same_trace("pages of 1 / one page", &one, &whole)?;
     // A missing target: a clean "not found", in a handful of requests.
     let out = ns.kubectl(&["pvc-trace", "pod/no-such-pod"]).await?;
     ensure!(out.code == 3, "{}\n{}", out.stdout, out.stderr);

@@ -1,7 +1,7 @@
 //! Cluster LISTs: paginated (pages pipelined), concurrent, scoped; 403/404 become gaps in the
 //! snapshot.
 
-use kube::api::{Api, DynamicObject, ListParams};
+use kube::api::ListParams;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -124,6 +124,8 @@ fn continue_in_head(buf: &[u8]) -> Option<Option<String>> {
     Some(h.metadata?.continue_)
 }
 
+/// LIST a CRD kind (the snapshot kinds) through the same pager, as JSON: without
+/// managedFields, each item with its apiVersion and kind.
 async fn list_dynamic(
     client: &kube::Client,
     kind: Kind,
@@ -133,29 +135,17 @@ async fn list_dynamic(
     let Some(ar) = kind.dynamic_resource() else {
         return Ok(Vec::new());
     };
-    let api: Api<DynamicObject> = match (namespace, kind.namespaced()) {
-        (Some(ns), true) => Api::namespaced_with(client.clone(), ns, &ar),
-        _ => Api::all_with(client.clone(), &ar),
-    };
-    let mut lp = lp.clone();
-    let mut out = Vec::new();
-    loop {
-        let page = api.list(&lp).await?;
-        for mut o in page.items {
-            o.metadata.managed_fields = None;
-            let mut v = serde_json::to_value(&o).unwrap_or(Value::Null);
-            if let Some(m) = v.as_object_mut() {
-                m.insert("apiVersion".into(), Value::String(ar.api_version.clone()));
-                m.insert("kind".into(), Value::String(ar.kind.clone()));
+    let mut items: Vec<Value> = list_raw(client, kind, namespace, lp).await?;
+    for v in &mut items {
+        if let Some(m) = v.as_object_mut() {
+            if let Some(meta) = m.get_mut("metadata").and_then(Value::as_object_mut) {
+                meta.remove("managedFields");
             }
-            out.push(v);
-        }
-        match page.metadata.continue_ {
-            Some(c) if !c.is_empty() => lp = lp.continue_token(&c),
-            _ => break,
+            m.insert("apiVersion".into(), Value::String(ar.api_version.clone()));
+            m.insert("kind".into(), Value::String(ar.kind.clone()));
         }
     }
-    Ok(out)
+    Ok(items)
 }
 
 /// The LIST parameters of a scope for one kind: a page size, and pods by the label selector.
