@@ -11,7 +11,6 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use serde::de::DeserializeSeed;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -282,111 +281,6 @@ fn original(mut e: &serde_saphyr::Error) -> &serde_saphyr::Error {
     e
 }
 
-/// Why the streamed read stopped.
-enum Stop {
-    /// It gave up: parse the whole text instead (which also names a syntax error).
-    Fallback,
-    /// A value that does not convert, in a piece that parsed: the error, at this line.
-    Data(usize, String),
-}
-
-/// Read a YAML dump piece by piece into `sink`.
-fn yaml_streamed<F: Flavor, R: std::io::BufRead>(
-    sink: &mut Snapshot<F>,
-    input: R,
-) -> std::result::Result<(), Stop> {
-    use stateful_yaml::yaml_split::{Piece, Splitter};
-    #[derive(Deserialize)]
-    struct Header {
-        kind: Option<String>,
-        #[serde(rename = "apiVersion")]
-        api_version: Option<String>,
-    }
-    let mut split = Splitter::new(input);
-    let mut kindless: Vec<Value> = Vec::new();
-    // The line of each item in `kindless`, for an error at the List's end.
-    let mut lines: Vec<usize> = Vec::new();
-    loop {
-        let piece = match split.next_piece() {
-            Ok(Ok(Some(p))) => p,
-            Ok(Ok(None)) => return Ok(()),
-            _ => return Err(Stop::Fallback),
-        };
-        match piece {
-            Piece::Item { text, line } => {
-                yaml_piece(sink, &mut kindless, &text, false, line)?;
-                lines.resize(kindless.len(), line);
-            }
-            Piece::Document { text, line } => {
-                yaml_piece(sink, &mut kindless, &text, true, line)?;
-            }
-            Piece::ListEnd { header, .. } => {
-                let h: Header = serde_saphyr::from_str_with_options(&header, yaml_options(false))
-                    .map_err(|_| Stop::Fallback)?;
-                let kind = h.kind.unwrap_or_default();
-                if !is_list_kind(&kind) {
-                    return Err(Stop::Fallback); // an object with an `items` field, not a List
-                }
-                let api = h.api_version.unwrap_or_else(|| "v1".into());
-                finish_list(sink, std::mem::take(&mut kindless), &kind, &api)
-                    .map_err(|(i, m)| Stop::Data(lines.get(i).copied().unwrap_or(1), m))?;
-                lines.clear();
-            }
-        }
-    }
-}
-
-/// One piece into `sink`: through the fast path for the block YAML kubectl writes
-/// ([`stateful_yaml::yaml_fast`]), into a scratch sink so that a decline halfway leaves nothing
-/// behind, else through serde-saphyr. An error of serde-saphyr's own (it has a position) means
-/// [`Stop::Fallback`]: the whole text names it. An error without one is a value that did not
-/// convert (the seeds' own, e.g. a reordered object's bad field): [`Stop::Data`] at the piece's
-/// line (`line`), which the whole text could not give.
-fn yaml_piece<F: Flavor>(
-    sink: &mut Snapshot<F>,
-    kindless: &mut Vec<Value>,
-    text: &str,
-    document: bool,
-    line: usize,
-) -> std::result::Result<(), Stop> {
-    let mut scratch = Snapshot::<F>::default();
-    let mut scratch_kindless = Vec::new();
-    let fast = if document {
-        stateful_yaml::yaml_fast::from_str_seed(text, DocSeed { sink: &mut scratch })
-    } else {
-        stateful_yaml::yaml_fast::from_str_seed(
-            text,
-            ItemsSeed {
-                sink: &mut scratch,
-                kindless: &mut scratch_kindless,
-            },
-        )
-    };
-    if fast.is_ok() {
-        sink.absorb(scratch);
-        kindless.append(&mut scratch_kindless);
-        return Ok(());
-    }
-    drop(scratch);
-    take_failed_object(); // a note of the fast path's is not about serde-saphyr's error
-    let res = if document {
-        serde_saphyr::with_deserializer_from_str_with_options(text, yaml_options(false), |d| {
-            DocSeed { sink }.deserialize(d)
-        })
-    } else {
-        serde_saphyr::with_deserializer_from_str_with_options(text, yaml_options(false), |d| {
-            ItemsSeed { sink, kindless }.deserialize(d)
-        })
-    };
-    res.map_err(|e| match e.location().filter(|l| l.line() > 0) {
-        Some(_) => Stop::Fallback,
-        None if matches!(original(&e), serde_saphyr::Error::NonFiniteFloat { .. }) => {
-            Stop::Fallback
-        }
-        None => Stop::Data(line, yaml_message(&e)),
-    })
-}
-
 /// serde-saphyr's options for dumps. `nonfinite_as_string`: the last resort of
 /// [`parse_yaml_whole`], non-finite floats in untyped positions as `.inf`/`-.inf`/`.nan`.
 fn yaml_options(nonfinite_as_string: bool) -> serde_saphyr::Options {
@@ -640,6 +534,8 @@ impl<F: Flavor> Snapshot<F> {
 
 mod seeds;
 use seeds::*;
+mod streamed;
+use streamed::{Stop, yaml_streamed};
 
 #[cfg(test)]
 mod tests;

@@ -443,3 +443,89 @@ fn a_byte_order_mark_is_not_content() {
         1
     );
 }
+
+/// A List big enough to be parsed in several batches on several threads: the objects come out
+/// in the file's order, and of two errors the first in the file is the one named, as when the
+/// pieces are read one after the other.
+#[test]
+fn big_lists_read_in_parallel_keep_order_and_the_first_error() {
+    let n = 9000;
+    let pod = |i: usize, kind: bool, containers: &str| {
+        let head = if kind {
+            "- apiVersion: v1\n  kind: Pod\n  metadata:\n"
+        } else {
+            "- metadata:\n"
+        };
+        format!("{head}    name: p{i}\n    namespace: ns\n  spec:\n    containers: {containers}\n")
+    };
+    let list = |kind: bool, bad: &[usize], header: &str| {
+        let mut s = format!("apiVersion: v1\n{header}items:\n");
+        for i in 0..n {
+            s += &pod(i, kind, if bad.contains(&i) { "7" } else { "[]" });
+        }
+        s
+    };
+    let lines_per_pod = |kind: bool| if kind { 7 } else { 5 };
+    // The first line of pod i, after 3 header lines.
+    let item_line = |i: usize, kind: bool| 4 + i * lines_per_pod(kind);
+    let names = |s: &Snapshot| {
+        s.pods
+            .iter()
+            .map(|p| p.metadata.name.clone().unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
+    let expected: Vec<String> = (0..n).map(|i| format!("p{i}")).collect();
+
+    let plain = list(true, &[], "kind: List\n");
+    assert!(plain.len() > 3 * (256 << 10), "several batches");
+    assert!(
+        names(&parse(&plain).unwrap()) == expected,
+        "in the file's order"
+    );
+    // Items without a kind take the List's, when its header has been read: in order too.
+    let raw = list(false, &[], "kind: PodList\n");
+    assert!(
+        names(&parse(&raw).unwrap()) == expected,
+        "in the file's order"
+    );
+
+    // Two bad pods: the first one is named, with its line.
+    for kind in [true, false] {
+        let header = if kind {
+            "kind: List\n"
+        } else {
+            "kind: PodList\n"
+        };
+        let e = parse_as("l.yaml", &list(kind, &[2500, 8000], header))
+            .unwrap_err()
+            .to_string();
+        let at = if kind {
+            item_line(2500, kind) + 6 // the typed path names the field's line
+        } else {
+            item_line(2500, kind)
+        };
+        assert!(
+            e.starts_with(&format!("l.yaml:{at}: Pod ns/p2500: spec.containers: ")),
+            "{e}"
+        );
+    }
+    // A data error before a syntax error later in the file is the one named; a syntax error
+    // before a data error sends the whole file to the ordinary parser, which names the syntax.
+    let broken = |text: &str, at: usize| {
+        text.replace(
+            &format!("    name: p{at}\n"),
+            &format!("    name: \"p{at}\n"),
+        )
+    };
+    let data_first = broken(&list(true, &[1000], "kind: List\n"), 7000);
+    let e = parse_as("l.yaml", &data_first).unwrap_err().to_string();
+    assert!(e.contains("Pod ns/p1000: spec.containers: "), "{e}");
+    let syntax_first = broken(&list(true, &[7000], "kind: List\n"), 1000);
+    let e = parse_as("l.yaml", &syntax_first).unwrap_err().to_string();
+    assert!(!e.contains("p7000"), "{e}");
+    let mut s = Snapshot::<Full>::default();
+    let whole = parse_yaml_whole(&mut s, std::path::Path::new("l.yaml"), &syntax_first)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(e, whole);
+}
