@@ -1,7 +1,7 @@
 //! The trace's index over a snapshot: lookups built once (O(n)), so that analysis joins
 //! through maps, never by scans.
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::{Event, Node};
@@ -76,7 +76,7 @@ pub fn volume_claim_name(
 
 impl<'a> Index<'a> {
     pub fn new(snap: &'a Snapshot) -> Self {
-        let mut pods_by_claim: HashMap<(&str, String), Vec<&LeanPod>> = HashMap::new();
+        let mut pods_by_claim: HashMap<(&str, String), Vec<&LeanPod>> = HashMap::default();
         for p in &snap.pods {
             let ns = p.metadata.namespace.as_deref().unwrap_or("");
             for v in p.spec.iter().flat_map(|s| s.volumes.iter().flatten()) {
@@ -85,14 +85,14 @@ impl<'a> Index<'a> {
                 }
             }
         }
-        let mut attachments_by_pv: HashMap<&str, Vec<&VolumeAttachment>> = HashMap::new();
+        let mut attachments_by_pv: HashMap<&str, Vec<&VolumeAttachment>> = HashMap::default();
         for va in &snap.volume_attachments {
             if let Some(pv) = va.spec.source.persistent_volume_name.as_deref() {
                 attachments_by_pv.entry(pv).or_default().push(va);
             }
         }
-        let mut events_by_uid: HashMap<&str, Vec<&Event>> = HashMap::new();
-        let mut events_by_name: HashMap<(&str, &str, &str), Vec<&Event>> = HashMap::new();
+        let mut events_by_uid: HashMap<&str, Vec<&Event>> = HashMap::default();
+        let mut events_by_name: HashMap<(&str, &str, &str), Vec<&Event>> = HashMap::default();
         for e in &snap.events {
             let io = &e.involved_object;
             if let (Some(k), Some(n)) = (io.kind.as_deref(), io.name.as_deref()) {
@@ -107,8 +107,8 @@ impl<'a> Index<'a> {
                 events_by_uid.entry(uid).or_default().push(e);
             }
         }
-        let mut unbound_pvs_by_class: HashMap<&str, Vec<&LeanPv>> = HashMap::new();
-        let mut pvs_by_claim_ref: HashMap<(&str, &str), Vec<&LeanPv>> = HashMap::new();
+        let mut unbound_pvs_by_class: HashMap<&str, Vec<&LeanPv>> = HashMap::default();
+        let mut pvs_by_claim_ref: HashMap<(&str, &str), Vec<&LeanPv>> = HashMap::default();
         for pv in &snap.pvs {
             let Some(spec) = pv.spec.as_ref() else {
                 continue;

@@ -12,6 +12,7 @@ pub mod diagnose;
 pub mod graph;
 pub mod index;
 pub mod model;
+pub(crate) mod hash;
 mod objects;
 pub mod plan;
 pub mod render;

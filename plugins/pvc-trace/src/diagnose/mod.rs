@@ -25,7 +25,7 @@ mod scheduling;
 mod usage;
 mod volumes;
 
-use std::collections::{HashMap, HashSet};
+use crate::hash::{HashMap, HashSet};
 
 use k8s_openapi::api::core::v1::Event;
 use stateful_core::snapshot::{Gap, GapReason, Kind};

@@ -14,7 +14,7 @@ mod nodes;
 mod roots;
 mod views;
 
-use std::collections::HashSet;
+use crate::hash::HashSet;
 
 use crate::diagnose::{Diagnoser, Findings, ObjKey};
 use crate::index::Index;
@@ -79,7 +79,7 @@ pub fn trace_into(
 ) -> Result<Report> {
     let mut b = Builder::new(snap);
     b.usage = opts.usage.as_ref();
-    let mut shown: HashSet<ObjKey> = HashSet::new();
+    let mut shown: HashSet<ObjKey> = HashSet::default();
     let mut out = |b: &mut Builder, root: Root| -> Result<()> {
         let objs = root_objects(&root);
         let diagnosed = b.found.view();

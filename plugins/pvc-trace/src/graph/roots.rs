@@ -1,7 +1,7 @@
 //! Which roots a trace has: the targets named on the command line (each resolved to exactly
 //! one object, or a clean error), or everything in scope.
 
-use std::collections::HashSet;
+use crate::hash::HashSet;
 
 use stateful_core::error::{Error, Result};
 use stateful_core::labels::Selector;
@@ -154,9 +154,9 @@ impl<'a> Builder<'a> {
         let snap = self.snap;
         let mut pods: Vec<&Pod> = snap.pods.iter().filter(|p| has_data_volume(p)).collect();
         pods.sort_by_key(|p| (meta_ns(&p.metadata), meta_name(&p.metadata)));
-        let mut used: HashSet<(String, String)> = HashSet::new();
+        let mut used: HashSet<(String, String)> = HashSet::default();
         // Volumes drawn under a pod or a claim: every other one gets a root of its own.
-        let mut shown_pvs: HashSet<String> = HashSet::new();
+        let mut shown_pvs: HashSet<String> = HashSet::default();
         for p in pods {
             let node = self.pod_node(p);
             for v in &node.volumes {
