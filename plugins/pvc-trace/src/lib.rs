@@ -10,9 +10,9 @@
 pub mod backend;
 pub mod diagnose;
 pub mod graph;
+pub(crate) mod hash;
 pub mod index;
 pub mod model;
-pub(crate) mod hash;
 mod objects;
 pub mod plan;
 pub mod render;
