@@ -54,20 +54,11 @@ struct Batch {
 
 /// What a batch gave: its objects, its List items that lack a kind (to be finished with the
 /// List's header) and the line of each of those.
+#[derive(Default)]
 struct Parsed<F: Flavor> {
     sink: Snapshot<F>,
     kindless: Vec<Value>,
     lines: Vec<usize>,
-}
-
-impl<F: Flavor> Default for Parsed<F> {
-    fn default() -> Self {
-        Parsed {
-            sink: Snapshot::default(),
-            kindless: Vec::new(),
-            lines: Vec::new(),
-        }
-    }
 }
 
 impl<F: Flavor> Parsed<F> {
@@ -260,21 +251,14 @@ fn split_into<F: Flavor, R: std::io::BufRead>(
                 return Err(Stop::Fallback);
             }
         };
+        let document = matches!(piece, Piece::Document { .. });
         match piece {
-            Piece::Item { text, line } => pipe.push(
+            Piece::Item { text, line } | Piece::Document { text, line } => pipe.push(
                 done,
                 Job {
                     text,
                     line,
-                    document: false,
-                },
-            )?,
-            Piece::Document { text, line } => pipe.push(
-                done,
-                Job {
-                    text,
-                    line,
-                    document: true,
+                    document,
                 },
             )?,
             Piece::ListEnd { header, .. } => {
