@@ -3,7 +3,8 @@
 //!
 //! - INFO (`-v 6` and up): each request's method and URL with its status and duration;
 //! - DEBUG (`-v 8` and up): when each request is sent, and response bodies, each chunk cut at
-//!   [`BODY_LIMIT`] bytes, never those of Secrets.
+//!   [`BODY_LIMIT`] bytes, never those of Secrets. While bodies are logged, LISTs ask for
+//!   JSON rather than protobuf ([`bodies_logged`]), so that what is logged can be read.
 //!
 //! Headers are never logged (they carry tokens and client credentials), request bodies neither
 //! (a created Secret travels in one). URLs carry no secret: the suite never puts one in argv.
@@ -23,13 +24,26 @@ pub const TARGET: &str = "kubectl_stateful::http";
 /// The most bytes of one body chunk logged at `-v 8`.
 pub const BODY_LIMIT: usize = 1024;
 
+/// Whether response bodies are being logged (`-v 8` and up).
+pub fn bodies_logged() -> bool {
+    tracing::enabled!(target: TARGET, tracing::Level::DEBUG)
+}
+
 /// Whether a request's path reads or writes Secrets (its bodies are never logged).
 pub fn is_secret_path(path: &str) -> bool {
     path.split('/').any(|s| s == "secrets")
 }
 
-/// A body chunk as logged: UTF-8 (lossy), cut at [`BODY_LIMIT`] bytes with the size said.
+/// A body chunk as logged: UTF-8 (lossy), cut at [`BODY_LIMIT`] bytes with the size said; a
+/// chunk with control bytes (protobuf; JSON escapes them) by its size only, so that nothing
+/// reaches a terminal unescaped.
 pub fn body_excerpt(chunk: &[u8]) -> String {
+    if chunk
+        .iter()
+        .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+    {
+        return format!("[{} bytes, not text]", chunk.len());
+    }
     if chunk.len() <= BODY_LIMIT {
         String::from_utf8_lossy(chunk).trim_end().to_string()
     } else {
@@ -93,5 +107,7 @@ mod tests {
         let e = body_excerpt(&long);
         assert!(e.ends_with(&format!("[… {} bytes in all]", BODY_LIMIT + 10)));
         assert_eq!(e.matches('x').count(), BODY_LIMIT);
+        assert_eq!(body_excerpt(b"k8s\0\x0a\x1b[2J"), "[9 bytes, not text]");
+        assert_eq!(body_excerpt(b"{\n  \"a\": 1\n}"), "{\n  \"a\": 1\n}");
     }
 }

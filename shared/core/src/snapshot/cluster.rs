@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 
 use super::object::*;
+use super::protobuf;
 use super::request::{Planned, Request};
 use super::*;
 
@@ -26,26 +27,45 @@ struct Page<K> {
 /// LIST all pages of a kind straight into `K` (the trace's lean objects, or k8s-openapi's),
 /// pipelined: the next page is asked for as soon as this one's `continue` token has arrived
 /// (the API server writes the list's metadata before its items), and each page is decoded on
-/// a blocking thread while the next is produced and read.
+/// a blocking thread while the next is produced and read. With a protobuf decoder (the lean
+/// pod's) the pages are asked for as protobuf, and read as whatever the server answers.
 async fn list_raw<K>(
     client: &kube::Client,
     kind: Kind,
     namespace: Option<&str>,
     lp: &ListParams,
+    pb: Option<protobuf::Decoder<K>>,
 ) -> std::result::Result<Vec<K>, kube::Error>
 where
     K: serde::de::DeserializeOwned + Send + 'static,
 {
+    use futures::TryStreamExt;
+    use http_body_util::BodyExt;
     let path = kind.list_path(namespace);
     let mut lp = lp.clone();
     let mut pages = Vec::new();
+    let pb = pb.filter(|_| !crate::http_log::bodies_logged());
     loop {
-        let req = kube::core::Request::new(&path)
+        let mut req = kube::core::Request::new(&path)
             .list(&lp)
             .map_err(kube::Error::BuildRequest)?;
-        let body = client.request_stream(req).await?;
+        if pb.is_some() {
+            req.headers_mut().insert(
+                http::header::ACCEPT,
+                http::HeaderValue::from_static(protobuf::ACCEPT),
+            );
+        }
+        let res = api_errors(client.send(req.map(kube::client::Body::from)).await?).await?;
+        let content_type = res.headers().get(http::header::CONTENT_TYPE);
+        let decode =
+            pb.filter(|_| protobuf::is_protobuf(content_type.and_then(|v| v.to_str().ok())));
+        let body = res
+            .into_body()
+            .into_data_stream()
+            .map_err(std::io::Error::other)
+            .into_async_read();
         let (tx, rx) = tokio::sync::oneshot::channel();
-        pages.push(tokio::spawn(read_page::<K>(body, tx)));
+        pages.push(tokio::spawn(read_page::<K>(body, tx, decode)));
         match rx.await {
             Ok(Some(c)) if !c.is_empty() => lp = lp.continue_token(&c),
             // The last page, or one that failed (its error comes out below).
@@ -66,11 +86,54 @@ where
     Ok(out)
 }
 
+/// LIST the lean pods of a namespace (or of all with `None`) as protobuf or as JSON: the two
+/// reads must give the same pods (the e2e tests compare them on a real API server).
+pub async fn list_lean_pods(
+    client: &kube::Client,
+    namespace: Option<&str>,
+    protobuf: bool,
+) -> Result<Vec<lean::Pod>> {
+    let lp = ListParams::default().limit(PAGE_SIZE);
+    let pb = protobuf.then_some(protobuf::pods as protobuf::Decoder<lean::Pod>);
+    list_raw(client, Kind::Pod, namespace, &lp, pb)
+        .await
+        .map_err(|e| Error::from_kube(e, "list", "pods", namespace, None))
+}
+
+/// An answer that is not a success becomes kube's `Error::Api` with the `Status` it carries
+/// (in JSON or protobuf), or, when it carries none, a `Status` of its code and text.
+async fn api_errors(
+    res: http::Response<kube::client::Body>,
+) -> std::result::Result<http::Response<kube::client::Body>, kube::Error> {
+    use http_body_util::BodyExt;
+    let code = res.status();
+    if !(code.is_client_error() || code.is_server_error()) {
+        return Ok(res);
+    }
+    let pb = protobuf::is_protobuf(
+        res.headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let body = res.into_body().collect().await?.to_bytes();
+    let status = if pb {
+        protobuf::status(&body)
+    } else {
+        serde_json::from_slice::<kube::core::Status>(&body).ok()
+    };
+    let status = status.unwrap_or_else(|| {
+        let text = String::from_utf8_lossy(&body);
+        kube::core::Status::failure(text.trim(), NOT_A_STATUS).with_code(code.as_u16())
+    });
+    Err(kube::Error::Api(status.boxed()))
+}
+
 /// Read one page's body, sending its `continue` token on `token` as soon as the list's
-/// metadata has arrived, then decode it (off the async threads).
+/// metadata has arrived, then decode it (off the async threads): as JSON, or with `pb`.
 async fn read_page<K>(
     mut body: impl futures::AsyncBufRead + Unpin,
     token: tokio::sync::oneshot::Sender<Option<String>>,
+    pb: Option<protobuf::Decoder<K>>,
 ) -> std::result::Result<Vec<K>, kube::Error>
 where
     K: serde::de::DeserializeOwned + Send + 'static,
@@ -78,6 +141,10 @@ where
     use futures::AsyncBufReadExt;
     let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
     let mut token = Some(token);
+    let head = match pb {
+        Some(_) => protobuf::continue_in_head,
+        None => continue_in_head,
+    };
     loop {
         let chunk = body.fill_buf().await.map_err(kube::Error::ReadEvents)?;
         if chunk.is_empty() {
@@ -87,20 +154,26 @@ where
         buf.extend_from_slice(chunk);
         body.consume_unpin(n);
         if token.is_some()
-            && let Some(c) = continue_in_head(&buf)
+            && let Some(c) = head(&buf)
             && let Some(t) = token.take()
         {
             let _ = t.send(c);
         }
     }
-    let page: Page<K> = tokio::task::spawn_blocking(move || serde_json::from_slice(&buf))
-        .await
-        .map_err(|e| kube::Error::Service(Box::new(e)))?
-        .map_err(kube::Error::SerdeError)?;
+    let page = tokio::task::spawn_blocking(move || match pb {
+        Some(decode) => decode(&buf)
+            .map(|p| (p.continue_, p.items))
+            .map_err(|e| kube::Error::Service(format!("reading a protobuf list: {e}").into())),
+        None => serde_json::from_slice::<Page<K>>(&buf)
+            .map(|p| (p.metadata.continue_, p.items))
+            .map_err(kube::Error::SerdeError),
+    })
+    .await
+    .map_err(|e| kube::Error::Service(Box::new(e)))??;
     if let Some(t) = token {
-        let _ = t.send(page.metadata.continue_);
+        let _ = t.send(page.0);
     }
-    Ok(page.items)
+    Ok(page.1)
 }
 
 /// The `continue` token of a list whose head (everything before `"items"`) has arrived:
@@ -135,7 +208,7 @@ async fn list_dynamic(
     let Some(ar) = kind.dynamic_resource() else {
         return Ok(Vec::new());
     };
-    let mut items: Vec<Value> = list_raw(client, kind, namespace, lp).await?;
+    let mut items: Vec<Value> = list_raw(client, kind, namespace, lp, None).await?;
     for v in &mut items {
         if let Some(m) = v.as_object_mut() {
             if let Some(meta) = m.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -172,20 +245,26 @@ async fn list_kind<F: Flavor>(
     let c = client;
     let (n, s) = (namespace, lp);
     Ok(match kind {
-        Kind::Pod => wrap(list_raw(c, kind, n, s).await?, Object::Pod),
-        Kind::PersistentVolumeClaim => wrap(list_raw(c, kind, n, s).await?, Object::Pvc),
-        Kind::PersistentVolume => wrap(list_raw(c, kind, n, s).await?, Object::Pv),
-        Kind::StorageClass => wrap(list_raw(c, kind, n, s).await?, Object::StorageClass),
-        Kind::VolumeAttachment => wrap(list_raw(c, kind, n, s).await?, Object::VolumeAttachment),
-        Kind::Node => wrap(list_raw(c, kind, n, s).await?, Object::Node),
-        Kind::StatefulSet => wrap(list_raw(c, kind, n, s).await?, Object::StatefulSet),
-        Kind::Deployment => wrap(list_raw(c, kind, n, s).await?, Object::Deployment),
-        Kind::ReplicaSet => wrap(list_raw(c, kind, n, s).await?, Object::ReplicaSet),
-        Kind::Job => wrap(list_raw(c, kind, n, s).await?, Object::Job),
-        Kind::CronJob => wrap(list_raw(c, kind, n, s).await?, Object::CronJob),
-        Kind::Event => wrap(list_raw(c, kind, n, s).await?, Object::Event),
-        Kind::Service => wrap(list_raw(c, kind, n, s).await?, Object::Service),
-        Kind::CSIDriver => wrap(list_raw(c, kind, n, s).await?, Object::CSIDriver),
+        Kind::Pod => wrap(
+            list_raw(c, kind, n, s, F::Pod::protobuf()).await?,
+            Object::Pod,
+        ),
+        Kind::PersistentVolumeClaim => wrap(list_raw(c, kind, n, s, None).await?, Object::Pvc),
+        Kind::PersistentVolume => wrap(list_raw(c, kind, n, s, None).await?, Object::Pv),
+        Kind::StorageClass => wrap(list_raw(c, kind, n, s, None).await?, Object::StorageClass),
+        Kind::VolumeAttachment => wrap(
+            list_raw(c, kind, n, s, None).await?,
+            Object::VolumeAttachment,
+        ),
+        Kind::Node => wrap(list_raw(c, kind, n, s, None).await?, Object::Node),
+        Kind::StatefulSet => wrap(list_raw(c, kind, n, s, None).await?, Object::StatefulSet),
+        Kind::Deployment => wrap(list_raw(c, kind, n, s, None).await?, Object::Deployment),
+        Kind::ReplicaSet => wrap(list_raw(c, kind, n, s, None).await?, Object::ReplicaSet),
+        Kind::Job => wrap(list_raw(c, kind, n, s, None).await?, Object::Job),
+        Kind::CronJob => wrap(list_raw(c, kind, n, s, None).await?, Object::CronJob),
+        Kind::Event => wrap(list_raw(c, kind, n, s, None).await?, Object::Event),
+        Kind::Service => wrap(list_raw(c, kind, n, s, None).await?, Object::Service),
+        Kind::CSIDriver => wrap(list_raw(c, kind, n, s, None).await?, Object::CSIDriver),
         Kind::VolumeSnapshot | Kind::VolumeSnapshotClass | Kind::VolumeSnapshotContent => {
             list_dynamic(client, kind, n, s)
                 .await?

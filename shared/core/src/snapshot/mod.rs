@@ -13,12 +13,13 @@ mod dump;
 pub mod lean;
 mod merge;
 mod object;
+mod protobuf;
 mod request;
 mod sources;
 mod watch;
 
 pub use crate::kinds::Kind;
-pub use cluster::{PAGE_SIZE, fetch, fetch_requests};
+pub use cluster::{PAGE_SIZE, fetch, fetch_requests, list_lean_pods};
 pub use dump::{parse_dump_into, read_dumps};
 pub use object::Object;
 pub use request::{Fields, Planned, Request};
@@ -141,6 +142,10 @@ pub trait Obj:
     fn default_namespace(&mut self, ns: &str);
     /// Drop what no analysis reads (managedFields, the last-applied annotation).
     fn strip(&mut self);
+    /// How a LIST reads this type from protobuf, when it can (the lean pod).
+    fn protobuf() -> Option<protobuf::Decoder<Self>> {
+        None
+    }
 }
 
 macro_rules! full_obj {
@@ -166,8 +171,11 @@ macro_rules! full_obj {
 }
 
 macro_rules! lean_obj {
-    ($($t:ty),*) => {$(
+    ($($t:ty => $pb:expr),*) => {$(
         impl Obj for $t {
+            fn protobuf() -> Option<protobuf::Decoder<Self>> {
+                $pb
+            }
             fn namespace(&self) -> Option<&str> {
                 self.metadata.namespace.as_deref()
             }
@@ -201,9 +209,9 @@ full_obj!(
     k8s_openapi::api::core::v1::PersistentVolume
 );
 lean_obj!(
-    crate::snapshot::lean::Pod,
-    crate::snapshot::lean::PersistentVolumeClaim,
-    crate::snapshot::lean::PersistentVolume
+    crate::snapshot::lean::Pod => Some(protobuf::pods),
+    crate::snapshot::lean::PersistentVolumeClaim => None,
+    crate::snapshot::lean::PersistentVolume => None
 );
 
 /// k8s-openapi's Pod, PersistentVolumeClaim and PersistentVolume.
