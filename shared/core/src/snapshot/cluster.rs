@@ -56,9 +56,7 @@ where
             );
         }
         let res = api_errors(client.send(req.map(kube::client::Body::from)).await?).await?;
-        let content_type = res.headers().get(http::header::CONTENT_TYPE);
-        let decode =
-            pb.filter(|_| protobuf::is_protobuf(content_type.and_then(|v| v.to_str().ok())));
+        let decode = pb.filter(|_| protobuf::is_protobuf(res.headers()));
         let body = res
             .into_body()
             .into_data_stream()
@@ -110,11 +108,7 @@ async fn api_errors(
     if !(code.is_client_error() || code.is_server_error()) {
         return Ok(res);
     }
-    let pb = protobuf::is_protobuf(
-        res.headers()
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok()),
-    );
+    let pb = protobuf::is_protobuf(res.headers());
     let body = res.into_body().collect().await?.to_bytes();
     let status = if pb {
         protobuf::status(&body)
@@ -162,18 +156,20 @@ where
     }
     let page = tokio::task::spawn_blocking(move || match pb {
         Some(decode) => decode(&buf)
-            .map(|p| (p.continue_, p.items))
             .map_err(|e| kube::Error::Service(format!("reading a protobuf list: {e}").into())),
         None => serde_json::from_slice::<Page<K>>(&buf)
-            .map(|p| (p.metadata.continue_, p.items))
+            .map(|p| protobuf::Page {
+                continue_: p.metadata.continue_,
+                items: p.items,
+            })
             .map_err(kube::Error::SerdeError),
     })
     .await
     .map_err(|e| kube::Error::Service(Box::new(e)))??;
     if let Some(t) = token {
-        let _ = t.send(page.0);
+        let _ = t.send(page.continue_);
     }
-    Ok(page.1)
+    Ok(page.items)
 }
 
 /// The `continue` token of a list whose head (everything before `"items"`) has arrived:

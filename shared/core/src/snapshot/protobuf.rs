@@ -44,8 +44,11 @@ pub struct Page<K> {
 pub type Decoder<K> = fn(&[u8]) -> Result<Page<K>, String>;
 
 /// Whether an answer's `Content-Type` is protobuf.
-pub fn is_protobuf(content_type: Option<&str>) -> bool {
-    content_type.is_some_and(|t| t.trim_start().starts_with(CONTENT_TYPE))
+pub fn is_protobuf(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.trim_start().starts_with(CONTENT_TYPE))
 }
 
 // --- the envelope ------------------------------------------------------------------------------

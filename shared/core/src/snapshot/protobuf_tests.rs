@@ -393,7 +393,15 @@ fn what_is_not_a_protobuf_list_is_an_error_not_a_panic() {
         assert!(pods(&body[..n]).is_err(), "{n} bytes");
     }
     assert!(pods(&envelope("PodList", &[0xff, 0xff])).is_err());
-    assert!(is_protobuf(Some("application/vnd.kubernetes.protobuf")));
-    assert!(!is_protobuf(Some("application/json")));
-    assert!(!is_protobuf(None));
+    let typed = |t: &'static str| {
+        let mut h = http::HeaderMap::new();
+        h.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static(t),
+        );
+        h
+    };
+    assert!(is_protobuf(&typed("application/vnd.kubernetes.protobuf")));
+    assert!(!is_protobuf(&typed("application/json")));
+    assert!(!is_protobuf(&http::HeaderMap::new()));
 }
